@@ -1,0 +1,59 @@
+import { z } from "zod";
+import cron from "node-cron";
+
+/** Comma-separated positive integers, e.g. "7,3,1,0" or "123,456". */
+const intList = (what: string) =>
+  z
+    .string()
+    .transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^\d+$/, `${what} must be comma-separated whole numbers`)).transform((xs) => xs.map(Number)));
+
+const ConfigSchema = z
+  .object({
+    BOT_TOKEN: z.string().trim().optional().transform((s) => (s ? s : undefined)),
+    TELEGRAM_API_ROOT: z
+      .url({ error: "TELEGRAM_API_ROOT must be a URL such as https://api.telegram.org" })
+      .default("https://api.telegram.org")
+      .transform((s) => s.replace(/\/+$/, "")),
+    DATA_DIR: z.string().min(1).default("./data"),
+    ADMIN_IDS: intList("ADMIN_IDS").default([]),
+    REMINDER_CRON: z
+      .string()
+      .default("0 0 9 * * *")
+      .refine((s) => cron.validate(s), { error: "REMINDER_CRON is not a valid node-cron expression" }),
+    REMINDER_OFFSETS: intList("REMINDER_OFFSETS").default([7, 3, 1, 0]),
+    BROADCAST_RATE: z.coerce.number().int().positive().max(1000).default(25),
+    TZ: z
+      .string()
+      .default("Asia/Shanghai")
+      .refine(isTimeZone, { error: "TZ must be an IANA time zone such as Asia/Shanghai" }),
+    WEBHOOK_URL: z.url().optional(),
+    WEBHOOK_SECRET: z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, "WEBHOOK_SECRET: 16-256 of A-Z a-z 0-9 _ -").optional(),
+    PORT: z.coerce.number().int().positive().default(8080),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  })
+  .refine((c) => !c.WEBHOOK_URL || c.WEBHOOK_SECRET, {
+    error: "WEBHOOK_URL needs WEBHOOK_SECRET, so that forged webhook calls are refused",
+    path: ["WEBHOOK_SECRET"],
+  });
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Parses the environment; throws one readable error naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".") || "(env)"}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  return parsed.data;
+}
