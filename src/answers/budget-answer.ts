@@ -1,0 +1,21 @@
+/** Renders a budget line by line, with per-year and per-cycle totals and the standards it used. */
+import type { Budget } from "../domain/budget.js";
+import { wan, yuan } from "../domain/money.js";
+import { escapeHtml } from "./html.js";
+
+export function budgetAnswer(b: Budget): string {
+  const title = `<b>预算测算</b>：${escapeHtml(b.subProject.name)}（${escapeHtml(b.row.label)}）`;
+  if (b.noStandard) return `${title}\n${escapeHtml(b.noStandard)}，因此无法测算预算。`;
+  const lines = b.lines.map((l) => `• ${escapeHtml(l.item)}：${l.formula}`);
+  const missing = b.missing.map((m) => ({ people: "培训人数", counties: "帮扶县数", schools: "帮扶校数" })[m]);
+  const out = [title, ...lines];
+  if (missing.length) out.push(`（未提供${missing.join("、")}，相应项目未计入）`);
+  out.push(`每年合计：<b>${yuan(b.perYear)}</b>（${wan(b.perYear)}）`);
+  if (b.years > 1) out.push(`${b.years}年周期合计：<b>${yuan(b.cycle)}</b>（${wan(b.cycle)}）`);
+  for (const l of b.lines) {
+    const c = l.rate.cite;
+    out.push(`📖 ${escapeHtml(l.item)}标准：${escapeHtml(c.where)}「${escapeHtml(c.quote)}」${c.inferred ? "（合并单元格推定）" : ""}${c.note ? `\n   注：${escapeHtml(c.note)}` : ""}`);
+  }
+  for (const w of b.warnings) out.push(`⚠️ ${escapeHtml(w)}`);
+  return out.join("\n");
+}

@@ -1,0 +1,122 @@
+/**
+ * Budgets from the guide's funding standards, exactly, in whole yuan.
+ * Each line is a formula a reader can check: 100人 × 15天 × 400元 = 600,000元.
+ */
+import type { AudienceRow, Duration, Quota, Rate, SubProject } from "../knowledge/schema.js";
+import { assertYuan, groupDigits, yuan } from "./money.js";
+
+export interface BudgetQuantities {
+  people?: number;
+  counties?: number;
+  schools?: number;
+  /** Days or hours per year by duration id; a missing one takes the guide's figure. */
+  amounts?: Record<string, number>;
+  /** Years to total over; defaults to the sub-project's cycle. */
+  years?: number;
+}
+
+export interface BudgetLine {
+  item: string;
+  formula: string;
+  amount: number;
+  rate: Rate;
+}
+
+export interface Budget {
+  subProject: SubProject;
+  row: AudienceRow;
+  lines: BudgetLine[];
+  perYear: number;
+  years: number;
+  cycle: number;
+  warnings: string[];
+  /** Set when the guide gives no funding standard for this row: nothing is computed. */
+  noStandard?: string;
+  /** Quantities the computation needs but were not given (people, counties, schools). */
+  missing: ("people" | "counties" | "schools")[];
+}
+
+/** The schedule that applies to a row: its own, else the sub-project's. */
+export function scheduleOf(sp: SubProject, row: AudienceRow): Duration[] {
+  return row.schedule ?? sp.schedule;
+}
+
+export function findRow(sp: SubProject, rowId?: string): AudienceRow {
+  return sp.rows.find((r) => r.id === rowId) ?? sp.rows[0]!;
+}
+
+/** Which quantities a row's rates multiply, so a calculator asks only for those. */
+export function quantitiesNeeded(row: AudienceRow): ("people" | "counties" | "schools")[] {
+  if (!("rates" in row.funding)) return [];
+  const needed = new Set<"people" | "counties" | "schools">();
+  for (const r of row.funding.rates) needed.add(r.unit === "万/县/年" ? "counties" : r.unit === "万/校/年" ? "schools" : "people");
+  return [...needed];
+}
+
+/** The durations a row's rates multiply (the ones worth asking about). */
+export function billedDurations(sp: SubProject, row: AudienceRow): Duration[] {
+  if (!("rates" in row.funding)) return [];
+  const ids = new Set(row.funding.rates.map((r) => r.appliesTo).filter(Boolean));
+  return scheduleOf(sp, row).filter((d) => ids.has(d.id));
+}
+
+/** "15天", "不少于7天", "7-10天". */
+export function describeDuration(d: Duration): string {
+  if (d.bound === "range") return `${d.value}-${d.max}${d.unit}`;
+  return `${d.bound === "atLeast" ? "不少于" : ""}${d.value}${d.unit}`;
+}
+
+/** A warning when a planned amount falls short of (or, for a range, outside) what the guide sets. */
+export function durationWarning(d: Duration, planned: number): string | undefined {
+  const bounds = describeDuration(d);
+  if (planned < d.value) return `${d.label}计划${planned}${d.unit}，少于指南要求的${bounds}`;
+  if (d.bound === "range" && d.max !== undefined && planned > d.max) return `${d.label}计划${planned}${d.unit}，超出指南规定的${bounds}`;
+  return undefined;
+}
+
+function quotaWarning(quota: Quota[], unit: Quota["unit"], planned: number | undefined): string | undefined {
+  const q = quota.find((x) => x.unit === unit);
+  if (!q || planned === undefined || planned <= q.value) return undefined;
+  return `计划${planned}${unit}，超过指南该项目全区计划的${q.value}${unit}`;
+}
+
+export function computeBudget(sp: SubProject, rowId: string | undefined, q: BudgetQuantities): Budget {
+  const row = findRow(sp, rowId);
+  const years = q.years ?? sp.cycle.years;
+  const base = { subProject: sp, row, years, warnings: [] as string[], missing: [] as Budget["missing"] };
+  if (!("rates" in row.funding)) return { ...base, lines: [], perYear: 0, cycle: 0, noStandard: row.funding.none };
+
+  const schedule = scheduleOf(sp, row);
+  const lines: BudgetLine[] = [];
+  for (const rate of row.funding.rates) {
+    const line = lineFor(rate, schedule, q);
+    if ("missing" in line) base.missing.push(line.missing);
+    else lines.push(line);
+  }
+  for (const d of billedDurations(sp, row)) {
+    const planned = q.amounts?.[d.id];
+    const w = planned === undefined ? undefined : durationWarning(d, planned);
+    if (w) base.warnings.push(w);
+  }
+  for (const [unit, planned] of [["人", q.people], ["县", q.counties], ["校", q.schools]] as const) {
+    const w = quotaWarning(sp.quota, unit, planned);
+    if (w) base.warnings.push(w);
+  }
+  const perYear = assertYuan(lines.reduce((s, l) => s + l.amount, 0));
+  return { ...base, missing: [...new Set(base.missing)], lines, perYear, cycle: assertYuan(perYear * years) };
+}
+
+function lineFor(rate: Rate, schedule: Duration[], q: BudgetQuantities): BudgetLine | { missing: "people" | "counties" | "schools" } {
+  if (rate.unit === "万/县/年" || rate.unit === "万/校/年") {
+    const [count, unit, key] = rate.unit === "万/县/年" ? [q.counties, "县", "counties" as const] : [q.schools, "校", "schools" as const];
+    if (count === undefined) return { missing: key };
+    const perUnit = rate.amount * 10_000;
+    const amount = assertYuan(count * perUnit);
+    return { item: rate.item, rate, amount, formula: `${count}${unit} × ${groupDigits(perUnit)}元 = ${yuan(amount)}` };
+  }
+  if (q.people === undefined) return { missing: "people" };
+  const d = schedule.find((x) => x.id === rate.appliesTo)!;
+  const per = q.amounts?.[d.id] ?? d.value;
+  const amount = assertYuan(q.people * per * rate.amount);
+  return { item: rate.item, rate, amount, formula: `${q.people}人 × ${per}${d.unit} × ${rate.amount}元 = ${yuan(amount)}` };
+}

@@ -1,0 +1,138 @@
+/**
+ * Who qualifies for what, and why. Every condition of every audience row is checked against the
+ * profile and yields pass, fail or unknown with its citation, so an answer can always show its reasons.
+ */
+import type { AudienceRow, Condition, Knowledge, SubProject } from "../knowledge/schema.js";
+import { PROFILE_FIELDS, type Profile, type ProfileField } from "./profile.js";
+
+export type CheckStatus = "pass" | "fail" | "unknown";
+
+export interface Check {
+  condition: Condition;
+  status: CheckStatus;
+}
+
+/** eligible_priority: eligible and meets a 优先推荐 condition. */
+export type VerdictKind = "eligible_priority" | "eligible" | "needs_info" | "not_eligible";
+
+export interface RowVerdict {
+  row: AudienceRow;
+  kind: VerdictKind;
+  checks: Check[];
+  priorityChecks: Check[];
+  /** Profile fields whose answer would settle an unknown hard condition. */
+  missing: ProfileField[];
+  /** How many more years would make this row pass, when that is all it lacks. */
+  nearMiss?: NearMiss;
+}
+
+export interface NearMiss {
+  field: "teachingYears" | "postYears";
+  yearsShort: number;
+  condition: Condition;
+}
+
+export interface Verdict {
+  subProject: SubProject;
+  kind: VerdictKind;
+  /** The row that decides the verdict (the best one for this profile). */
+  best: RowVerdict;
+  rows: RowVerdict[];
+  missing: ProfileField[];
+  nearMiss?: NearMiss;
+}
+
+/** A near miss is worth telling when the person is at most this many years short. */
+const NEAR_MISS_YEARS = 3;
+
+const RANK: Record<VerdictKind, number> = { eligible_priority: 0, eligible: 1, needs_info: 2, not_eligible: 3 };
+
+export function checkCondition(c: Condition, p: Profile): CheckStatus {
+  switch (c.field) {
+    case "role":
+      return p.role === undefined ? "unknown" : c.oneOf.includes(p.role) ? "pass" : "fail";
+    case "stage":
+      return p.stage === undefined ? "unknown" : c.oneOf.includes(p.stage) ? "pass" : "fail";
+    case "teachingYears":
+    case "postYears": {
+      const v = p[c.field];
+      if (v === undefined) return "unknown";
+      return (c.min === undefined || v >= c.min) && (c.max === undefined || v <= c.max) ? "pass" : "fail";
+    }
+    case "subjects":
+    case "honours":
+    case "positions":
+    case "projects": {
+      const v = p[c.field];
+      if (v === undefined) return "unknown";
+      return c.anyOf.some((t) => v.includes(t)) ? "pass" : "fail";
+    }
+  }
+}
+
+function nearMissOf(checks: Check[], p: Profile): NearMiss | undefined {
+  const failed = checks.filter((c) => c.status === "fail");
+  const only = failed[0];
+  if (failed.length !== 1 || !only) return undefined;
+  const c = only.condition;
+  if ((c.field !== "teachingYears" && c.field !== "postYears") || c.min === undefined) return undefined;
+  const have = p[c.field];
+  if (have === undefined || have >= c.min) return undefined;
+  const yearsShort = c.min - have;
+  return yearsShort <= NEAR_MISS_YEARS ? { field: c.field, yearsShort, condition: c } : undefined;
+}
+
+export function assessRow(row: AudienceRow, p: Profile): RowVerdict {
+  const checks = row.conditions.map((condition) => ({ condition, status: checkCondition(condition, p) }));
+  const priorityChecks = row.priority.map((condition) => ({ condition, status: checkCondition(condition, p) }));
+  const missing = [...new Set(checks.filter((c) => c.status === "unknown").map((c) => c.condition.field))];
+  let kind: VerdictKind;
+  if (checks.some((c) => c.status === "fail")) kind = "not_eligible";
+  else if (missing.length > 0) kind = "needs_info";
+  else kind = priorityChecks.some((c) => c.status === "pass") ? "eligible_priority" : "eligible";
+  const nearMiss = kind === "not_eligible" ? nearMissOf(checks, p) : undefined;
+  return { row, kind, checks, priorityChecks, missing: sortFields(missing), ...(nearMiss ? { nearMiss } : {}) };
+}
+
+function failures(v: RowVerdict): number {
+  return v.checks.filter((c) => c.status === "fail").length;
+}
+
+/** Best row first: by verdict, then a near miss before a plain failure, then fewer failures. */
+function compareRows(a: RowVerdict, b: RowVerdict): number {
+  return RANK[a.kind] - RANK[b.kind] || Number(!a.nearMiss) - Number(!b.nearMiss) || failures(a) - failures(b);
+}
+
+function sortFields(fields: Iterable<ProfileField>): ProfileField[] {
+  const set = new Set(fields);
+  return PROFILE_FIELDS.filter((f) => set.has(f));
+}
+
+export function assessSubProject(sp: SubProject, p: Profile): Verdict {
+  const rows = sp.rows.map((r) => assessRow(r, p));
+  const best = [...rows].sort(compareRows)[0]!;
+  const missing = best.kind === "needs_info" ? sortFields(rows.filter((r) => r.kind === "needs_info").flatMap((r) => r.missing)) : [];
+  return { subProject: sp, kind: best.kind, best, rows, missing, ...(best.nearMiss ? { nearMiss: best.nearMiss } : {}) };
+}
+
+/** One verdict per sub-project, best first, in guide order within a verdict. */
+export function assess(k: Knowledge, p: Profile): Verdict[] {
+  const verdicts = k.subProjects.map((sp) => assessSubProject(sp, p));
+  return verdicts.map((v, i) => ({ v, i })).sort((a, b) => RANK[a.v.kind] - RANK[b.v.kind] || a.i - b.i).map((x) => x.v);
+}
+
+/**
+ * The profile fields still worth asking: unknown, and named by a hard or priority condition of a row
+ * that has not already failed. Asking anything else could not change an answer.
+ */
+export function relevantFields(k: Knowledge, p: Profile): ProfileField[] {
+  const fields = new Set<ProfileField>();
+  for (const sp of k.subProjects) {
+    for (const row of sp.rows) {
+      const v = assessRow(row, p);
+      if (v.kind === "not_eligible") continue;
+      for (const c of [...v.checks, ...v.priorityChecks]) if (c.status === "unknown") fields.add(c.condition.field);
+    }
+  }
+  return sortFields(fields);
+}

@@ -1,0 +1,41 @@
+import type { Role, Stage, TagField, YearsField } from "../knowledge/schema.js";
+
+/**
+ * What we know about a person asking what they qualify for. Undefined means "not asked yet";
+ * an empty list means "asked: none of these".
+ */
+export interface Profile {
+  role?: Role;
+  stage?: Stage;
+  subjects?: string[];
+  teachingYears?: number;
+  postYears?: number;
+  honours?: string[];
+  positions?: string[];
+  projects?: string[];
+}
+
+export type ProfileField = "role" | "stage" | YearsField | TagField;
+
+/** The order in which the guided check asks, and in which missing facts are named. */
+export const PROFILE_FIELDS: readonly ProfileField[] = [
+  "role",
+  "stage",
+  "subjects",
+  "teachingYears",
+  "postYears",
+  "positions",
+  "honours",
+  "projects",
+];
+
+export const FIELD_LABELS: Record<ProfileField, string> = {
+  role: "身份",
+  stage: "学段",
+  subjects: "任教学科",
+  teachingYears: "教龄",
+  postYears: "现岗位任职年限",
+  positions: "担任职务",
+  honours: "荣誉与称号",
+  projects: "所在县市/学校是否属于项目县（校）",
+};

@@ -1,0 +1,97 @@
+/** The vocabulary of the flow engine: flows are data, the engine runs them, transports render them. */
+import type { Knowledge } from "../knowledge/schema.js";
+
+export type Answers = Record<string, unknown>;
+
+/** What the engine and the flows may use: no I/O, the clock is passed in. */
+export interface FlowContext {
+  knowledge: Knowledge;
+  now: Date;
+  /** IANA time zone for dates, e.g. Asia/Shanghai. */
+  timeZone: string;
+}
+
+export interface Option {
+  value: string;
+  label: string;
+}
+
+export type Parsed<T = unknown> = { ok: true; value: T; warning?: string } | { ok: false; error: string };
+
+export type StepKind = "choice" | "multi" | "number" | "text" | "date";
+
+export interface Step {
+  id: string;
+  /** Short name for the summary and the edit buttons. */
+  label: string;
+  kind: StepKind;
+  prompt(a: Answers, ctx: FlowContext): string;
+  /** Choices for choice/multi steps; quick-pick values for number steps. */
+  options?(a: Answers, ctx: FlowContext): Option[];
+  /** Validates typed input (number/text/date; also typed choices). The error says what to type. */
+  parse?(raw: string, a: Answers, ctx: FlowContext): Parsed;
+  /** A choice/multi/number value picked by button; may warn (e.g. above quota). */
+  check?(value: unknown, a: Answers, ctx: FlowContext): Parsed;
+  optional?: boolean;
+  /** The step applies only when this holds (e.g. subjects only for rows that list subjects). */
+  when?(a: Answers, ctx: FlowContext): boolean;
+  /** Answers that no longer hold when this one changes. */
+  resets?: string[];
+  /** How the answer reads in the summary. */
+  format?(value: unknown, a: Answers, ctx: FlowContext): string;
+}
+
+export interface Flow {
+  id: string;
+  title: string;
+  steps: Step[];
+  /** Show a check-your-answers summary with 修改 and 确认提交 before completing. */
+  review: boolean;
+  /** Extra lines under the summary (e.g. the budget). */
+  summaryExtra?(a: Answers, ctx: FlowContext): string;
+}
+
+export interface FlowState {
+  /** The step being asked, or "summary". */
+  at: string;
+  answers: Answers;
+  /** Steps answered, in order, for 上一步. */
+  trail: string[];
+  /** A multi-choice step's ticks before 完成. */
+  ticked?: string[];
+  /** Set while changing one answer from the summary. */
+  editing?: boolean;
+}
+
+export type Input =
+  | { type: "text"; text: string }
+  | { type: "pick"; index: number }
+  | { type: "toggle"; index: number }
+  | { type: "done" }
+  | { type: "back" }
+  | { type: "skip" }
+  | { type: "cancel" }
+  | { type: "edit"; stepId: string }
+  | { type: "confirm" };
+
+export interface Button {
+  label: string;
+  /** The engine input this button sends, serialised by the transport. */
+  input: Input;
+}
+
+export interface Reply {
+  /** Telegram HTML (escaped). */
+  text: string;
+  buttons?: Button[][];
+}
+
+export type Effect = { type: "completed"; answers: Answers } | { type: "cancelled"; answers: Answers } | { type: "answered"; stepId: string };
+
+export interface StepResult {
+  state: FlowState;
+  replies: Reply[];
+  effect?: Effect;
+  /** The input was not accepted (bad value, stale choice): nothing changed. */
+  rejected?: boolean;
+}
