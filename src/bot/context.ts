@@ -1,0 +1,36 @@
+import type { Context } from "grammy";
+import type { Logger } from "pino";
+import type { Config } from "../config.js";
+import type { SearchIndex } from "../domain/search.js";
+import type { Knowledge } from "../knowledge/schema.js";
+import type { Store, UserRecord } from "../store/types.js";
+
+/** Everything a feature may use; built once in main.ts (or by a test). */
+export interface Deps {
+  config: Config;
+  knowledge: Knowledge;
+  search: SearchIndex;
+  store: Store;
+  logger: Logger;
+  /** The clock, injectable for tests. */
+  now(): Date;
+  /** Runs a reminder/broadcast job without blocking the update that asked for it. */
+  background(task: () => Promise<unknown>, what: string): void;
+}
+
+export interface BotFlavor {
+  deps: Deps;
+  /** The sender's stored record (private chats only). */
+  account: UserRecord;
+  log: Logger;
+}
+
+export type BotContext = Context & BotFlavor;
+
+export function isAdmin(deps: Deps, userId: number): boolean {
+  return deps.config.ADMIN_IDS.includes(userId);
+}
+
+export function isCoordinator(deps: Deps, userId: number): boolean {
+  return isAdmin(deps, userId) || (deps.store.users.get(userId)?.roles.includes("coordinator") ?? false);
+}

@@ -1,0 +1,55 @@
+/**
+ * The bot factory: one Composer per feature behind a few shared middlewares.
+ * Tests and the console build the very same bot; only the transport differs.
+ */
+import { autoRetry } from "@grammyjs/auto-retry";
+import { sequentialize } from "@grammyjs/runner";
+import { Bot, type BotConfig, type Transformer } from "grammy";
+import type { UserFromGetMe } from "grammy/types";
+import type { Config } from "../config.js";
+import type { BotContext, Deps } from "./context.js";
+import { errorBoundary } from "./error-boundary.js";
+import { trackUser } from "./track-user.js";
+import { FEATURES } from "./features/index.js";
+
+export interface CreateBotOptions {
+  /** Skips getMe (console mode and tests). */
+  botInfo?: UserFromGetMe;
+  /** An API transformer, e.g. the console's stand-in for Telegram. */
+  transformer?: Transformer;
+}
+
+export const COMMANDS = [
+  { command: "start", description: "开始 / 主菜单" },
+  { command: "eligibility", description: "资格自测：我能报哪个项目" },
+  { command: "projects", description: "项目浏览" },
+  { command: "budget", description: "预算测算" },
+  { command: "declare", description: "申报项目（院校/培训机构）" },
+  { command: "my", description: "我的申报" },
+  { command: "subscribe", description: "订阅截止提醒" },
+  { command: "deadlines", description: "查看申报截止日期" },
+  { command: "help", description: "帮助" },
+  { command: "cancel", description: "取消当前操作" },
+] as const;
+
+export function createBot(config: Config, deps: Deps, opts: CreateBotOptions = {}): Bot<BotContext> {
+  const botConfig: BotConfig<BotContext> = { client: { apiRoot: config.TELEGRAM_API_ROOT } };
+  if (opts.botInfo) botConfig.botInfo = opts.botInfo;
+  const bot = new Bot<BotContext>(config.BOT_TOKEN ?? "console", botConfig);
+  if (opts.transformer) bot.api.config.use(opts.transformer);
+  // 429 and 5xx on ordinary replies are retried after retry_after; broadcasts pace themselves.
+  else bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30 }));
+
+  bot.use((ctx, next) => {
+    ctx.deps = deps;
+    ctx.log = deps.logger.child({ update: ctx.update.update_id, user: ctx.from?.id });
+    return next();
+  });
+  bot.use(errorBoundary);
+  // One update at a time per chat (flow state is per user), many chats at once.
+  bot.use(sequentialize((ctx) => (ctx.chat?.id ?? ctx.from?.id)?.toString()));
+  bot.use(trackUser);
+  for (const feature of FEATURES) bot.use(feature);
+  bot.catch((err) => deps.logger.error({ err: err.error, update: err.ctx.update.update_id }, "unhandled bot error"));
+  return bot;
+}

@@ -1,0 +1,17 @@
+import type { NextFunction } from "grammy";
+import type { BotContext } from "./context.js";
+
+/** A handler error is logged and answered politely; it never stops the bot or loses saved input. */
+export async function errorBoundary(ctx: BotContext, next: NextFunction): Promise<void> {
+  try {
+    await next();
+  } catch (err) {
+    ctx.log.error({ err }, "handler failed");
+    try {
+      if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text: "处理失败，请重试。" }).catch(() => undefined);
+      if (ctx.chat?.type === "private") await ctx.reply("抱歉，处理时出错了。已保存的内容不会丢失，请重试，或发送 /start 回到主菜单。");
+    } catch (replyErr) {
+      ctx.log.warn({ err: replyErr }, "could not tell the user about the error");
+    }
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Typed Chinese questions: facts, "what can I apply for", budgets and requests. Inside an open flow a
+ * question is answered and the flow then continues; anything else is taken as the step's answer.
+ */
+import { Composer } from "grammy";
+import { answerFact } from "../../answers/fact-answer.js";
+import { budgetAnswer } from "../../answers/budget-answer.js";
+import { escapeHtml } from "../../answers/html.js";
+import { computeBudget } from "../../domain/budget.js";
+import { parseIntent } from "../../nlu/intent.js";
+import type { Candidate, FactKind, Intent } from "../../nlu/types.js";
+import type { BotContext } from "../context.js";
+import { entry } from "../entries.js";
+import { handleFlowText, openStep, repromptFlow } from "../flow-runner.js";
+import { keyboard, send } from "../render.js";
+import { menuKeyboard } from "./start.js";
+import { startBudget } from "./budget.js";
+import { rememberProfile, sendEligibility } from "./eligibility.js";
+
+const FACTS: readonly FactKind[] = ["overview", "quota", "schedule", "funding", "audience", "goal", "phases", "implementer", "cycle", "discrepancy"];
+const MAX_CANDIDATES = 4;
+/** Longer texts are not questions we can answer; they are cut before parsing to bound the work. */
+const MAX_QUESTION_CHARS = 300;
+
+/** Words that mark a typed text as a question rather than an answer to a form step. */
+const QUESTION = /[？?]|吗|多少|几天|几年|几个|什么|哪些|哪个|哪一|怎么|如何|能否|是否|可以报|能报|适合/;
+
+export function looksLikeQuestion(text: string): boolean {
+  return QUESTION.test(text);
+}
+
+function candidateButtons(ctx: BotContext, candidates: Candidate[], data: (c: Candidate) => string) {
+  const k = ctx.deps.knowledge;
+  return candidates.slice(0, MAX_CANDIDATES).map((c) => [{ label: k.subProjects.find((s) => s.id === c.subProjectId)?.name ?? c.subProjectId, data: data(c) }]);
+}
+
+/**
+ * Answers a parsed intent. Returns false when there was nothing to answer.
+ * As a side question (inside a flow) it never starts another flow.
+ */
+async function answerIntent(ctx: BotContext, intent: Intent, sideQuestion = false): Promise<boolean> {
+  const k = ctx.deps.knowledge;
+  switch (intent.kind) {
+    case "fact": {
+      const top = intent.candidates[0];
+      if (!top) return false;
+      if (!intent.confident) {
+        const rows = candidateButtons(ctx, intent.candidates, (c) => `q|${c.subProjectId}|${intent.fact}`);
+        await send(ctx, "你想问的是哪个子项目？", { keyboard: keyboard(rows) });
+        return true;
+      }
+      const text = answerFact(k, top.subProjectId, intent.fact, { ...(top.rowId ? { rowId: top.rowId } : {}), ...(intent.durationId ? { durationId: intent.durationId } : {}) });
+      await send(ctx, text, { keyboard: keyboard([[{ label: "📄 查看项目详情", data: `p|s|${top.subProjectId}` }]]) });
+      return true;
+    }
+    case "eligibility":
+      rememberProfile(ctx.account.id, intent.profile);
+      await sendEligibility(ctx, intent.profile, true);
+      return true;
+    case "budget": {
+      const top = intent.candidates[0];
+      if (!top) return false;
+      if (!intent.confident) {
+        await send(ctx, "请选择要测算的子项目：", { keyboard: keyboard(candidateButtons(ctx, intent.candidates, (c) => `b|${c.subProjectId}`)) });
+        return true;
+      }
+      const sp = k.subProjects.find((s) => s.id === top.subProjectId)!;
+      const b = computeBudget(sp, top.rowId, intent.quantities);
+      if (b.missing.length && !b.noStandard && !sideQuestion) {
+        await startBudget(ctx, sp.id, intent.quantities.people);
+        return true;
+      }
+      await send(ctx, budgetAnswer(b), { keyboard: keyboard([[{ label: "🧮 调整天数/人数", data: `b|${sp.id}` }]]) });
+      return true;
+    }
+    case "command": {
+      const run = entry(intent.command);
+      if (!run) return false;
+      await run(ctx);
+      return true;
+    }
+    case "unknown":
+      return false;
+  }
+}
+
+export const freeTextFeature = new Composer<BotContext>();
+
+/** A candidate chosen from an unsure answer: the id and fact are checked against the knowledge. */
+freeTextFeature.callbackQuery(/^q\|([a-z0-9-]{1,40})\|([a-z]{1,20})$/, async (ctx) => {
+  await ctx.answerCallbackQuery();
+  const [id, fact] = [ctx.match[1]!, ctx.match[2] as FactKind];
+  if (!ctx.deps.knowledge.subProjects.some((s) => s.id === id) || !FACTS.includes(fact)) {
+    await send(ctx, "这个按钮已过期，请重新开始。", { keyboard: menuKeyboard() });
+    return;
+  }
+  await send(ctx, answerFact(ctx.deps.knowledge, id, fact), { keyboard: keyboard([[{ label: "📄 查看项目详情", data: `p|s|${id}` }]]) });
+});
+
+freeTextFeature.on("message:text", async (ctx) => {
+  const text = ctx.message.text;
+  if (text.startsWith("/")) {
+    await send(ctx, "没有这个命令。发送 /help 查看可用命令。", { keyboard: menuKeyboard() });
+    return;
+  }
+  const parse = () => parseIntent(text.slice(0, MAX_QUESTION_CHARS), { knowledge: ctx.deps.knowledge, index: ctx.deps.search });
+  const open = openStep(ctx);
+  if (open) {
+    // A question typed mid-flow is answered, then the flow asks its step again.
+    if (looksLikeQuestion(text)) {
+      const intent = parse();
+      if (intent.kind !== "unknown" && intent.kind !== "command" && (await answerIntent(ctx, intent, true))) {
+        await repromptFlow(ctx, "↩️ 继续刚才的步骤：");
+        return;
+      }
+    }
+    await handleFlowText(ctx, text);
+    return;
+  }
+  if (await answerIntent(ctx, parse())) return;
+  await send(ctx, `抱歉，没有找到与“${escapeHtml(text.slice(0, 30))}”相关的内容。可以换个说法，或从菜单开始：`, { keyboard: menuKeyboard() });
+});
+
+/** Stickers, photos, voice and the like: point to what works. */
+freeTextFeature.on("message", (ctx) => send(ctx, "我只能读懂文字消息。请直接打字提问，或从菜单开始：", { keyboard: menuKeyboard() }));
