@@ -1,0 +1,76 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { eligibilityAnswer } from "../../src/answers/eligibility-answer.js";
+import { assess, relevantFields } from "../../src/domain/eligibility.js";
+import type { Profile } from "../../src/domain/profile.js";
+import { loadKnowledge } from "../../src/knowledge/load.js";
+
+interface Case {
+  name: string;
+  profile: Profile;
+  eligible: string[];
+  priority?: string[];
+  nearMiss?: Record<string, number>;
+  notEligible?: string[];
+  needsInfo?: Record<string, string[]>;
+  why: string;
+}
+
+const k = loadKnowledge();
+const cases = parse(readFileSync(new URL("../cases/eligibility-cases.yaml", import.meta.url), "utf8")) as Case[];
+
+describe("eligibility rule table (worked by hand from the guide)", () => {
+  it("has at least 30 cases", () => expect(cases.length).toBeGreaterThanOrEqual(30));
+
+  it.each(cases.map((c) => [c.name, c] as const))("%s", (_name, c) => {
+    const verdicts = assess(k, c.profile);
+    const byId = new Map(verdicts.map((v) => [v.subProject.id, v]));
+    const eligible = verdicts.filter((v) => v.kind === "eligible" || v.kind === "eligible_priority").map((v) => v.subProject.id);
+    expect(eligible.sort(), c.why).toEqual([...c.eligible].sort());
+    const priority = verdicts.filter((v) => v.kind === "eligible_priority").map((v) => v.subProject.id);
+    expect(priority.sort(), c.why).toEqual([...(c.priority ?? [])].sort());
+    const near = Object.fromEntries(verdicts.filter((v) => v.kind === "not_eligible" && v.nearMiss).map((v) => [v.subProject.id, v.nearMiss!.yearsShort]));
+    expect(near, c.why).toEqual(c.nearMiss ?? {});
+    for (const id of c.notEligible ?? []) expect(byId.get(id)?.kind, `${id}: ${c.why}`).toBe("not_eligible");
+    for (const [id, fields] of Object.entries(c.needsInfo ?? {})) {
+      expect(byId.get(id)?.kind, id).toBe("needs_info");
+      expect(byId.get(id)?.missing, id).toEqual(fields);
+    }
+  });
+});
+
+describe("eligibility verdicts explain themselves", () => {
+  const teacher: Profile = { role: "teacher", stage: "小学", subjects: ["数学"], teachingYears: 4, honours: [], positions: [], projects: [] };
+
+  it("every check of a verdict carries its condition text and a citation", () => {
+    for (const v of assess(k, teacher)) {
+      for (const c of [...v.best.checks, ...v.best.priorityChecks]) {
+        expect(c.condition.text.length).toBeGreaterThan(0);
+        expect(c.condition.cite.where).toMatch(/^(正文|附件2)/);
+      }
+    }
+  });
+
+  it("tells a 4-year primary maths teacher they fit 县级骨干 and why not 地级骨干", () => {
+    const text = eligibilityAnswer(k, assess(k, teacher), teacher).text;
+    const county = text.indexOf("县级骨干教师学科育人能力提升研修");
+    expect(county).toBeGreaterThan(-1);
+    expect(text).toContain("具有3-5年教龄（你：4年）");
+    expect(text).toMatch(/地级骨干教师教学创新能力提升研修<\/b>：要求具有5-8年教龄，你的教龄为4年，再有1年教龄即可/);
+    expect(text).toContain("推荐");
+    expect(text.length).toBeLessThan(4000);
+  });
+
+  it("asks only what still matters: a party secretary is never asked for subjects or teaching years", () => {
+    const fields = relevantFields(k, { role: "party_secretary" });
+    expect(fields).toContain("stage");
+    expect(fields).toContain("postYears");
+    expect(fields).not.toContain("subjects");
+    expect(fields).not.toContain("teachingYears");
+  });
+
+  it("asks nothing more once every verdict is settled", () => {
+    expect(relevantFields(k, teacher)).toEqual([]);
+  });
+});
