@@ -15,8 +15,10 @@ export interface EligibilityAnswer {
   detailIds: string[];
 }
 
-function where(c: Cite): string {
-  return `📖${escapeHtml(c.where)}${c.inferred ? "（合并单元格推定）" : ""}`;
+/** "📖附件2 表1 … · 遴选条件（合并单元格推定）": inferred facts say so once. */
+export function where(c: Cite): string {
+  const place = c.where.replace(/（合并单元格）/g, "");
+  return `📖${escapeHtml(place)}${c.inferred ? "（合并单元格推定）" : ""}`;
 }
 
 function planName(k: Knowledge, v: Verdict): string {
@@ -41,11 +43,19 @@ export function describeProfile(k: Knowledge, p: Profile): string {
   return escapeHtml(parts.join(" · ") || "（未提供）");
 }
 
-function checkLine(c: Check, p: Profile): string {
+function checkLine(c: Check, p: Profile, showCite: boolean): string {
   const mark = c.status === "pass" ? "✔" : c.status === "fail" ? "✘" : "？";
   const yours = c.condition.field === "teachingYears" || c.condition.field === "postYears" ? p[c.condition.field] : undefined;
   const you = yours !== undefined ? `（你：${yours}年）` : "";
-  return `  ${mark} ${escapeHtml(c.condition.text)}${you} ${where(c.condition.cite)}`;
+  return `  ${mark} ${escapeHtml(c.condition.text)}${you}${showCite ? ` ${where(c.condition.cite)}` : ""}`;
+}
+
+/** Condition lines; a citation is printed once for a run of conditions from the same place. */
+function checkLines(checks: Check[], p: Profile): string[] {
+  return checks.map((c, i) => {
+    const next = checks[i + 1];
+    return checkLine(c, p, !next || where(next.condition.cite) !== where(c.condition.cite));
+  });
 }
 
 export function nearMissText(n: NearMiss, p: Profile): string {
@@ -57,7 +67,7 @@ export function nearMissText(n: NearMiss, p: Profile): string {
 function eligibleBlock(k: Knowledge, v: Verdict, p: Profile, index: number): string {
   const sp = v.subProject;
   const head = `${index}. <b>${escapeHtml(sp.name)}</b>（${escapeHtml(planName(k, v))} · ${escapeHtml(v.best.row.label)}）${v.kind === "eligible_priority" ? " ⭐优先推荐" : ""}`;
-  const lines = [head, ...v.best.checks.map((c) => checkLine(c, p))];
+  const lines = [head, ...checkLines(v.best.checks, p)];
   for (const c of v.best.priorityChecks) {
     if (c.status === "pass") lines.push(`  ⭐ ${escapeHtml(c.condition.text)} ${where(c.condition.cite)}`);
   }
@@ -86,7 +96,13 @@ export function eligibilityAnswer(k: Knowledge, verdicts: Verdict[], p: Profile)
     out.push(`⏳ <b>差一点</b>\n${lines.join("\n")}`);
   }
   if (open.length) {
-    const lines = open.map((v) => `• ${escapeHtml(v.subProject.name)}：还需确认${v.missing.map((f) => FIELD_LABELS[f]).join("、")}`);
+    // Grouped by what is missing, so one unanswered question reads once.
+    const groups = new Map<string, string[]>();
+    for (const v of open) {
+      const key = v.missing.map((f) => FIELD_LABELS[f]).join("、");
+      groups.set(key, [...(groups.get(key) ?? []), escapeHtml(v.subProject.name)]);
+    }
+    const lines = [...groups].map(([missing, names]) => `• 还需确认${missing}：${names.join("；")}`);
     out.push(`❔ <b>还需更多信息</b>\n${lines.join("\n")}`);
   }
   const excluded = verdicts.length - eligible.length - near.length - open.length;
@@ -106,7 +122,7 @@ export function verdictDetail(v: Verdict, p: Profile): string {
         : v.kind === "needs_info"
           ? `❔ 还需确认：${v.missing.map((f) => FIELD_LABELS[f]).join("、")}`
           : "✘ 不符合条件";
-  const lines = [head, status, ...v.best.checks.map((c) => checkLine(c, p))];
+  const lines = [head, status, ...checkLines(v.best.checks, p)];
   if (v.nearMiss) lines.push(`⏳ ${nearMissText(v.nearMiss, p)}`);
   return lines.join("\n");
 }
