@@ -155,7 +155,7 @@ function present(flow: Flow, state: FlowState, ctx: FlowContext, lead: string[])
     options.forEach((o, index) => rows.push([{ label: `${ticked.has(o.value) ? "✅" : "⬜"} ${o.label}`, input: { type: "toggle", index } }]));
     rows.push([{ label: NAV.done, input: { type: "done" } }]);
   } else {
-    const perRow = s.kind === "number" ? 4 : options.every((o) => o.label.length <= 6) ? 2 : 1;
+    const perRow = s.kind === "number" ? 4 : buttonsPerRow(options);
     for (let i = 0; i < options.length; i += perRow) {
       rows.push(options.slice(i, i + perRow).map((o, j) => ({ label: o.label, input: { type: "pick", index: i + j } as Input })));
     }
@@ -167,6 +167,12 @@ function present(flow: Flow, state: FlowState, ctx: FlowContext, lead: string[])
   rows.push(nav);
   const progress = stepProgress(flow, state, ctx);
   return { state, replies: [{ text: [...lead, `${progress}${s.prompt(state.answers, ctx)}`].join("\n\n"), buttons: rows }] };
+}
+
+/** Short labels share a row so a long list still fits a phone screen. */
+function buttonsPerRow(options: Option[]): number {
+  const longest = Math.max(0, ...options.map((o) => o.label.length));
+  return longest <= 4 ? 3 : longest <= 8 ? 2 : 1;
 }
 
 function stepProgress(flow: Flow, state: FlowState, ctx: FlowContext): string {
