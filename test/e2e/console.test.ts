@@ -1,0 +1,58 @@
+/** npm start without BOT_TOKEN: the same bot in a terminal, driven by piped input. */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeTempDataDir, removeTempDataDir } from "../support/bot-process.js";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+let dataDir: string;
+
+beforeAll(async () => {
+  dataDir = await makeTempDataDir("console-");
+});
+afterAll(() => removeTempDataDir(dataDir));
+
+function runConsole(lines: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, TZ: "Asia/Shanghai" },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    child.on("error", reject);
+    child.on("exit", (code) => resolve({ code, out, err }));
+    child.stdin.end(lines.map((l) => `${l}\n`).join(""));
+  });
+}
+
+describe("console mode", () => {
+  it("answers a piped question with 县级骨干 and its reasons, then exits at end of input", async () => {
+    const { code, out, err } = await runConsole(["我是小学数学老师，教龄4年，可以报哪个国培项目？"]);
+    expect(code, err).toBe(0);
+    expect(out).toContain("县级骨干教师学科育人能力提升研修");
+    expect(out).toContain("✔ 具有3-5年教龄（你：4年）");
+    expect(out).toContain("再有1年教龄即可");
+    expect(out).not.toMatch(/<\/?b>|&lt;/);
+  });
+
+  it("prints buttons numbered; typing a number taps one", async () => {
+    const { code, out } = await runConsole(["/start", "2", "1"]);
+    expect(code).toBe(0);
+    expect(out).toMatch(/\[1\] 🧭 资格自测\s+\[2\] 📚 项目浏览/);
+    expect(out).toContain("请选择计划");
+    expect(out).toContain("请选择类别");
+    expect(out).toContain("农村骨干教师能力提升培训");
+  });
+
+  it("keeps a flow across lines and remembers it in the data folder", async () => {
+    const first = await runConsole(["/budget", "1"]);
+    expect(first.out).toContain("请选择子项目");
+    const second = await runConsole(["/help"]);
+    expect(second.code).toBe(0);
+    expect(second.out).toContain("使用帮助");
+  });
+});
