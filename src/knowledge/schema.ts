@@ -100,11 +100,26 @@ export const Rate = z.strictObject({
 });
 export type Rate = z.infer<typeof Rate>;
 
-export const Funding = z.union([
-  z.strictObject({ rates: z.array(Rate).min(1) }),
-  /** The guide gives no standard: say so, never invent one. */
-  z.strictObject({ none: nonEmpty }),
-]);
+/**
+ * zod reports a failed union as a bare "Invalid input" at the union's path; name the branch the data
+ * meant (by its key) and the path inside it instead, e.g. "rates.0.unit: Invalid option: …".
+ */
+function fundingError(iss: { input?: unknown; errors?: { path: PropertyKey[]; message: string }[][] }): string {
+  const input = iss.input;
+  const branch = input !== null && typeof input === "object" ? ("rates" in input ? 0 : "none" in input ? 1 : -1) : -1;
+  const issues = branch >= 0 ? iss.errors?.[branch] : undefined;
+  if (!issues?.length) return "funding needs either rates (a list of rates) or none (why the guide gives no standard)";
+  return issues.map((i) => `${i.path.map(String).join(".") || "(funding)"}: ${i.message}`).join("; ");
+}
+
+export const Funding = z.union(
+  [
+    z.strictObject({ rates: z.array(Rate).min(1) }),
+    /** The guide gives no standard: say so, never invent one. */
+    z.strictObject({ none: nonEmpty }),
+  ],
+  { error: (iss) => fundingError(iss as Parameters<typeof fundingError>[0]) },
+);
 export type Funding = z.infer<typeof Funding>;
 
 export const Quota = z.strictObject({
