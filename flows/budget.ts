@@ -49,8 +49,11 @@ const QUANTITY = {
   schools: { label: "帮扶校数", unit: "校", prompt: "帮扶多少所学校？请输入正整数，例如 3。" },
 } as const;
 
-/** One number step per quantity the chosen row's standards multiply (people, counties or schools). */
-export function quantitySteps(): Step[] {
+/**
+ * One number step per quantity the chosen row's standards multiply (people, counties or schools).
+ * `always` lists quantities asked whatever the standards (a declaration always states its trainees).
+ */
+export function quantitySteps(always: (keyof typeof QUANTITY)[] = []): Step[] {
   return (Object.keys(QUANTITY) as (keyof typeof QUANTITY)[]).map((key) => {
     const q = QUANTITY[key];
     return {
@@ -59,7 +62,7 @@ export function quantitySteps(): Step[] {
       kind: "number",
       when: (a: Answers, ctx: FlowContext) => {
         const r = rowOf(ctx.knowledge, a);
-        return !!r && quantitiesNeeded(r.row).includes(key);
+        return !!r && (always.includes(key) || quantitiesNeeded(r.row).includes(key));
       },
       prompt: () => q.prompt,
       parse: (raw: string, a: Answers, ctx: FlowContext) => {
@@ -93,15 +96,35 @@ export function budgetOf(k: Knowledge, a: Answers) {
 export function durationSteps(k: Knowledge, select: (sp: SubProject, row: AudienceRow) => Duration[]): Step[] {
   const labels = new Map<string, string>();
   for (const sp of k.subProjects) for (const row of sp.rows) for (const d of select(sp, row)) if (!labels.has(d.id)) labels.set(d.id, d.label);
+  // A part (影子学习) is asked after its whole (集中培训) and may not exceed it; changing the whole re-asks its parts.
+  const parts = new Map<string, Set<string>>();
+  for (const sp of k.subProjects) {
+    for (const row of sp.rows) {
+      for (const d of select(sp, row)) if (d.partOf) parts.set(d.partOf, (parts.get(d.partOf) ?? new Set()).add(`dur:${d.id}`));
+    }
+  }
   return [...labels].map(([id, label]) => {
-    const durationOf = (a: Answers, ctx: FlowContext) => {
+    const durationById = (which: string, a: Answers, ctx: FlowContext) => {
       const r = rowOf(ctx.knowledge, a);
-      return r ? select(r.sp, r.row).find((d) => d.id === id) : undefined;
+      return r ? select(r.sp, r.row).find((d) => d.id === which) : undefined;
     };
+    const durationOf = (a: Answers, ctx: FlowContext) => durationById(id, a, ctx);
+    const wholeOf = (d: Duration, a: Answers, ctx: FlowContext) => {
+      const whole = d.partOf ? durationById(d.partOf, a, ctx) : undefined;
+      const planned = d.partOf ? a[`dur:${d.partOf}`] : undefined;
+      return whole && typeof planned === "number" ? { whole, planned } : undefined;
+    };
+    const withinWhole = (d: Duration, n: number, a: Answers, ctx: FlowContext): Parsed<number> => {
+      const w = wholeOf(d, a, ctx);
+      if (w && n > w.planned) return { ok: false, error: `${d.label}是${w.whole.label}的一部分，不能超过${w.whole.label}的${w.planned}${w.whole.unit}，请重新输入。` };
+      return { ok: true, value: n };
+    };
+    const resets = [...(parts.get(id) ?? [])];
     return {
       id: `dur:${id}`,
       label,
       kind: "number",
+      ...(resets.length ? { resets } : {}),
       when: (a: Answers, ctx: FlowContext) => !!durationOf(a, ctx),
       prompt: (a: Answers, ctx: FlowContext) => {
         const d = durationOf(a, ctx)!;
@@ -114,9 +137,15 @@ export function durationSteps(k: Knowledge, select: (sp: SubProject, row: Audien
       parse: (raw: string, a: Answers, ctx: FlowContext) => {
         const d = durationOf(a, ctx)!;
         const n = positiveInt(raw, d.label, d.unit, 1000);
-        return n.ok ? withWarning(n, durationWarning(d, n.value)) : n;
+        if (!n.ok) return n;
+        const within = withinWhole(d, n.value, a, ctx);
+        return within.ok ? withWarning(within, durationWarning(d, n.value)) : within;
       },
-      check: (v: unknown, a: Answers, ctx: FlowContext) => withWarning({ ok: true, value: v }, durationWarning(durationOf(a, ctx)!, Number(v))),
+      check: (v: unknown, a: Answers, ctx: FlowContext) => {
+        const d = durationOf(a, ctx)!;
+        const within = withinWhole(d, Number(v), a, ctx);
+        return within.ok ? withWarning(within, durationWarning(d, Number(v))) : within;
+      },
       format: (v: unknown, a: Answers, ctx: FlowContext) => `${String(v)}${durationOf(a, ctx)?.unit ?? ""}`,
     } satisfies Step;
   });

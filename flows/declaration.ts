@@ -16,10 +16,19 @@ function rowSubjects(a: Answers, ctx: FlowContext): string[] {
   return c && "anyOf" in c ? c.anyOf : [];
 }
 
-function implementerText(a: Answers, ctx: FlowContext): string {
+function implementerOf(a: Answers, ctx: FlowContext) {
   const r = rowOf(ctx.knowledge, a);
-  const own = r?.row.implementer ?? r?.sp.rows.find((x) => x.implementer)?.implementer;
+  return r?.row.implementer ?? r?.sp.rows.find((x) => x.implementer)?.implementer;
+}
+
+function implementerText(a: Answers, ctx: FlowContext): string {
+  const own = implementerOf(a, ctx);
   return own ? `指南要求：${escapeHtml(own.text)}（📖${escapeHtml(own.cite.where)}）\n` : "";
+}
+
+/** Partner institutions are asked (and required) where the guide says the project is run 协同 with others. */
+function needsPartners(a: Answers, ctx: FlowContext): boolean {
+  return implementerOf(a, ctx)?.text.includes("协同") ?? false;
 }
 
 const text = (id: string, label: string, prompt: string, parse: Step["parse"], optional = false): Step => ({
@@ -62,6 +71,7 @@ export function makeDeclarationFlow(k: Knowledge): Flow {
         id: "partners",
         label: "协同单位",
         kind: "text",
+        when: needsPartners,
         prompt: (a, ctx) => `${implementerText(a, ctx)}请输入协同实施的学校或机构，多个用“、”分隔。`,
         parse: (raw) => nameList(raw, "协同单位"),
         format: (v) => escapeHtml((v as string[]).join("、")),
@@ -70,7 +80,8 @@ export function makeDeclarationFlow(k: Knowledge): Flow {
       text("contact", "联系人", "请输入联系人姓名。", (raw) => personName(raw, "联系人姓名")),
       text("phone", "手机号", "请输入联系人手机号（11位）。", (raw) => mobile(raw)),
       text("email", "邮箱", "请输入联系邮箱。", (raw) => email(raw)),
-      ...quantitySteps(),
+      // A declaration always states its planned trainees, even where the standard is per county or school.
+      ...quantitySteps(["people"]),
       ...durationSteps(k, scheduleOf),
       {
         id: "cycleYear",

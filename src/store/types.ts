@@ -42,6 +42,10 @@ export interface DraftRecord {
   /** The step the user is on, so a resume continues there. */
   stepId: string;
   answers: DeclarationAnswers;
+  /** Steps answered in order (FlowState.trail), so 上一步 still works after a resume. */
+  trail?: string[];
+  /** The user was changing one answer from the summary (FlowState.editing). */
+  editing?: boolean;
   /** Set when the draft revises a submitted declaration. */
   revises?: string;
   createdAt: Instant;
