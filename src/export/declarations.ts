@@ -1,0 +1,155 @@
+/**
+ * /export: one row per declaration with Chinese headers (the form's own labels), as CSV for Excel
+ * (UTF-8 with BOM, CRLF, RFC 4180 quoting, formula injection defused) and as XLSX (exceljs).
+ * Pure apart from exceljs: no Telegram, no store.
+ */
+import ExcelJS from "exceljs";
+import { makeDeclarationFlow } from "../../flows/declaration.js";
+import type { FlowContext, Step } from "../engine/types.js";
+import type { Knowledge } from "../knowledge/schema.js";
+import type { DeclarationRecord, DeclarationStatus } from "../store/types.js";
+
+export type Cell = string | number | null;
+
+export interface ExportTable {
+  headers: string[];
+  rows: Cell[][];
+  /** Indexes of columns holding yuan amounts (formatted #,##0 in the XLSX). */
+  moneyColumns: number[];
+}
+
+export const STATUS_TEXT: Record<DeclarationStatus, string> = { submitted: "待审核", approved: "已通过", returned: "已退回", withdrawn: "已撤回" };
+
+/** Fields every export shows, even when no declaration answered them. */
+const CORE = new Set(["institution", "institutionType", "plan", "subProject", "row", "partners", "lead", "contact", "phone", "email", "people", "cycleYear", "start", "end", "note"]);
+const QUANTITY_UNIT: Record<string, string> = { people: "人", counties: "县", schools: "校" };
+
+export interface ExportOptions {
+  timeZone: string;
+  now: Date;
+  /** Display name of an applicant (user id → name). */
+  userName?: (id: number) => string;
+}
+
+/** "2024-06-01 10:05:09" in the time zone (Excel reads it as a date-time). */
+export function localDateTime(iso: string, timeZone: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const p = Object.fromEntries(
+    new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" })
+      .formatToParts(d)
+      .map((x) => [x.type, x.value]),
+  );
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
+}
+
+/** declarations-20240601.csv: the date in the time zone. */
+export function exportFileName(now: Date, timeZone: string, ext: "csv" | "xlsx"): string {
+  return `declarations-${localDateTime(now.toISOString(), timeZone).slice(0, 10).replace(/-/g, "")}.${ext}`;
+}
+
+function durationUnits(k: Knowledge): Map<string, string> {
+  const units = new Map<string, string>();
+  for (const sp of k.subProjects) for (const d of [...sp.schedule, ...sp.rows.flatMap((r) => r.schedule ?? [])]) if (!units.has(d.id)) units.set(d.id, d.unit);
+  return units;
+}
+
+function header(step: Step, units: Map<string, string>): string {
+  const unit = step.id.startsWith("dur:") ? units.get(step.id.slice(4)) : QUANTITY_UNIT[step.id];
+  return unit ? `${step.label}（${unit}）` : step.label;
+}
+
+/** An answer as plain text or a number: choices by their labels, lists joined with 、. */
+function plain(step: Step, value: unknown, answers: Record<string, unknown>, fctx: FlowContext): Cell {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "number") return value;
+  let label = (v: unknown) => String(v);
+  if (step.kind === "choice" || step.kind === "multi") {
+    try {
+      const options = step.options?.(answers, fctx) ?? [];
+      label = (v) => options.find((o) => o.value === v)?.label ?? String(v);
+    } catch {
+      // Options built from knowledge that changed since: fall back to the stored values.
+    }
+  }
+  if (Array.isArray(value)) return value.map(label).join("、");
+  if (typeof value === "string") return label(value);
+  return JSON.stringify(value);
+}
+
+function lastComment(d: DeclarationRecord): string | null {
+  return [...d.history].reverse().find((h) => h.comment)?.comment ?? null;
+}
+
+export function declarationTable(k: Knowledge, declarations: readonly DeclarationRecord[], opts: ExportOptions): ExportTable {
+  const fctx: FlowContext = { knowledge: k, now: opts.now, timeZone: opts.timeZone };
+  const flow = makeDeclarationFlow(k);
+  const units = durationUnits(k);
+  const steps = flow.steps.filter((s) => CORE.has(s.id) || declarations.some((d) => s.id in d.answers));
+  const sorted = [...declarations].sort((a, b) => a.ref.localeCompare(b.ref));
+  const headers = [
+    "申报编号",
+    "状态",
+    ...steps.map((s) => header(s, units)),
+    "每年预算（元）",
+    "周期年数",
+    "周期预算（元）",
+    "提交时间",
+    "最后更新",
+    "申报人ID",
+    "申报人",
+    "最近审核意见",
+  ];
+  const base = 2 + steps.length;
+  const rows = sorted.map((d): Cell[] => {
+    const years = k.subProjects.find((s) => s.id === d.subProjectId)?.cycle.years ?? 1;
+    return [
+      d.ref,
+      STATUS_TEXT[d.status],
+      ...steps.map((s) => plain(s, d.answers[s.id], d.answers, fctx)),
+      d.budget.perYear,
+      years,
+      d.budget.cycle,
+      localDateTime(d.submittedAt, opts.timeZone),
+      localDateTime(d.updatedAt, opts.timeZone),
+      d.ownerId,
+      opts.userName?.(d.ownerId) ?? null,
+      lastComment(d),
+    ];
+  });
+  return { headers, rows, moneyColumns: [base, base + 2] };
+}
+
+/** Cells Excel would run as a formula (= + - @, and tab/CR that some readers strip first) get a leading '. */
+export function defuse(s: string): string {
+  return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+}
+
+/** One CSV field: text defused, then quoted when it holds a comma, quote, CR or LF (quotes doubled). */
+export function csvField(v: Cell): string {
+  if (v === null) return "";
+  if (typeof v === "number") return String(v);
+  const s = defuse(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function toCsv(t: ExportTable): Buffer {
+  const lines = [t.headers, ...t.rows].map((row) => row.map(csvField).join(","));
+  return Buffer.from(`\uFEFF${lines.join("\r\n")}\r\n`, "utf8");
+}
+
+export async function toXlsx(t: ExportTable, sheetName = "申报汇总"): Promise<Buffer> {
+  const wb = new ExcelJS.Workbook();
+  wb.creator = "国培/区培申报助手";
+  const ws = wb.addWorksheet(sheetName, { views: [{ state: "frozen", ySplit: 1 }] });
+  ws.addRow(t.headers).font = { bold: true };
+  // String cells are stored as text (never as formulas), so no defusing is needed here.
+  for (const row of t.rows) ws.addRow(row.map((c) => (c === null ? "" : c)));
+  t.headers.forEach((h, i) => {
+    const col = ws.getColumn(i + 1);
+    const longest = Math.max(h.length * 2, ...t.rows.map((r) => String(r[i] ?? "").length * 1.6));
+    col.width = Math.min(Math.max(10, Math.ceil(longest)), 60);
+    if (t.moneyColumns.includes(i)) col.numFmt = "#,##0";
+  });
+  return Buffer.from(await wb.xlsx.writeBuffer());
+}
