@@ -1,0 +1,131 @@
+/**
+ * /my: the sender's own declarations and their status. View one; withdraw it (after a confirmation);
+ * revise it before its deadline (a draft prefilled from the declaration, submitted under the same ref).
+ * Every button re-checks that the declaration belongs to the tapping user.
+ */
+import { randomBytes } from "node:crypto";
+import { Composer } from "grammy";
+import { declarationCard, declarationLine, formatInstant, lastReturnComment } from "../../answers/declaration-answer.js";
+import { escapeHtml } from "../../answers/html.js";
+import { applicableDeadline, deadlinePassed } from "../../domain/declaration-deadline.js";
+import { SUMMARY } from "../../engine/run.js";
+import type { DeclarationRecord } from "../../store/types.js";
+import type { BotContext } from "../context.js";
+import { declarationFlow, deny, ownDeclaration } from "../declarations.js";
+import { registerEntry } from "../entries.js";
+import { flowContext } from "../flow-runner.js";
+import { keyboard, send } from "../render.js";
+import { resumeDraft, revisionRefusal } from "./declare.js";
+
+const PAGE = 8;
+
+async function showList(ctx: BotContext, page: number, edit: boolean): Promise<void> {
+  const fctx = flowContext(ctx);
+  const mine = ctx.deps.store.declarations.byOwner(ctx.account.id).reverse();
+  const drafts = ctx.deps.store.drafts.byOwner(ctx.account.id).length;
+  const draftNote = drafts ? `\n\n另有 ${drafts} 份未提交的草稿，发送 /declare 继续填写。` : "";
+  if (!mine.length) {
+    await send(ctx, `您还没有提交过申报。${draftNote || "\n发送 /declare 开始申报。"}`, { keyboard: keyboard([[{ label: "📝 申报", data: "dc|l" }]]), edit });
+    return;
+  }
+  const pages = Math.ceil(mine.length / PAGE);
+  const p = Math.min(Math.max(page, 0), pages - 1);
+  const slice = mine.slice(p * PAGE, (p + 1) * PAGE);
+  const lines = slice.map((d) => `${declarationLine(d, fctx)}\n   更新于 ${formatInstant(d.updatedAt, fctx.timeZone)}`);
+  const rows = slice.map((d) => [{ label: `🔎 ${d.ref}`, data: `my|v|${d.ref}` }]);
+  const nav = [];
+  if (p > 0) nav.push({ label: "⬅️ 上一页", data: `my|l|${p - 1}` });
+  if (p < pages - 1) nav.push({ label: "下一页 ➡️", data: `my|l|${p + 1}` });
+  if (nav.length) rows.push(nav);
+  const head = `<b>我的申报</b>（共 ${mine.length} 份${pages > 1 ? `，第${p + 1}/${pages}页` : ""}）`;
+  await send(ctx, [head, ...lines].join("\n") + draftNote, { keyboard: keyboard(rows), edit });
+}
+
+function deadlineNote(ctx: BotContext, d: DeclarationRecord): string | undefined {
+  const deadline = applicableDeadline(ctx.deps.store.deadlines.all(), { plan: d.plan, subProjectId: d.subProjectId });
+  if (!deadline) return undefined;
+  const passed = deadlinePassed(deadline, ctx.deps.now(), ctx.deps.config.TZ);
+  return `⏰ ${escapeHtml(deadline.title)}：${deadline.date}${passed ? "（已截止）" : "（当天结束前可修改）"}`;
+}
+
+async function showOne(ctx: BotContext, d: DeclarationRecord): Promise<void> {
+  const fctx = flowContext(ctx);
+  const comment = lastReturnComment(d);
+  const extra = [
+    ...(comment ? [`↩️ <b>退回意见</b>：${escapeHtml(comment)}\n请按意见修改后重新提交。`] : []),
+    ...[deadlineNote(ctx, d)].filter((x): x is string => !!x),
+  ];
+  const rows = [];
+  const actions = [];
+  if (!revisionRefusal(ctx, d)) actions.push({ label: "✏️ 修改", data: `my|e|${d.ref}` });
+  if (d.status !== "withdrawn") actions.push({ label: "↩️ 撤回", data: `my|w|${d.ref}` });
+  if (actions.length) rows.push(actions);
+  rows.push([{ label: "⬅️ 返回列表", data: "my|l|0" }]);
+  await send(ctx, declarationCard(declarationFlow(ctx.deps.knowledge), d, fctx, { extra }), { keyboard: keyboard(rows) });
+}
+
+async function withdraw(ctx: BotContext, d: DeclarationRecord): Promise<void> {
+  if (d.status === "withdrawn") {
+    await send(ctx, `${d.ref} 已经撤回。`, { edit: true });
+    return;
+  }
+  const now = ctx.deps.now().toISOString();
+  const updated: DeclarationRecord = { ...d, status: "withdrawn", updatedAt: now, history: [...d.history, { at: now, by: ctx.account.id, action: "withdrawn" }] };
+  await ctx.deps.store.declarations.put(updated);
+  await ctx.deps.store.audit.append({ at: now, actor: ctx.account.id, action: "declaration.withdrawn", target: d.ref });
+  await send(ctx, `已撤回 <b>${d.ref}</b>。记录会保留，协调员不再审核它。`, { keyboard: keyboard([[{ label: "⬅️ 我的申报", data: "my|l|0" }]]), edit: true });
+}
+
+/** Opens (or reopens) the revision draft of a declaration, starting at its summary. */
+async function revise(ctx: BotContext, d: DeclarationRecord): Promise<void> {
+  const refusal = revisionRefusal(ctx, d);
+  if (refusal) {
+    await send(ctx, escapeHtml(refusal));
+    return;
+  }
+  const drafts = ctx.deps.store.drafts;
+  const existing = drafts.byOwner(ctx.account.id).find((x) => x.revises === d.ref);
+  if (existing) {
+    await resumeDraft(ctx, existing, `✏️ 继续修改 <b>${d.ref}</b>（之前的修改已保存）。改好后点“确认提交”。`);
+    return;
+  }
+  const now = ctx.deps.now().toISOString();
+  const draft = { id: randomBytes(6).toString("base64url"), ownerId: ctx.account.id, stepId: SUMMARY, answers: structuredClone(d.answers), trail: [], revises: d.ref, createdAt: now, updatedAt: now };
+  await drafts.put(draft);
+  await resumeDraft(ctx, draft, `✏️ 修改 <b>${d.ref}</b>：点“✏️”按钮修改任一项，改好后点“确认提交”。编号不变，修改记录会保留。`);
+}
+
+registerEntry("my", (ctx) => showList(ctx, 0, false));
+
+export const myFeature = new Composer<BotContext>();
+myFeature.command("my", (ctx) => showList(ctx, 0, false));
+
+myFeature.callbackQuery(/^my\|/, async (ctx) => {
+  const [, kind, arg] = ctx.callbackQuery.data.split("|");
+  if (kind === "l") {
+    await ctx.answerCallbackQuery();
+    return showList(ctx, /^\d{1,4}$/.test(arg ?? "") ? Number(arg) : 0, true);
+  }
+  // Looked up by the tapping user's id: someone else's ref, a forged or a malformed one all read the same.
+  const d = ownDeclaration(ctx, arg);
+  if (!d) return deny(ctx);
+  switch (kind) {
+    case "v":
+      await ctx.answerCallbackQuery();
+      return showOne(ctx, d);
+    case "w":
+      await ctx.answerCallbackQuery();
+      if (d.status === "withdrawn") return send(ctx, `${d.ref} 已经撤回。`);
+      return send(ctx, `确定撤回申报 <b>${d.ref}</b> 吗？撤回后协调员不再审核，也不能再修改。`, {
+        keyboard: keyboard([[{ label: "✅ 确认撤回", data: `my|wy|${d.ref}` }, { label: "不撤回", data: `my|v|${d.ref}` }]]),
+      });
+    case "wy":
+      await ctx.answerCallbackQuery();
+      return withdraw(ctx, d);
+    case "e":
+      await ctx.answerCallbackQuery();
+      return revise(ctx, d);
+    default:
+      return deny(ctx);
+  }
+});

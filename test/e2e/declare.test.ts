@@ -1,0 +1,293 @@
+/**
+ * Declarations end to end: the real bot process (node --import tsx src/main.ts) polls a fake Bot API
+ * over HTTP. One applicant walks the acceptance declaration (bad phone, 上一步, edits from the summary),
+ * the bot is killed with -9 mid-form and restarted, the draft is resumed and submitted; then /my,
+ * review with a comment and the notification, export (files parsed), a second user who sees nothing,
+ * forged callbacks, /grant and /revoke, a revision and a withdrawal. The tests share one data folder
+ * and run in order.
+ */
+import ExcelJS from "exceljs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startFakeBotApi, type BotOutput, type FakeBotApi } from "../support/fake-bot-api.js";
+import { makeTempDataDir, removeTempDataDir, startBotProcess, type BotProcess } from "../support/bot-process.js";
+
+const APPLICANT = 501;
+const STRANGER = 502;
+const OTHER = 503;
+const ADMIN = 900;
+/** Typed by the applicant: the bot must escape it everywhere it shows it. */
+const INSTITUTION = "新疆师范大学<继续教育学院> & 附属";
+
+let api: FakeBotApi;
+let bot: BotProcess;
+let dataDir: string;
+
+const start = () => startBotProcess({ api, dataDir, env: { ADMIN_IDS: String(ADMIN) } });
+
+beforeAll(async () => {
+  api = await startFakeBotApi();
+  dataDir = await makeTempDataDir("declare-e2e-");
+  bot = await start();
+}, 30_000);
+
+afterAll(async () => {
+  await bot?.stop();
+  await api?.close();
+  await removeTempDataDir(dataDir);
+});
+
+async function ask(user: number, text: string, match?: string | RegExp): Promise<BotOutput> {
+  api.sendText(user, text);
+  return api.waitForMessage(user, match);
+}
+
+async function tap(user: number, label: string | RegExp, match?: string | RegExp | ((o: BotOutput) => boolean)): Promise<BotOutput> {
+  api.tapButton(user, label);
+  return api.waitForMessage(user, match);
+}
+
+const labels = (o: BotOutput) => o.buttons.flat().map((b) => b.text);
+
+/** Sends forged callback data as `user` and checks it is refused without a word about its target. */
+async function forge(user: number, data: string): Promise<void> {
+  const tapped = api.pushCallback(user, data, 1);
+  expect(await api.waitForCallbackAnswer(tapped.queryId)).toMatchObject({ text: "已过期或无权操作" });
+  await api.expectNoReply(user, 150);
+}
+
+/** The documents the bot sent to a chat, by extension. */
+async function documentOf(user: number, ext: string): Promise<Buffer> {
+  const out = await api.waitForMessage(user, (o) => o.document?.filename.endsWith(ext) ?? false);
+  expect(out.document!.filename).toMatch(new RegExp(`^declarations-\\d{8}\\.${ext}$`));
+  return out.document!.bytes;
+}
+
+describe("a declaration from first answer to export", () => {
+  it("walks the form with a bad phone, 上一步, and survives a kill -9 mid-form", async () => {
+    const first = await ask(APPLICANT, "/declare", "牵头申报单位");
+    expect(first.text).toContain("第1/");
+    await ask(APPLICANT, INSTITUTION, "申报单位类型");
+    await tap(APPLICANT, "高等院校", "请选择计划");
+    await tap(APPLICANT, "国培计划", "请选择子项目");
+    await tap(APPLICANT, "县级骨干教师学科育人能力提升研修", "培训对象");
+    await tap(APPLICANT, "小学骨干教师", "哪些学科");
+    await tap(APPLICANT, "⬜ 语文", (o) => labels(o).includes("✅ 语文"));
+    const partners = await tap(APPLICANT, "✔️ 完成", "协同实施");
+    expect(partners.text).toContain("协同优质中小学幼儿园");
+    await ask(APPLICANT, "乌鲁木齐市第一小学、昌吉州实验小学", "项目负责人姓名");
+    await ask(APPLICANT, "张三", "联系人姓名");
+    await ask(APPLICANT, "李四", "手机号");
+
+    // A bad phone number is refused with what to type, and the step asks again.
+    const bad = await ask(APPLICANT, "12345", "手机号应为11位数字");
+    expect(bad.text).toContain("请输入联系人手机号");
+    // 上一步 goes back to the contact person.
+    const back = await tap(APPLICANT, "⬅️ 上一步", "联系人姓名");
+    expect(back.kind).toBe("edited");
+    await ask(APPLICANT, "李四", "手机号");
+    const saved = await ask(APPLICANT, "13912345678", "联系邮箱");
+    expect(saved.text).toContain("💾 已保存");
+    await ask(APPLICANT, "lisi@xjnu.edu.cn", "培训多少人");
+    await ask(APPLICANT, "100", "集中培训多少天");
+    await tap(APPLICANT, "按指南 15天", "影子学习多少天");
+    await ask(APPLICANT, "7", "异步在线学习多少学时");
+    const beforeCrash = await tap(APPLICANT, "按指南 50学时", "第几年");
+    expect(beforeCrash.text).toContain("💾 已保存");
+
+    // "已保存" was said after the write: a crash now loses nothing.
+    await bot.kill9();
+    bot = await start();
+
+    const drafts = await ask(APPLICANT, "/declare", "未提交的申报草稿");
+    expect(drafts.text).toContain("县级骨干教师学科育人能力提升研修");
+    expect(drafts.text).toMatch(/第\d+\/\d+步（周期年度）/);
+    expect(labels(drafts)).toContain("➕ 新建申报");
+    const resumed = await tap(APPLICANT, /^▶️ 继续 1\./, "第几年");
+    expect(resumed.text).toContain("继续填写");
+    // The trail survived too: 上一步 still goes back.
+    await tap(APPLICANT, "⬅️ 上一步", "异步在线学习多少学时");
+    await tap(APPLICANT, "按指南 50学时", "第几年");
+  }, 60_000);
+
+  it("shows the budget in the summary, edits from it, and submits with a reference number", async () => {
+    await tap(APPLICANT, "第1年", "开始日期");
+    const past = await ask(APPLICANT, "2020-01-01", "日期须晚于今天");
+    expect(past.text).toContain("培训开始日期");
+    await ask(APPLICANT, "2030-09-01", "结束日期");
+    await ask(APPLICANT, "2030-09-15", "补充说明");
+    const summary = await tap(APPLICANT, "⏭ 跳过", "请核对申报信息");
+    expect(summary.text).toContain(INSTITUTION);
+    expect(summary.text).toContain("每年合计：630,000元");
+    expect(summary.text).toContain("3年周期合计：1,890,000元");
+    expect(summary.text).toContain("100人 × 15天 × 400元 = 600,000元");
+
+    // Edit from the summary, then back to the summary with the new budget.
+    const editing = await tap(APPLICANT, "✏️ 培训人数", "培训多少人");
+    expect(editing.text).toContain("当前：100人");
+    const changed = await ask(APPLICANT, "120", "请核对申报信息");
+    expect(changed.text).toContain("每年合计：756,000元");
+    await tap(APPLICANT, "✏️ 培训人数", "培训多少人");
+    const again = await ask(APPLICANT, "100", "请核对申报信息");
+    expect(again.text).toContain("每年合计：630,000元");
+
+    const done = await tap(APPLICANT, "✅ 确认提交", "申报已提交");
+    expect(done.text).toContain("申报编号：GP2024-0001");
+    expect(done.text).toMatch(/提交时间：\d{4}-\d{2}-\d{2} \d{2}:\d{2}（北京时间）/);
+    expect(done.text).toContain("协调员");
+    // The draft is gone: /declare starts a new form.
+    await ask(APPLICANT, "/declare", "牵头申报单位");
+    await ask(APPLICANT, "/cancel", "已取消");
+  }, 30_000);
+
+  it("lists it in /my and shows it in full", async () => {
+    const list = await ask(APPLICANT, "/my", "我的申报");
+    expect(list.text).toContain("GP2024-0001");
+    expect(list.text).toContain("待审核");
+    const card = await tap(APPLICANT, "🔎 GP2024-0001", "申报 GP2024-0001");
+    expect(card.text).toContain(INSTITUTION);
+    expect(card.text).toContain("每年 630,000元；3年周期 1,890,000元");
+    expect(labels(card)).toEqual(expect.arrayContaining(["✏️ 修改", "↩️ 撤回"]));
+  });
+
+  it("shows a second user nothing of it, refuses staff commands, and ignores forged buttons", async () => {
+    const mine = await ask(STRANGER, "/my", "还没有提交过申报");
+    expect(mine.text).not.toContain("GP2024");
+    for (const cmd of ["/review", "/export", "/stats"]) {
+      const refused = await ask(STRANGER, cmd, "仅限协调员");
+      expect(refused.document).toBeUndefined();
+    }
+    for (const data of ["my|v|GP2024-0001", "my|wy|GP2024-0001", "my|e|GP2024-0001", "rv|o|GP2024-0001", "rv|a|GP2024-0001", "rv|r|GP2024-0001", "my|v|../../x", "dc|r|AAAAAAAA"]) {
+      await forge(STRANGER, data);
+    }
+    // The applicant's own flow buttons are bound to the applicant: replayed by someone else they are stale.
+    const flowButton = api
+      .transcript(APPLICANT)
+      .flatMap((o) => o.buttons.flat())
+      .find((b) => b.callback_data?.startsWith("f|"))!;
+    const replay = api.pushCallback(STRANGER, flowButton.callback_data!, 1);
+    expect((await api.waitForCallbackAnswer(replay.queryId)).text).toMatch(/已过期/);
+    await api.expectNoReply(STRANGER, 150);
+    // Nothing changed.
+    const still = await ask(APPLICANT, "/my", "我的申报");
+    expect(still.text).toContain("待审核");
+    const leaked = api.transcript(STRANGER).filter((o) => /GP2024|新疆师范大学|13912345678/.test(o.text));
+    expect(leaked).toEqual([]);
+  });
+
+  it("lets the admin return it with a required comment, and notifies the applicant", async () => {
+    const home = await ask(ADMIN, "/review", "申报审核");
+    expect(home.text).toContain("待审核：1");
+    const queue = await tap(ADMIN, /^🟡 待审核 \(1\)$/, "GP2024-0001");
+    expect(queue.text).toContain("县级骨干教师学科育人能力提升研修");
+    const card = await tap(ADMIN, /^GP2024-0001/, "申报 GP2024-0001");
+    expect(card.text).toContain(INSTITUTION);
+    expect(card.text).toContain(`申报人：`);
+    await tap(ADMIN, /退回/, "请发送退回");
+    const empty = await ask(ADMIN, "好", "退回意见至少2个字");
+    expect(empty.text).toContain("请重新发送");
+    const comment = "请补充<协同学校>的联系人 & 电话";
+    const returned = await ask(ADMIN, comment, "已退回");
+    expect(returned.text).toContain(comment);
+
+    const note = await api.waitForMessage(APPLICANT, "被退回");
+    expect(note.text).toContain("GP2024-0001");
+    expect(note.text).toContain(comment);
+    const list = await ask(APPLICANT, "/my", "我的申报");
+    expect(list.text).toContain("已退回");
+  });
+
+  it("exports a CSV and an XLSX holding the declaration's row", async () => {
+    api.sendText(ADMIN, "/export");
+    const csv = await documentOf(ADMIN, "csv");
+    expect([...csv.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const lines = csv.toString("utf8").slice(1).split("\r\n");
+    const headers = lines[0]!.split(",");
+    expect(headers.slice(0, 3)).toEqual(["申报编号", "状态", "申报单位"]);
+    const row = lines.find((l) => l.startsWith("GP2024-0001,"))!;
+    expect(row).toContain("已退回");
+    expect(row).toContain(INSTITUTION);
+    expect(row).toContain("630000");
+    expect(row).toContain("1890000");
+    expect(row).toContain(String(APPLICANT));
+
+    const xlsx = await documentOf(ADMIN, "xlsx");
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(xlsx as unknown as ArrayBuffer);
+    const ws = wb.worksheets[0]!;
+    const head = (ws.getRow(1).values as unknown[]).slice(1);
+    const cells = (ws.getRow(2).values as unknown[]).slice(1);
+    const record = Object.fromEntries(head.map((h, i) => [String(h), cells[i]]));
+    expect(record).toMatchObject({ 申报编号: "GP2024-0001", 状态: "已退回", 申报单位: INSTITUTION, "培训人数（人）": 100, "每年预算（元）": 630_000, "周期预算（元）": 1_890_000, 申报人ID: APPLICANT });
+  });
+
+  it("grants and revokes coordinator rights", async () => {
+    await ask(STRANGER, "/grant 502", "只有管理员");
+    await ask(ADMIN, "/grant abc", "不是有效的用户ID");
+    await ask(ADMIN, "/grant", "用法");
+    await ask(ADMIN, `/grant ${STRANGER}`, "已授予");
+    await api.waitForMessage(STRANGER, "您已被授予协调员权限");
+
+    const home = await ask(STRANGER, "/review", "申报审核");
+    expect(home.text).toContain("已退回：1");
+    await tap(STRANGER, "📂 按子项目查看", "按子项目");
+    await tap(STRANGER, /县级骨干教师/, "GP2024-0001");
+    const stats = await ask(STRANGER, "/stats", "申报统计");
+    expect(stats.text).toContain("县级骨干教师学科育人能力提升研修");
+    expect(stats.text).toContain("100/3,200人");
+
+    await ask(ADMIN, `/revoke ${STRANGER}`, "已撤销");
+    await ask(STRANGER, "/review", "仅限协调员");
+    await forge(STRANGER, "rv|h");
+  });
+
+  it("revises the returned declaration under the same reference, keeping who changed what", async () => {
+    await ask(APPLICANT, "/my", "我的申报");
+    const card = await tap(APPLICANT, "🔎 GP2024-0001", "申报 GP2024-0001");
+    expect(card.text).toContain("退回意见");
+    const summary = await tap(APPLICANT, "✏️ 修改", "请核对申报信息");
+    expect(summary.text).toContain("修改 GP2024-0001");
+    await tap(APPLICANT, "✏️ 手机号", "手机号");
+    await ask(APPLICANT, "13812345678", "请核对申报信息");
+    const done = await tap(APPLICANT, "✅ 确认提交", "已重新提交");
+    expect(done.text).toContain("GP2024-0001");
+    expect(done.text).toContain("修改了 1 项");
+
+    const view = await tap(APPLICANT, "📋 查看申报", "申报 GP2024-0001");
+    expect(view.text).toContain("待审核");
+    expect(view.text).toContain("修改后重新提交");
+    expect(view.text).toContain("手机号：13912345678 → 13812345678");
+  });
+
+  it("withdraws after a confirmation", async () => {
+    const ask1 = await tap(APPLICANT, "↩️ 撤回", "确定撤回");
+    expect(labels(ask1)).toContain("✅ 确认撤回");
+    await tap(APPLICANT, "✅ 确认撤回", "已撤回");
+    const list = await ask(APPLICANT, "/my", "我的申报");
+    expect(list.text).toContain("已撤回");
+  });
+});
+
+describe("drafts", () => {
+  it("starts from a project card's 申报此项目, keeps the draft on 取消, and offers it on /declare", async () => {
+    const tapped = api.pushCallback(OTHER, "dc|new|county-backbone", 1);
+    await api.waitForCallbackAnswer(tapped.queryId);
+    await api.waitForMessage(OTHER, "申报：县级骨干教师学科育人能力提升研修");
+    await api.waitForMessage(OTHER, "牵头申报单位");
+    await ask(OTHER, "新疆教育学院", "申报单位类型");
+    const cancelled = await tap(OTHER, "✖️ 取消", "草稿已保存，发送 /declare 继续");
+    expect(cancelled.text).toBeTruthy();
+    const list = await ask(OTHER, "/declare", "未提交的申报草稿");
+    expect(list.text).toContain("县级骨干教师学科育人能力提升研修");
+    // A second, new draft: one user may hold several.
+    await tap(OTHER, "➕ 新建申报", "牵头申报单位");
+    await ask(OTHER, "新疆大学", "申报单位类型");
+    const two = await ask(OTHER, "/declare", "您有 2 份");
+    expect(labels(two).filter((l) => l.startsWith("▶️ 继续"))).toHaveLength(2);
+    // Deleting one asks first.
+    await tap(OTHER, "🗑 删除", "确定删除草稿");
+    await tap(OTHER, "🗑 确认删除", "已删除草稿");
+    await ask(OTHER, "/declare", "您有 1 份");
+    // Unknown sub-project ids are refused.
+    await forge(OTHER, "dc|new|no-such-project");
+  });
+});
