@@ -7,6 +7,8 @@ import { assertYuan, groupDigits, yuan } from "./money.js";
 
 export interface BudgetQuantities {
   people?: number;
+  /** Head-counts for schedule parts attended by their own group (Duration.who), by duration id. */
+  peopleByDuration?: Record<string, number>;
   counties?: number;
   schools?: number;
   /** Days or hours per year by duration id; a missing one takes the guide's figure. */
@@ -60,6 +62,17 @@ export function billedDurations(sp: SubProject, row: AudienceRow): Duration[] {
   return scheduleOf(sp, row).filter((d) => ids.has(d.id));
 }
 
+/** The head-count a duration is billed for: its own group's if it has one, else the row's. */
+export function peopleFor(d: Duration, q: BudgetQuantities): number | undefined {
+  return (d.who ? q.peopleByDuration?.[d.id] : undefined) ?? q.people;
+}
+
+/** The largest head-count given, for quota checks and statistics. */
+export function headCount(q: BudgetQuantities): number | undefined {
+  const counts = [q.people, ...Object.values(q.peopleByDuration ?? {})].filter((n): n is number => n !== undefined);
+  return counts.length ? Math.max(...counts) : undefined;
+}
+
 /** "15天", "不少于7天", "7-10天". */
 export function describeDuration(d: Duration): string {
   if (d.bound === "range") return `${d.value}-${d.max}${d.unit}`;
@@ -98,7 +111,7 @@ export function computeBudget(sp: SubProject, rowId: string | undefined, q: Budg
     const w = planned === undefined ? undefined : durationWarning(d, planned);
     if (w) base.warnings.push(w);
   }
-  for (const [unit, planned] of [["人", q.people], ["县", q.counties], ["校", q.schools]] as const) {
+  for (const [unit, planned] of [["人", headCount(q)], ["县", q.counties], ["校", q.schools]] as const) {
     const w = quotaWarning(sp.quota, unit, planned);
     if (w) base.warnings.push(w);
   }
@@ -114,9 +127,11 @@ function lineFor(rate: Rate, schedule: Duration[], q: BudgetQuantities): BudgetL
     const amount = assertYuan(count * perUnit);
     return { item: rate.item, rate, amount, formula: `${count}${unit} × ${groupDigits(perUnit)}元 = ${yuan(amount)}` };
   }
-  if (q.people === undefined) return { missing: "people" };
   const d = schedule.find((x) => x.id === rate.appliesTo)!;
+  const people = peopleFor(d, q);
+  if (people === undefined) return { missing: "people" };
   const per = q.amounts?.[d.id] ?? d.value;
-  const amount = assertYuan(q.people * per * rate.amount);
-  return { item: rate.item, rate, amount, formula: `${q.people}人 × ${per}${d.unit} × ${rate.amount}元 = ${yuan(amount)}` };
+  const amount = assertYuan(people * per * rate.amount);
+  const who = d.who ? `（${d.who}）` : "";
+  return { item: rate.item, rate, amount, formula: `${people}人${who} × ${per}${d.unit} × ${rate.amount}元 = ${yuan(amount)}` };
 }

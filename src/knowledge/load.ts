@@ -33,8 +33,8 @@ function yamlFiles(dir: string): string[] {
     .map((f) => join(dir, f));
 }
 
-/** Cross-file checks the per-file schemas cannot express. */
-function checkReferences(k: Knowledge): void {
+/** Cross-file checks the per-file schemas cannot express; `fileOf` names each sub-project's file. */
+function checkReferences(k: Knowledge, fileOf: (sp: SubProject) => string): void {
   const problems: string[] = [];
   const categories = new Set(k.plans.flatMap((p) => p.categories.map((c) => `${p.id}/${c.id}`)));
   const ids = new Set<string>();
@@ -45,7 +45,7 @@ function checkReferences(k: Knowledge): void {
     projects: new Set(k.vocabulary.projects.map((v) => v.id)),
   };
   for (const sp of k.subProjects) {
-    const at = `${sp.plan}/${sp.id}`;
+    const at = `${fileOf(sp)} (${sp.id})`;
     if (ids.has(sp.id)) problems.push(`${at}: duplicate sub-project id`);
     ids.add(sp.id);
     if (!categories.has(`${sp.plan}/${sp.category}`)) problems.push(`${at}: unknown category ${sp.category}`);
@@ -84,13 +84,18 @@ function checkReferences(k: Knowledge): void {
 export function loadKnowledge(dir: string = KNOWLEDGE_DIR): Knowledge {
   const { plans } = readYaml(join(dir, "plans.yaml"), PlansFile, dir);
   const vocabulary = readYaml(join(dir, "vocabulary.yaml"), VocabularyFile, dir);
-  const subProjects = [...yamlFiles(join(dir, "guopei")), ...yamlFiles(join(dir, "qupei"))].map((f) => readYaml(f, SubProject, dir));
+  const files = new Map<SubProject, string>();
+  const subProjects = [...yamlFiles(join(dir, "guopei")), ...yamlFiles(join(dir, "qupei"))].map((f) => {
+    const sp = readYaml(f, SubProject, dir);
+    files.set(sp, relative(dir, f));
+    return sp;
+  });
   const planOrder = (p: string) => plans.findIndex((x) => x.id === p);
   const categoryOrder = (p: string, c: string) => plans.find((x) => x.id === p)?.categories.findIndex((x) => x.id === c) ?? -1;
   subProjects.sort(
     (a, b) => planOrder(a.plan) - planOrder(b.plan) || categoryOrder(a.plan, a.category) - categoryOrder(b.plan, b.category) || a.order - b.order,
   );
   const knowledge = { plans, subProjects, vocabulary };
-  checkReferences(knowledge);
+  checkReferences(knowledge, (sp) => files.get(sp) ?? sp.id);
   return knowledge;
 }

@@ -78,6 +78,8 @@ export const Duration = z.strictObject({
   max: wholeNumber.optional(),
   /** This part is counted inside another duration (影子学习 inside 集中培训). */
   partOf: z.string().optional(),
+  /** Who attends this part when not everyone of the row does (自主选学指导教师团队 vs 全员教师): budgets count them apart. */
+  who: nonEmpty.optional(),
   cite: Cite,
 });
 export type Duration = z.infer<typeof Duration>;

@@ -57,7 +57,7 @@ describe("eligibility verdicts explain themselves", () => {
     const county = text.indexOf("县级骨干教师学科育人能力提升研修");
     expect(county).toBeGreaterThan(-1);
     expect(text).toContain("具有3-5年教龄（你：4年）");
-    expect(text).toMatch(/地级骨干教师教学创新能力提升研修<\/b>：要求具有5-8年教龄，你的教龄为4年，再有1年教龄即可/);
+    expect(text).toMatch(/地级骨干教师教学创新能力提升研修(项目)?<\/b>：要求具有5-8年教龄，你的教龄为4年，再有1年教龄即可/);
     expect(text).toContain("推荐");
     expect(text.length).toBeLessThan(4000);
   });

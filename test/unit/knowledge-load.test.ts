@@ -79,11 +79,11 @@ describe("loadKnowledge", () => {
     expect(message).toContain("guopei/2-2-kindergarten-relief-teaching.yaml at schedule.2.unit");
   });
 
-  it("rejects a tag that is not in vocabulary.yaml, naming the sub-project, the row and the tag", () => {
+  it("rejects a tag that is not in vocabulary.yaml, naming the file, the row and the tag", () => {
     corrupt("guopei/1-2-shortage-fields.yaml", "anyOf: [足球]", "anyOf: [篮球]");
     const message = loadError();
     // cross-file checks name the sub-project (plan/id), not the file: see the report
-    expect(message).toContain("guopei/shortage-fields row football");
+    expect(message).toContain("guopei/1-2-shortage-fields.yaml (shortage-fields) row football");
     expect(message).toContain('subjects tag "篮球" is not in vocabulary.yaml');
   });
 
