@@ -90,7 +90,7 @@ describe("loadKnowledge", () => {
   it("rejects a rate that applies to no duration of the row's schedule", () => {
     corrupt("guopei/2-2-kindergarten-relief-teaching.yaml", "appliesTo: placement", "appliesTo: practice");
     const message = loadError();
-    expect(message).toContain("guopei/kindergarten-relief-teaching row kindergarten-teachers");
+    expect(message).toContain("guopei/2-2-kindergarten-relief-teaching.yaml (kindergarten-relief-teaching) row kindergarten-teachers");
     expect(message).toContain("跟岗实践");
   });
 });
