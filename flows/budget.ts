@@ -62,7 +62,10 @@ export function quantitySteps(always: (keyof typeof QUANTITY)[] = []): Step[] {
       kind: "number",
       when: (a: Answers, ctx: FlowContext) => {
         const r = rowOf(ctx.knowledge, a);
-        return !!r && (always.includes(key) || quantitiesNeeded(r.row).includes(key));
+        if (!r) return false;
+        if (always.includes(key)) return true;
+        // Where every billed part has its own group, the groups are asked instead (groupSteps).
+        return quantitiesNeeded(r.row).includes(key) && (key !== "people" || billedDurations(r.sp, r.row).some((d) => !d.who));
       },
       prompt: () => q.prompt,
       parse: (raw: string, a: Answers, ctx: FlowContext) => {
@@ -76,10 +79,39 @@ export function quantitySteps(always: (keyof typeof QUANTITY)[] = []): Step[] {
   });
 }
 
+/** A head-count step for each schedule part attended by its own group (e.g. 自主选学指导教师团队 and 全员教师). */
+export function groupSteps(k: Knowledge): Step[] {
+  const parts = new Set<string>();
+  for (const sp of k.subProjects) for (const row of sp.rows) for (const d of billedDurations(sp, row)) if (d.who) parts.add(d.id);
+  return [...parts].map((id) => {
+    const partOf = (a: Answers, ctx: FlowContext) => {
+      const r = rowOf(ctx.knowledge, a);
+      return r ? billedDurations(r.sp, r.row).find((d) => d.id === id && d.who) : undefined;
+    };
+    return {
+      id: `people:${id}`,
+      label: "分组人数",
+      kind: "number",
+      when: (a: Answers, ctx: FlowContext) => !!partOf(a, ctx),
+      prompt: (a: Answers, ctx: FlowContext) => {
+        const d = partOf(a, ctx)!;
+        return `参加${d.label}的${d.who}有多少人？请输入正整数。`;
+      },
+      parse: (raw: string, a: Answers, ctx: FlowContext) => positiveInt(raw, `${partOf(a, ctx)!.who}人数`, "人", 100_000),
+      format: (v: unknown, a: Answers, ctx: FlowContext) => `${partOf(a, ctx)?.who ?? ""} ${String(v)}人`,
+    } satisfies Step;
+  });
+}
+
 export function budgetQuantities(a: Answers): BudgetQuantities {
   const amounts: Record<string, number> = {};
-  for (const [key, v] of Object.entries(a)) if (key.startsWith("dur:") && typeof v === "number") amounts[key.slice(4)] = v;
-  const q: BudgetQuantities = { amounts };
+  const peopleByDuration: Record<string, number> = {};
+  for (const [key, v] of Object.entries(a)) {
+    if (typeof v !== "number") continue;
+    if (key.startsWith("dur:")) amounts[key.slice(4)] = v;
+    if (key.startsWith("people:")) peopleByDuration[key.slice(7)] = v;
+  }
+  const q: BudgetQuantities = { amounts, peopleByDuration };
   for (const key of ["people", "counties", "schools"] as const) if (typeof a[key] === "number") q[key] = a[key];
   return q;
 }
@@ -160,6 +192,6 @@ export function makeBudgetFlow(k: Knowledge): Flow {
     id: "budget",
     title: "预算测算",
     review: false,
-    steps: [...projectSteps(), ...quantitySteps(), ...durationSteps(k, billedDurations)],
+    steps: [...projectSteps(), ...quantitySteps(), ...groupSteps(k), ...durationSteps(k, billedDurations)],
   };
 }

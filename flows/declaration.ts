@@ -8,7 +8,7 @@ import { scheduleOf } from "../src/domain/budget.js";
 import { email, futureDate, mobile, nameList, personName, requiredText } from "../src/domain/validate.js";
 import type { Answers, Flow, FlowContext, Step } from "../src/engine/types.js";
 import type { Knowledge } from "../src/knowledge/schema.js";
-import { budgetOf, durationSteps, projectSteps, quantitySteps, rowOf } from "./budget.js";
+import { budgetOf, durationSteps, groupSteps, projectSteps, quantitySteps, rowOf } from "./budget.js";
 
 function rowSubjects(a: Answers, ctx: FlowContext): string[] {
   const r = rowOf(ctx.knowledge, a);
@@ -82,6 +82,7 @@ export function makeDeclarationFlow(k: Knowledge): Flow {
       text("email", "邮箱", "请输入联系邮箱。", (raw) => email(raw)),
       // A declaration always states its planned trainees, even where the standard is per county or school.
       ...quantitySteps(["people"]),
+      ...groupSteps(k),
       ...durationSteps(k, scheduleOf),
       {
         id: "cycleYear",
