@@ -76,6 +76,8 @@ export interface DeclarationRecord {
   submittedAt: Instant;
   updatedAt: Instant;
   history: HistoryEntry[];
+  /** The draft it was submitted from, so a draft left behind by a crash mid-submission is not submitted twice. */
+  fromDraft?: string;
 }
 
 export interface AuditRecord {

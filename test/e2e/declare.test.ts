@@ -10,6 +10,8 @@ import ExcelJS from "exceljs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeBotApi, type BotOutput, type FakeBotApi } from "../support/fake-bot-api.js";
 import { makeTempDataDir, removeTempDataDir, startBotProcess, type BotProcess } from "../support/bot-process.js";
+import { openStore } from "../../src/store/index.js";
+import type { DeclarationRecord } from "../../src/store/types.js";
 
 const APPLICANT = 501;
 const STRANGER = 502;
@@ -289,5 +291,91 @@ describe("drafts", () => {
     await ask(OTHER, "/declare", "您有 1 份");
     // Unknown sub-project ids are refused.
     await forge(OTHER, "dc|new|no-such-project");
+  });
+});
+
+/**
+ * A second bot on a data folder seeded through the store: a declaration past its deadline (no revision),
+ * one to approve, and a draft that a crash left behind after it had been submitted.
+ */
+describe("deadlines, approval and a draft already submitted", () => {
+  const OWNER = 601;
+  let seededApi: FakeBotApi;
+  let seeded: BotProcess;
+  let seededDir: string;
+
+  const record = (ref: string, subProjectId: string, status: DeclarationRecord["status"], fromDraft?: string): DeclarationRecord => ({
+    ref,
+    ownerId: OWNER,
+    plan: "guopei",
+    subProjectId,
+    rowId: "primary",
+    answers: { institution: "昌吉学院", institutionType: "高等院校", plan: "guopei", subProject: subProjectId, people: 50 },
+    budget: { perYear: 0, cycle: 0 },
+    status,
+    submittedAt: "2024-05-01T02:00:00.000Z",
+    updatedAt: "2024-05-01T02:00:00.000Z",
+    history: [{ at: "2024-05-01T02:00:00.000Z", by: OWNER, action: "submitted" }],
+    ...(fromDraft ? { fromDraft } : {}),
+  });
+
+  beforeAll(async () => {
+    seededApi = await startFakeBotApi();
+    seededDir = await makeTempDataDir("declare-seeded-");
+    const store = await openStore(seededDir, { fsync: false });
+    await store.users.put({ id: OWNER, chatId: OWNER, name: "王老师", roles: [], subscribed: false, reachable: true, createdAt: "2024-05-01T00:00:00.000Z" });
+    await store.declarations.put(record("GP2024-0007", "county-backbone", "returned"));
+    await store.declarations.put(record("GP2024-0008", "prefecture-backbone", "submitted", "leftover1"));
+    await store.drafts.put({ id: "leftover1", ownerId: OWNER, stepId: "summary", answers: { plan: "guopei", subProject: "prefecture-backbone" }, createdAt: "2024-05-01T01:00:00.000Z", updatedAt: "2024-05-01T01:00:00.000Z" });
+    await store.deadlines.put({ id: "past", date: "2024-05-31", title: "县级骨干申报截止", scope: { kind: "subProject", subProjectId: "county-backbone" }, createdBy: ADMIN, createdAt: "2024-05-01T00:00:00.000Z" });
+    await store.deadlines.put({ id: "future", date: "2099-12-31", title: "国培申报截止", scope: { kind: "plan", plan: "guopei" }, createdBy: ADMIN, createdAt: "2024-05-01T00:00:00.000Z" });
+    await store.close();
+    seeded = await startBotProcess({ api: seededApi, dataDir: seededDir, env: { ADMIN_IDS: String(ADMIN) } });
+  }, 30_000);
+
+  afterAll(async () => {
+    await seeded?.stop();
+    await seededApi?.close();
+    await removeTempDataDir(seededDir);
+  });
+
+  const say = async (user: number, text: string, match: string | RegExp) => {
+    seededApi.sendText(user, text);
+    return seededApi.waitForMessage(user, match);
+  };
+  const press = async (user: number, label: string | RegExp, match: string | RegExp) => {
+    seededApi.tapButton(user, label);
+    return seededApi.waitForMessage(user, match);
+  };
+
+  it("refuses a revision after the sub-project's deadline, and allows one before the plan's", async () => {
+    await say(OWNER, "/my", "我的申报");
+    const late = await press(OWNER, "🔎 GP2024-0007", "申报 GP2024-0007");
+    expect(late.text).toContain("县级骨干申报截止：2024-05-31（已截止）");
+    expect(labels(late)).not.toContain("✏️ 修改");
+    seededApi.pushCallback(OWNER, "my|e|GP2024-0007", late.messageId);
+    await seededApi.waitForMessage(OWNER, "已于 2024-05-31 截止，不能再修改");
+
+    await say(OWNER, "/my", "我的申报");
+    const open = await press(OWNER, "🔎 GP2024-0008", "申报 GP2024-0008");
+    expect(open.text).toContain("国培申报截止：2099-12-31");
+    expect(labels(open)).toContain("✏️ 修改");
+  });
+
+  it("drops a draft that was already submitted instead of offering it again", async () => {
+    const fresh = await say(OWNER, "/declare", "牵头申报单位");
+    expect(fresh.text).not.toContain("草稿");
+    await say(OWNER, "/cancel", "已取消");
+  });
+
+  it("approves and notifies the applicant", async () => {
+    await say(ADMIN, "/review", "申报审核");
+    await press(ADMIN, /^🟡 待审核 \(1\)$/, "GP2024-0008");
+    await press(ADMIN, /^GP2024-0008/, "申报 GP2024-0008");
+    await press(ADMIN, "✅ 通过", "已通过 GP2024-0008");
+    const note = await seededApi.waitForMessage(OWNER, "已审核通过");
+    expect(note.text).toContain("GP2024-0008");
+    // A second tap on the stale 通过 button changes nothing.
+    await press(ADMIN, "✅ 通过", "状态已变为“✅ 已通过”，未作更改");
   });
 });

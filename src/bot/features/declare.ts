@@ -80,7 +80,8 @@ async function submitted(ctx: BotContext, answers: Answers, session: FlowSession
   const fctx = flowContext(ctx);
   const flow = declarationFlow(ctx.deps.knowledge);
   const draft = session.draftId ? ctx.deps.store.drafts.get(session.draftId) : undefined;
-  const draftId = draft && draft.ownerId === ctx.account.id ? draft.id : newDraftId();
+  const foreign = !!draft && draft.ownerId !== ctx.account.id;
+  const draftId = !foreign && session.draftId ? session.draftId : newDraftId();
   const reopen = (lead: string, at?: string) =>
     beginFlow(ctx, DECLARATION_FLOW, { state: { at: at ?? nextStepId(flow, answers, fctx), answers, trail: session.flow.trail }, draftId, lead: [lead] });
 
@@ -99,7 +100,7 @@ async function submitted(ctx: BotContext, answers: Answers, session: FlowSession
   const by = ctx.account.id;
   const store = ctx.deps.store;
 
-  if (draft?.revises) {
+  if (draft?.revises && !foreign) {
     const before = store.declarations.get(draft.revises);
     const refusal = !before || before.ownerId !== by ? DENIED : revisionRefusal(ctx, before);
     if (refusal) {
@@ -136,6 +137,13 @@ async function submitted(ctx: BotContext, answers: Answers, session: FlowSession
     return;
   }
 
+  // A crash between storing the declaration and deleting its draft leaves the draft behind: never submit it twice.
+  const already = submittedFrom(ctx, draftId);
+  if (already) {
+    await store.drafts.delete(draftId);
+    await send(ctx, `这份草稿已于 ${formatInstant(already.submittedAt, fctx.timeZone)} 提交，申报编号 <b>${already.ref}</b>。`, { keyboard: keyboard([[{ label: "📋 查看申报", data: `my|v|${already.ref}` }]]) });
+    return;
+  }
   const ref = store.declarations.nextRef(plan.data, GUIDE_YEAR);
   const record: DeclarationRecord = {
     ref,
@@ -149,6 +157,7 @@ async function submitted(ctx: BotContext, answers: Answers, session: FlowSession
     submittedAt: now,
     updatedAt: now,
     history: [{ at: now, by, action: "submitted" }],
+    fromDraft: draftId,
   };
   await store.declarations.put(record);
   if (draft) await store.drafts.delete(draft.id);
@@ -169,6 +178,11 @@ async function submitted(ctx: BotContext, answers: Answers, session: FlowSession
     { keyboard: keyboard([[{ label: "📋 我的申报", data: "my|l|0" }]]) },
   );
   notifyStaff(ctx, ref, `📥 新申报 <b>${ref}</b>：${escapeHtml(sp.name)}${typeof answers.institution === "string" ? ` · ${escapeHtml(answers.institution)}` : ""}。发送 /review 审核。`);
+}
+
+/** The sender's declaration submitted from this draft, if any. */
+function submittedFrom(ctx: BotContext, draftId: string): DeclarationRecord | undefined {
+  return ctx.deps.store.declarations.byOwner(ctx.account.id).find((d) => d.fromDraft === draftId);
 }
 
 /** Tells every coordinator and admin, in the background (never delays or fails the applicant's reply). */
@@ -256,6 +270,7 @@ function short(s: string, n: number): string {
 
 /** /declare and the menu: drafts first if there are any, else a new form. */
 async function declareEntry(ctx: BotContext): Promise<void> {
+  for (const d of ctx.deps.store.drafts.byOwner(ctx.account.id)) if (!d.revises && submittedFrom(ctx, d.id)) await ctx.deps.store.drafts.delete(d.id);
   if (ctx.deps.store.drafts.byOwner(ctx.account.id).length) await showDrafts(ctx);
   else await startDeclaration(ctx);
 }

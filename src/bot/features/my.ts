@@ -11,7 +11,7 @@ import { applicableDeadline, deadlinePassed } from "../../domain/declaration-dea
 import { SUMMARY } from "../../engine/run.js";
 import type { DeclarationRecord } from "../../store/types.js";
 import type { BotContext } from "../context.js";
-import { declarationFlow, deny, ownDeclaration } from "../declarations.js";
+import { DENIED, declarationFlow, deny, ownDeclaration } from "../declarations.js";
 import { registerEntry } from "../entries.js";
 import { flowContext } from "../flow-runner.js";
 import { keyboard, send } from "../render.js";
@@ -64,7 +64,10 @@ async function showOne(ctx: BotContext, d: DeclarationRecord): Promise<void> {
   await send(ctx, declarationCard(declarationFlow(ctx.deps.knowledge), d, fctx, { extra }), { keyboard: keyboard(rows) });
 }
 
-async function withdraw(ctx: BotContext, d: DeclarationRecord): Promise<void> {
+async function withdraw(ctx: BotContext, ref: string): Promise<void> {
+  // Re-read with no await before the write, so a review decided meanwhile is not overwritten unseen.
+  const d = ownDeclaration(ctx, ref);
+  if (!d) return send(ctx, DENIED);
   if (d.status === "withdrawn") {
     await send(ctx, `${d.ref} 已经撤回。`, { edit: true });
     return;
@@ -121,7 +124,7 @@ myFeature.callbackQuery(/^my\|/, async (ctx) => {
       });
     case "wy":
       await ctx.answerCallbackQuery();
-      return withdraw(ctx, d);
+      return withdraw(ctx, d.ref);
     case "e":
       await ctx.answerCallbackQuery();
       return revise(ctx, d);

@@ -103,8 +103,16 @@ async function open(ctx: BotContext, d: DeclarationRecord): Promise<void> {
   await send(ctx, declarationCard(declarationFlow(ctx.deps.knowledge), d, fctx, { extra, whoName: (id) => userName(ctx, id) }), { keyboard: keyboard(rows) });
 }
 
-/** Stores a status change in the declaration, the audit log, and tells the applicant. */
-async function changeStatus(ctx: BotContext, d: DeclarationRecord, status: "approved" | "returned", comment?: string): Promise<DeclarationRecord> {
+const ALLOWED_FROM: Record<"approved" | "returned", DeclarationStatus[]> = { approved: ["submitted"], returned: ["submitted", "approved"] };
+
+/**
+ * Stores a status change in the declaration and the audit log, and tells the applicant. The record is
+ * re-read and checked right before the write (no await in between), so two reviewers acting at once
+ * cannot both change it; returns undefined if its status no longer allows the change.
+ */
+async function changeStatus(ctx: BotContext, ref: string, status: "approved" | "returned", comment?: string): Promise<DeclarationRecord | undefined> {
+  const d = ctx.deps.store.declarations.get(ref);
+  if (!d || !ALLOWED_FROM[status].includes(d.status)) return undefined;
   const now = ctx.deps.now().toISOString();
   const by = ctx.account.id;
   const updated: DeclarationRecord = {
@@ -122,6 +130,11 @@ async function changeStatus(ctx: BotContext, d: DeclarationRecord, status: "appr
       : `↩️ 您的申报 <b>${d.ref}</b>（${name}）被退回。\n<b>意见</b>：${escapeHtml(comment ?? "")}\n\n请发送 /my 查看，按意见修改后重新提交。`;
   await notifyUser(ctx, d.ownerId, text, keyboard([[{ label: "📋 查看申报", data: `my|v|${d.ref}` }]]));
   return updated;
+}
+
+async function statusChanged(ctx: BotContext, ref: string): Promise<void> {
+  const d = ctx.deps.store.declarations.get(ref);
+  await send(ctx, d ? `${d.ref} 的状态已变为“${STATUS_LABEL[d.status]}”，未作更改。` : DENIED, { keyboard: keyboard([[{ label: "⬅️ 返回审核", data: "rv|h" }]]) });
 }
 
 function pendingComment(ctx: BotContext): SessionRecord | undefined {
@@ -172,20 +185,17 @@ reviewFeature.callbackQuery(/^rv\|/, async (ctx) => {
     case "a": {
       const d = declaration();
       if (!d) break;
-      if (d.status !== "submitted") {
-        await ctx.answerCallbackQuery({ text: `状态已变为“${STATUS_LABEL[d.status]}”，不能通过。` });
-        return open(ctx, d);
-      }
-      await ctx.answerCallbackQuery({ text: "已通过" });
-      await changeStatus(ctx, d, "approved");
+      await ctx.answerCallbackQuery();
+      const approved = await changeStatus(ctx, d.ref, "approved");
+      if (!approved) return statusChanged(ctx, d.ref);
       return send(ctx, `✅ 已通过 <b>${d.ref}</b>，已通知申报人。`, { keyboard: keyboard([[{ label: "⬅️ 返回审核", data: "rv|h" }]]) });
     }
     case "r": {
       const d = declaration();
       if (!d) break;
-      if (d.status !== "submitted" && d.status !== "approved") {
-        await ctx.answerCallbackQuery({ text: `状态已变为“${STATUS_LABEL[d.status]}”，不能退回。` });
-        return open(ctx, d);
+      if (!ALLOWED_FROM.returned.includes(d.status)) {
+        await ctx.answerCallbackQuery();
+        return statusChanged(ctx, d.ref);
       }
       await ctx.answerCallbackQuery();
       const now = ctx.deps.now().toISOString();
@@ -208,10 +218,10 @@ reviewFeature.on("message:text", async (ctx, next) => {
   const store = ctx.deps.store;
   const ref = typeof pending.state.ref === "string" ? pending.state.ref : "";
   const d = store.declarations.get(ref);
-  // The role may have been revoked meanwhile; the declaration may have been withdrawn.
-  if (!isCoordinator(ctx.deps, ctx.account.id) || !d || (d.status !== "submitted" && d.status !== "approved")) {
+  // The role may have been revoked meanwhile; the declaration may have been withdrawn or revised.
+  if (!isCoordinator(ctx.deps, ctx.account.id) || !d) {
     await store.sessions.delete(ctx.account.id);
-    await send(ctx, d ? `${d.ref} 的状态已变化（${STATUS_LABEL[d.status]}），未退回。` : DENIED);
+    await send(ctx, DENIED);
     return;
   }
   const comment = requiredText(ctx.message.text, "退回意见", 2, 500);
@@ -220,6 +230,6 @@ reviewFeature.on("message:text", async (ctx, next) => {
     return;
   }
   await store.sessions.delete(ctx.account.id);
-  await changeStatus(ctx, d, "returned", comment.value);
+  if (!(await changeStatus(ctx, d.ref, "returned", comment.value))) return statusChanged(ctx, d.ref);
   await send(ctx, `↩️ 已退回 <b>${d.ref}</b>，意见已转告申报人：\n${escapeHtml(comment.value)}`, { keyboard: keyboard([[{ label: "⬅️ 返回审核", data: "rv|h" }]]) });
 });
