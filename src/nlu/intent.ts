@@ -1,0 +1,173 @@
+/**
+ * Free Chinese text → Intent. Rules, in order:
+ * 1. menu words (帮助, 我要申报, 订阅, 截止, 我的申报, 资格自测, 项目列表, 预算测算) → command;
+ * 2. a self-description (我是…老师/校长/书记…) or 能报什么/适合什么 with a profile → eligibility;
+ * 3. 预算/测算, or 多少钱/经费多少/需要多少 with numbers of people, counties or schools → budget;
+ * 4. a sub-project found by the index → fact, its kind from the question words (overview when none);
+ * 5. otherwise unknown.
+ */
+import { billedDurations, findRow, scheduleOf } from "../domain/budget.js";
+import type { SearchIndex } from "../domain/search.js";
+import type { Duration, Knowledge, SubProject } from "../knowledge/schema.js";
+import { budgetQuantities, findQuantities } from "./numbers.js";
+import { extractProfile, hasProfile } from "./profile.js";
+import { compact } from "./segment.js";
+import type { FactKind, Intent } from "./types.js";
+
+export interface NluContext {
+  knowledge: Knowledge;
+  index: SearchIndex;
+}
+
+type Command = Extract<Intent, { kind: "command" }>["command"];
+
+/** Whole-message menu words (after dropping punctuation, 请/我要/我想 and 吧/吗/一下). */
+const COMMAND_WORDS: Record<string, Command> = {};
+const commandWords: [Command, string[]][] = [
+  ["start", ["开始", "start", "你好", "您好", "嗨", "hi", "hello", "在吗", "在不在"]],
+  ["help", ["帮助", "菜单", "help", "怎么用", "使用说明", "功能", "说明", "主菜单", "有什么功能", "你能做什么", "能做什么"]],
+  ["declare", ["申报", "填报", "开始申报", "新建申报", "提交申报", "机构申报", "项目申报", "填写申报", "申报项目", "申报书"]],
+  ["subscribe", ["订阅", "提醒", "订阅提醒", "开启提醒", "接收提醒", "提醒我", "通知我", "订阅通知"]],
+  ["deadlines", ["截止", "截止日期", "截止时间", "deadline", "ddl", "申报截止", "期限", "时间节点"]],
+  ["my", ["我的申报", "我的申请", "申报进度", "申报状态", "我提交的", "我的"]],
+  ["eligibility", ["资格自测", "自测", "资格测试", "资格测评", "测一测", "资格", "能报什么", "可以报什么", "适合什么", "我能报什么", "我可以报什么", "我适合什么", "报什么"]],
+  ["projects", ["项目列表", "浏览", "浏览项目", "全部项目", "所有项目", "有哪些项目", "项目清单", "子项目", "项目", "列表", "项目有哪些", "都有什么项目", "有什么项目"]],
+  ["budget", ["预算测算", "预算", "测算", "算预算", "预算计算", "经费测算", "计算预算", "预算计算器", "算经费"]],
+];
+for (const [command, words] of commandWords) for (const w of words) COMMAND_WORDS[compact(w)] = command;
+
+/** Commands recognised anywhere in a message, whatever else it says. */
+const COMMAND_ANYWHERE: [Command, RegExp][] = [
+  ["deadlines", /截止|deadline|ddl|申报(的)?(时间|期限|日期)|什么时候(申报|截止|提交|交材料|报名)|几号(截止|之前|前)|报名时间|申报期/],
+  ["my", /我的申报|我提交的|申报(的)?(进度|状态)|查(看|询)?申报/],
+  ["subscribe", /订阅|提醒我|开启提醒|接收提醒|到期提醒/],
+];
+
+/** Asking for the list, when no sub-project is named. */
+const PROJECTS_ASKED = /项目列表|全部项目|所有项目|(有|都有)(哪些|什么)(子)?项目|项目(有哪些|清单)|浏览项目/;
+
+function commandOf(text: string): Command | undefined {
+  const c = compact(text.replace(/^\s*\//, ""))
+    .replace(/^(请|麻烦|帮我|我要|我想|我想要)/, "")
+    .replace(/(吧|呢|啊|呀|一下|吗|谢谢)+$/, "");
+  return COMMAND_WORDS[c];
+}
+
+const SELF = /^(我|本人|俺|咱)|我(是|在|当|做|教|任|担任|现任|目前是|现在是|们学校|校|园)|本人(是|在)/;
+const ELIGIBILITY_Q =
+  /(能|可以|可)(报|参加|申请)(什么|哪|啥)|适合(什么|哪|啥)|符合(什么|哪|啥)|有资格|够(条件|资格)|(能|可以|可)(报|参加|参训|申请).{0,24}(吗|么|不)$|(能不能|可不可以|能否|是否可以|可否)(报|参加|参训|申请)|有什么(项目)?(可以|能)|(有|能报|能参加|可以参加)(什么|哪些)(培训|项目|研修)(可以|能)?(报|参加)?$|(能|可以)(报|参加)的(项目|培训)/;
+const BUDGET_WORDS = /预算|测算|算一下|算算|总经费|一共多少|总共多少|需要多少|多少钱|经费多少|要多少|总额|合计|经费是多少|花多少|费用多少/;
+const BUDGET_ALONE = /预算|测算|算一下|算算/;
+const MONEY_WORDS = /经费|钱|费用|预算/;
+
+/** Question words for each fact, in priority order: the first that matches decides. */
+const FACT_RULES: [FactKind, RegExp][] = [
+  ["discrepancy", /不一致|矛盾|出入|差异|冲突|两种说法|哪个准|哪个对|说法不同|不同说法|不统一|写法不同|对不上/],
+  [
+    "implementer",
+    /谁(来)?(申报|办|组织|实施|承办|承担|负责|牵头)|由谁|实施单位|承办|承训|牵头|协同|(哪些|什么|哪个|哪类)(单位|机构|学校|院校)(可以|能|来)?(申报|承担|实施|组织)|申报(单位|主体)|(高校|院校|机构|大学)(能|可以)(不能)?(申报|报)|(怎么|如何|怎样)申报|谁(能|可以)申报/,
+  ],
+  ["audience", /对象|条件|资格|任职|谁(能|可以|可)|哪些(人|老师|教师)|什么(人|样的人|老师)|教龄|要求|面向|遴选|推荐|招(谁|什么)|(能|可以)参加|年限|门槛|限制|针对/],
+  ["funding", /经费|标准|多少钱|费用|钱|拨款|资金|补助|补贴|\d+元|收费|花费|开支|报销/],
+  ["quota", /多少人|几个人|几人|名额|计划培训|人数|多少名|几名|规模|指标|(多少|几)个?(县|校|所)|有(多少|几)个|几个$|多少(所|个)?学校|招多少|培训多少(?!天|学时|小时)/],
+  ["cycle", /几年|周期|新设|哪年|哪一年|设立|短期|长期|年度|延续|多少年|持续多久|什么时候开始的|第几年/],
+  ["schedule", /几天|多少天|多久|学时|课时|时间|不少于|天数|时长|多长|日程|安排|\d+天|几个?小时|多少小时/],
+  ["phases", /环节|流程|步骤|阶段|三段式|怎么培训|如何培训|培训方式|方式|形式|怎么(开展|组织|进行)/],
+  ["goal", /目标|内容|学什么|培训什么|目的|主题|重点|任务|意义|干什么|做什么|研修什么|提升什么/],
+];
+
+/** Words inside names that look like question words; cut before classifying. */
+const NAME_NOISE = /新课程标准|课程标准|新课标|专业标准|培训计划|国培计划|区培计划|管理人员|教学能力比赛|示范校/g;
+
+export function factKindOf(rest: string): FactKind {
+  const s = rest.replace(NAME_NOISE, " ");
+  for (const [kind, re] of FACT_RULES) if (re.test(s)) return kind;
+  return "overview";
+}
+
+/** Words in schedule labels too common to identify a part by themselves. */
+const GENERIC_PART_WORDS = new Set(["培训", "研修", "学习", "实践", "学时", "时间", "不少", "少于", "指导"]);
+
+function longestCommon(a: string, b: string): string {
+  let best = "";
+  for (let i = 0; i < a.length; i++) {
+    for (let j = i + best.length + 1; j <= a.length; j++) {
+      const sub = a.slice(i, j);
+      if (b.includes(sub)) best = sub;
+      else break;
+    }
+  }
+  return best;
+}
+
+/** The schedule part a text names (影子学习, 跟岗, 名校观摩, 区外, 送教, 工作坊, 一对一指导…), by duration id. */
+export function namedDuration(rest: string, schedule: Duration[]): string | undefined {
+  const text = compact(rest.replace(/线上|网上|网络/g, "在线"));
+  let best: Duration | undefined;
+  let bestLen = 1;
+  for (const d of schedule) {
+    const common = longestCommon(text, compact(d.label));
+    if (common.length < 2 || GENERIC_PART_WORDS.has(common)) continue;
+    if (common.length > bestLen) {
+      best = d;
+      bestLen = common.length;
+    }
+  }
+  return best?.id;
+}
+
+function subProject(k: Knowledge, id: string | undefined): SubProject | undefined {
+  return id === undefined ? undefined : k.subProjects.find((s) => s.id === id);
+}
+
+export function parseIntent(text: string, ctx: NluContext): Intent {
+  const raw = text.trim();
+  if (!raw) return { kind: "unknown" };
+  const whole = compact(raw);
+
+  const command = commandOf(raw);
+  if (command) return { kind: "command", command };
+  for (const [cmd, re] of COMMAND_ANYWHERE) if (re.test(whole)) return { kind: "command", command: cmd };
+
+  const found = ctx.index.lookup(raw);
+  const top = found.candidates[0];
+  const rest = found.rest;
+  if (!found.exact && PROJECTS_ASKED.test(whole)) return { kind: "command", command: "projects" };
+
+  // budget
+  const quantities = findQuantities(raw).filter((q) => q.kind === "people" || q.kind === "counties" || q.kind === "schools");
+  const wantsBudget =
+    (BUDGET_WORDS.test(whole) && (quantities.length > 0 || (top !== undefined && BUDGET_ALONE.test(rest)))) ||
+    (quantities.length > 0 && MONEY_WORDS.test(whole));
+  if (wantsBudget) {
+    const sp = subProject(ctx.knowledge, top?.subProjectId);
+    const billed = sp ? billedDurations(sp, findRow(sp, top?.rowId)) : [];
+    return { kind: "budget", candidates: found.candidates, confident: found.confident, quantities: budgetQuantities(raw, billed) };
+  }
+
+  // eligibility: who am I, what fits me
+  // a self-description is read whole; otherwise words inside a matched name (骨干教师) are no profile
+  const selfDescribed = SELF.test(whole);
+  const profile = extractProfile(selfDescribed || !found.exact ? raw : rest, ctx.knowledge.vocabulary);
+  const asksEligibility = ELIGIBILITY_Q.test(whole);
+  // "初中英语教师，工作6年": years of service or honours describe a person even without 我
+  const personal = profile.teachingYears !== undefined || profile.postYears !== undefined || (profile.honours?.length ?? 0) > 0;
+  if (hasProfile(profile) && (selfDescribed || asksEligibility || (personal && !found.exact))) {
+    const factQuestion = found.exact && factKindOf(rest) !== "overview" && !selfDescribed && !asksEligibility;
+    if (!factQuestion) return { kind: "eligibility", profile };
+  }
+  if (asksEligibility && !hasProfile(profile) && !top) return { kind: "command", command: "eligibility" };
+
+  if (!top) return { kind: "unknown" };
+
+  const fact = asksEligibility && !hasProfile(profile) ? "audience" : factKindOf(rest);
+  const sp = subProject(ctx.knowledge, top.subProjectId)!;
+  const durationId = namedDuration(rest, scheduleOf(sp, findRow(sp, top.rowId)));
+  return {
+    kind: "fact",
+    fact: durationId && fact === "overview" ? "schedule" : fact,
+    candidates: found.candidates,
+    confident: found.confident,
+    ...(durationId ? { durationId } : {}),
+  };
+}

@@ -1,0 +1,183 @@
+/**
+ * Numbers in free Chinese text: 50, 1.5万, 一百, 两百, 三十, 十五, 一百五 — and the quantities they
+ * count: 50人, 2个县, 3所学校, 15天, 50学时, 3年.
+ */
+import type { BudgetQuantities } from "../domain/budget.js";
+import type { Duration } from "../knowledge/schema.js";
+import { compact, normalize } from "./segment.js";
+
+const DIGITS: Record<string, number> = { 零: 0, 〇: 0, 一: 1, 二: 2, 两: 2, 俩: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9 };
+const UNITS: Record<string, number> = { 十: 10, 百: 100, 千: 1000 };
+
+/** One section below 万: 三千二百零五, 十五, 一百五 (= 150, the spoken short form). */
+function section(s: string): number | undefined {
+  let total = 0;
+  let digit: number | undefined;
+  let lastUnit = 0;
+  let zeroSeen = false;
+  for (const ch of s) {
+    if (ch in DIGITS) {
+      const d = DIGITS[ch]!;
+      if (d === 0) zeroSeen = true;
+      else if (digit !== undefined) return undefined; // 二三: not a numeral
+      digit = d === 0 ? undefined : d;
+    } else if (ch in UNITS) {
+      const u = UNITS[ch]!;
+      if (lastUnit && u >= lastUnit) return undefined; // 十百: malformed
+      total += (digit ?? (total === 0 && u === 10 ? 1 : NaN)) * u;
+      if (Number.isNaN(total)) return undefined;
+      digit = undefined;
+      lastUnit = u;
+      zeroSeen = false;
+    } else return undefined;
+  }
+  if (digit !== undefined) total += lastUnit >= 100 && !zeroSeen ? (digit * lastUnit) / 10 : digit;
+  return total;
+}
+
+/** "一百" → 100, "两万三千" → 23000, "15" → 15, "1.5万" → 15000, "3千" → 3000; anything else → undefined. */
+export function parseNumber(text: string): number | undefined {
+  const s = normalize(text).trim();
+  const mixed = /^(\d+(?:\.\d+)?)([十百千万]?)$/.exec(s);
+  if (mixed) {
+    const n = Number(mixed[1]) * (mixed[2] === "万" ? 10_000 : (UNITS[mixed[2] ?? ""] ?? 1));
+    return Number.isFinite(n) ? Math.round(n * 1000) / 1000 : undefined;
+  }
+  if (!/^[零〇一二两俩三四五六七八九十百千万]+$/.test(s)) return undefined;
+  const parts = s.split("万");
+  if (parts.length > 2) return undefined;
+  if (parts.length === 2) {
+    const high = parts[0] ? section(parts[0]) : undefined;
+    const low = parts[1] ? section(parts[1]) : 0;
+    if (high === undefined || low === undefined) return undefined;
+    // 一万五 = 15000 (spoken short form)
+    const shortLow = parts[1] && /^[一二两三四五六七八九]$/.test(parts[1]) ? low * 1000 : low;
+    return high * 10_000 + shortLow;
+  }
+  return section(s);
+}
+
+export type QuantityKind = "people" | "counties" | "schools" | "days" | "hours" | "years" | "money";
+
+export interface Quantity {
+  value: number;
+  kind: QuantityKind;
+  /** Offsets in the normalised text. */
+  start: number;
+  end: number;
+  /** The words just before the number (for 教龄3年 vs 3年周期, 集中培训10天 vs 跟岗20天). */
+  before: string;
+}
+
+const NUM = "(\\d+(?:\\.\\d+)?[十百千万]?|[零〇一二两俩三四五六七八九十百千万]+)";
+const PEOPLE_WORDS = "人次|人|名|位|学员|老师|教师|校长|园长|书记";
+/**
+ * number, optional 多/余, optional measure word, then a unit. Counties and schools may have a short
+ * qualifier in between (2个帮扶县, 3所帮扶学校).
+ */
+const QUANTITY = new RegExp(
+  `${NUM}\\s*(?:多|余)?\\s*(?:` +
+    `个?\\s*(${PEOPLE_WORDS})` +
+    `|(?:(个|所)\\s*((?:(?![天年人元时名位个所])\\p{Script=Han}){0,4}?))?(县市|县(?!级)|学校|校(?!长|园长))` +
+    `|(天|日|学时|课时|小时|年|万元|元|万|所)` +
+    `)`,
+  "gu",
+);
+
+function kindOf(unit: string): QuantityKind {
+  if (unit === "天" || unit === "日") return "days";
+  if (unit === "学时" || unit === "课时" || unit === "小时") return "hours";
+  if (unit === "年") return "years";
+  if (unit === "所" || unit === "学校" || unit === "校") return "schools";
+  if (unit === "县" || unit === "县市") return "counties";
+  if (unit === "元" || unit === "万" || unit === "万元") return "money";
+  return "people";
+}
+
+/** The count after its noun: 帮扶县2个, 学校3所, 人数50, 学员：80名. */
+const REVERSED = new RegExp(`(县市|县|学校|校|人数|学员|参训人员|人员)(?:数|数量)?(?:为|是|:|：|共|有)?\\s*${NUM}\\s*(个|所|名|人|位)?(?![天年元时万\\d])`, "gu");
+
+/** Every counted quantity in the text, in order. */
+export function findQuantities(text: string): Quantity[] {
+  const n = normalize(text);
+  const out: Quantity[] = [];
+  for (const m of n.matchAll(QUANTITY)) {
+    const value = parseNumber(m[1]!);
+    if (value === undefined) continue;
+    let kind: QuantityKind;
+    if (m[2]) kind = "people";
+    else if (m[5]) kind = kindOf(m[5]);
+    else kind = kindOf(m[6]!);
+    const start = m.index;
+    out.push({ value, kind, start, end: start + m[0].length, before: compact(n.slice(Math.max(0, start - 8), start)) });
+  }
+  for (const m of n.matchAll(REVERSED)) {
+    const value = parseNumber(m[2]!);
+    if (value === undefined || out.some((x) => x.start < m.index + m[0].length && m.index < x.end)) continue;
+    const noun = m[1]!;
+    const kind: QuantityKind = noun.startsWith("县") ? "counties" : noun.includes("校") ? "schools" : "people";
+    out.push({ value, kind, start: m.index, end: m.index + m[0].length, before: compact(n.slice(Math.max(0, m.index - 8), m.index)) });
+  }
+  return out.sort((a, b) => a.start - b.start);
+}
+
+/** Words before a year count that make it a length of service, not a budget cycle. */
+const SERVICE_WORDS = /(教龄|教了|从教|任教|教书|工作|任职|当|担任|岗位|干了|做了|已经|有)$/;
+
+/**
+ * The quantities of a budget question. Days and hours are matched to the schedule part they name
+ * (集中培训10天, 在线30学时) or, when only one part has that unit among `billed`, to it.
+ */
+export function budgetQuantities(text: string, billed: Duration[] = []): BudgetQuantities {
+  const q: BudgetQuantities = {};
+  const amounts: Record<string, number> = {};
+  for (const x of findQuantities(text)) {
+    if (x.kind === "people" && q.people === undefined) q.people = x.value;
+    else if (x.kind === "counties" && q.counties === undefined) q.counties = x.value;
+    else if (x.kind === "schools" && q.schools === undefined) q.schools = x.value;
+    else if (x.kind === "years" && q.years === undefined && !SERVICE_WORDS.test(x.before) && x.value >= 1 && x.value <= 10) {
+      q.years = x.value;
+    } else if (x.kind === "days" || x.kind === "hours") {
+      const unit = x.kind === "days" ? "天" : "学时";
+      const id = durationFor(x.before, unit, billed);
+      if (id && amounts[id] === undefined) amounts[id] = x.value;
+    }
+  }
+  if (Object.keys(amounts).length) q.amounts = amounts;
+  return q;
+}
+
+function durationFor(before: string, unit: "天" | "学时", billed: Duration[]): string | undefined {
+  const sameUnit = billed.filter((d) => d.unit === unit);
+  let best: Duration | undefined;
+  let bestLen = 1;
+  for (const d of sameUnit) {
+    const len = commonRun(before, compact(d.label));
+    if (len > bestLen) {
+      best = d;
+      bestLen = len;
+    }
+  }
+  if (best) return best.id;
+  // only one part of that unit outside any other: 15天 means it
+  const top = sameUnit.filter((d) => !d.partOf);
+  return top.length === 1 ? top[0]!.id : undefined;
+}
+
+/** Length of the longest common substring (characters). */
+export function commonRun(a: string, b: string): number {
+  const x = [...a];
+  const y = [...b];
+  let best = 0;
+  const prev = new Array<number>(y.length + 1).fill(0);
+  for (let i = 1; i <= x.length; i++) {
+    let diag = 0;
+    for (let j = 1; j <= y.length; j++) {
+      const keep = prev[j]!;
+      prev[j] = x[i - 1] === y[j - 1] ? diag + 1 : 0;
+      if (prev[j]! > best) best = prev[j]!;
+      diag = keep;
+    }
+  }
+  return best;
+}

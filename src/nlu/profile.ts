@@ -1,0 +1,170 @@
+/**
+ * A Profile from a self-description: "我是小学数学老师，教龄4年", "我在幼儿园当园长7年了",
+ * "初中英语教师，工作6年，是县级名师工作室成员", "我是南疆项目县的幼儿园老师".
+ * Words come from knowledge/vocabulary.yaml (ids, labels and synonyms); only what is said is set.
+ */
+import type { Profile } from "../domain/profile.js";
+import type { Role, Stage, Vocabulary } from "../knowledge/schema.js";
+import { parseNumber } from "./numbers.js";
+import { compact } from "./segment.js";
+
+type Field = "role" | "stage" | "subjects" | "honours" | "positions" | "projects" | "block";
+
+interface Term {
+  term: string;
+  field: Field;
+  id: string;
+}
+
+/**
+ * Words that must claim their span so a shorter word inside them does not match:
+ * 中小学 is not 小学, and 中学 is not a stage we can place (初中 or 高中).
+ */
+const BLOCKERS = ["中小学", "中学", "中小学幼儿园", "科学研究", "政治素质", "劳动者"];
+
+/** Extra words people use that the vocabulary leaves out (kept here, not in knowledge/, as they are phrasing not facts). */
+const EXTRA: Term[] = [
+  { term: "幼儿园", field: "stage", id: "幼儿园" },
+  { term: "幼儿教师", field: "stage", id: "幼儿园" },
+  { term: "初一", field: "stage", id: "初中" },
+  { term: "初二", field: "stage", id: "初中" },
+  { term: "初三", field: "stage", id: "初中" },
+  { term: "高一", field: "stage", id: "高中" },
+  { term: "高二", field: "stage", id: "高中" },
+  { term: "高三", field: "stage", id: "高中" },
+  { term: "教师", field: "role", id: "teacher" },
+  { term: "班主任", field: "positions", id: "班主任" },
+  { term: "幼儿园教师", field: "stage", id: "幼儿园" },
+];
+
+/** Positions only teachers hold: naming one says the person is a teacher. */
+const TEACHER_POSTS = new Set(["班主任", "德育主任", "教务主任", "教研主任", "教研组长", "生涯规划指导教师"]);
+
+const cache = new WeakMap<Vocabulary, Term[]>();
+
+function termsOf(v: Vocabulary): Term[] {
+  const hit = cache.get(v);
+  if (hit) return hit;
+  const out: Term[] = [];
+  const add = (field: Field, id: string, words: string[]) => {
+    for (const w of words) {
+      for (const variant of [w, w.replace(/[（(][^）)]*[）)]/g, "")]) {
+        for (const piece of field === "role" ? variant.split("/") : [variant]) {
+          const t = compact(piece);
+          if ([...t].length >= 2 || field === "stage") out.push({ term: t, field, id });
+        }
+      }
+    }
+  };
+  for (const r of v.roles) add("role", r.id, [r.label, ...r.synonyms]);
+  for (const s of v.stages) add("stage", s.id, [s.id, s.label, ...s.synonyms]);
+  for (const [field, list] of [
+    ["subjects", v.subjects],
+    ["honours", v.honours],
+    ["positions", v.positions],
+    ["projects", v.projects],
+  ] as const) {
+    for (const e of list) add(field, e.id, [e.id, e.label, ...e.synonyms]);
+  }
+  for (const b of BLOCKERS) out.push({ term: b, field: "block", id: b });
+  out.push(...EXTRA);
+  const seen = new Set<string>();
+  const terms = out
+    .filter((t) => t.term && !seen.has(`${t.field}|${t.id}|${t.term}`) && seen.add(`${t.field}|${t.id}|${t.term}`))
+    .sort((a, b) => b.term.length - a.term.length);
+  cache.set(v, terms);
+  return terms;
+}
+
+interface Hit extends Term {
+  start: number;
+  end: number;
+}
+
+/** Vocabulary hits, longest first, without overlaps (identical spans may carry several fields). */
+export function vocabularyHits(text: string, v: Vocabulary): Hit[] {
+  const s = compact(text);
+  const taken: Hit[] = [];
+  for (const t of termsOf(v)) {
+    let from = 0;
+    for (;;) {
+      const i = s.indexOf(t.term, from);
+      if (i < 0) break;
+      from = i + 1;
+      const end = i + t.term.length;
+      const clash = taken.some((h) => i < h.end && h.start < end && !(h.start === i && h.end === end));
+      if (!clash) taken.push({ ...t, start: i, end });
+    }
+  }
+  return taken.filter((h) => h.field !== "block").sort((a, b) => a.start - b.start);
+}
+
+const NUM = "(\\d+(?:\\.\\d+)?|[零〇一二两三四五六七八九十百]+)(?:多|余)?";
+const HEAD = "(?:校长|园长|书记|党支部书记|党组织书记|副校长|正职|主任|局长|负责人|管理者|教研员|培训者)";
+const TEACHER = "(?:老师|教师|班主任)";
+const POST_PATTERNS = [
+  new RegExp(`任职(?:了|已经|已|有|满)*${NUM}年`),
+  new RegExp(`(?:当|做|担任|任|干)(?:了)?${HEAD}(?:已经|已|有|满|了)*${NUM}年`),
+  new RegExp(`(?:当|做|担任|干)(?:了)?${NUM}年(?:的)?${HEAD}`),
+  new RegExp(`${HEAD}(?:岗位)?(?:上)?(?:工作|任职|干)?(?:了|已经|已|有|满)*${NUM}年`),
+  new RegExp(`岗位(?:上)?(?:工作|任职)?(?:了|已经|已|有|满)*${NUM}年`),
+];
+const TEACHING_PATTERNS = [
+  new RegExp(`教龄(?:是|为|有|已经|已|满|共|快|近)*${NUM}年`),
+  new RegExp(`${NUM}年(?:的)?教龄`),
+  new RegExp(`(?:教了|教书|从教|任教|执教|教学)(?:了|已经|已|有|满)*${NUM}年`),
+  new RegExp(`(?:当|做)(?:了)?${TEACHER}(?:已经|已|有|满|了)*${NUM}年`),
+  new RegExp(`(?:当|做)(?:了)?${NUM}年(?:的)?${TEACHER}`),
+];
+const GENERIC_PATTERNS = [new RegExp(`(?:工作|干|做)(?:了|已经|已|有|满)*${NUM}年`), new RegExp(`(?:已经|已)(?:有)?${NUM}年了?`)];
+
+/** The years the most explicit matching pattern states (patterns are in order of explicitness). */
+function firstYears(s: string, patterns: RegExp[]): number | undefined {
+  for (const p of patterns) {
+    const m = p.exec(s);
+    if (!m) continue;
+    const value = parseNumber(m[1]!);
+    if (value !== undefined && value <= 60) return Math.floor(value);
+  }
+  return undefined;
+}
+
+/** The profile a text states; fields it does not mention stay undefined. */
+export function extractProfile(text: string, v: Vocabulary): Profile {
+  const p: Profile = {};
+  const hits = vocabularyHits(text, v);
+  const tags: Record<"subjects" | "honours" | "positions" | "projects", string[]> = { subjects: [], honours: [], positions: [], projects: [] };
+  for (const h of hits) {
+    if (h.field === "role") p.role ??= h.id as Role;
+    else if (h.field === "stage") p.stage ??= h.id as Stage;
+    else if (h.field !== "block" && !tags[h.field].includes(h.id)) tags[h.field].push(h.id);
+  }
+  for (const f of ["subjects", "honours", "positions", "projects"] as const) if (tags[f].length) p[f] = tags[f];
+
+  const s = compact(text);
+  // a role word inside a longer tag (正职校长, 党支部书记研修) still says the role
+  if (!p.role) {
+    if (/校长|园长/.test(s) && !/进修学校校长/.test(s)) p.role = "principal";
+    else if (/书记/.test(s)) p.role = "party_secretary";
+  }
+  // 园长 works in a kindergarten; a teacher-only post or a subject says "teacher"
+  if (p.role === "principal" && !p.stage && /园长/.test(s) && !/校园长/.test(s)) p.stage = "幼儿园";
+  if (!p.role && (p.positions?.some((x) => TEACHER_POSTS.has(x)) || p.subjects?.length || /幼师/.test(s))) p.role = "teacher";
+
+  const post = firstYears(s, POST_PATTERNS);
+  const teaching = firstYears(s, TEACHING_PATTERNS);
+  const generic = firstYears(s, GENERIC_PATTERNS);
+  if (teaching !== undefined) p.teachingYears = teaching;
+  if (post !== undefined) p.postYears = post;
+  if (generic !== undefined) {
+    const holdsPost = p.role !== undefined && p.role !== "teacher";
+    if (holdsPost && p.postYears === undefined) p.postYears = generic;
+    else if (!holdsPost && p.teachingYears === undefined) p.teachingYears = generic;
+  }
+  return p;
+}
+
+/** True when the profile says anything at all. */
+export function hasProfile(p: Profile): boolean {
+  return Object.values(p).some((x) => x !== undefined);
+}
