@@ -44,7 +44,7 @@ export function wholeYears(raw: string, what: string): Parsed<number> {
 export function requiredText(raw: string, what: string, min = 2, max = 100): Parsed<string> {
   const schema = z
     .string()
-    .transform((s) => s.replace(/[\u0000-\u001f\u007f]/g, "").trim())
+    .transform((s) => s.replace(/\p{Cc}/gu, "").trim())
     .pipe(
       z
         .string()
