@@ -48,14 +48,19 @@ export function exportFileName(now: Date, timeZone: string, ext: "csv" | "xlsx")
   return `declarations-${localDateTime(now.toISOString(), timeZone).slice(0, 10).replace(/-/g, "")}.${ext}`;
 }
 
-function durationUnits(k: Knowledge): Map<string, string> {
-  const units = new Map<string, string>();
-  for (const sp of k.subProjects) for (const d of [...sp.schedule, ...sp.rows.flatMap((r) => r.schedule ?? [])]) if (!units.has(d.id)) units.set(d.id, d.unit);
-  return units;
+/** Schedule parts by id: their unit and label (for column headers). */
+function durations(k: Knowledge): Map<string, { unit: string; label: string }> {
+  const out = new Map<string, { unit: string; label: string }>();
+  for (const sp of k.subProjects) for (const d of [...sp.schedule, ...sp.rows.flatMap((r) => r.schedule ?? [])]) if (!out.has(d.id)) out.set(d.id, d);
+  return out;
 }
 
-function header(step: Step, units: Map<string, string>): string {
-  const unit = step.id.startsWith("dur:") ? units.get(step.id.slice(4)) : QUANTITY_UNIT[step.id];
+/** "培训人数（人）", "集中培训（天）", and for a part's own group "分组人数（集中培训，人）". */
+function header(step: Step, parts: Map<string, { unit: string; label: string }>): string {
+  const [kind, part] = step.id.split(":");
+  if (kind === "dur" && part) return `${step.label}（${parts.get(part)?.unit ?? ""}）`;
+  if (kind === "people" && part) return `${step.label}（${parts.get(part)?.label ?? part}，人）`;
+  const unit = QUANTITY_UNIT[step.id];
   return unit ? `${step.label}（${unit}）` : step.label;
 }
 
@@ -81,16 +86,26 @@ function lastComment(d: DeclarationRecord): string | null {
   return [...d.history].reverse().find((h) => h.comment)?.comment ?? null;
 }
 
+/** Two different fields may share a label: number the repeats so every column is told apart. */
+function uniqueHeaders(headers: string[]): string[] {
+  const seen = new Map<string, number>();
+  return headers.map((h) => {
+    const n = (seen.get(h) ?? 0) + 1;
+    seen.set(h, n);
+    return n === 1 ? h : `${h}（${n}）`;
+  });
+}
+
 export function declarationTable(k: Knowledge, declarations: readonly DeclarationRecord[], opts: ExportOptions): ExportTable {
   const fctx: FlowContext = { knowledge: k, now: opts.now, timeZone: opts.timeZone };
   const flow = makeDeclarationFlow(k);
-  const units = durationUnits(k);
+  const parts = durations(k);
   const steps = flow.steps.filter((s) => CORE.has(s.id) || declarations.some((d) => s.id in d.answers));
   const sorted = [...declarations].sort((a, b) => a.ref.localeCompare(b.ref));
   const headers = [
     "申报编号",
     "状态",
-    ...steps.map((s) => header(s, units)),
+    ...uniqueHeaders(steps.map((s) => header(s, parts))),
     "每年预算（元）",
     "周期年数",
     "周期预算（元）",

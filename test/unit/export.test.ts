@@ -122,6 +122,15 @@ describe("declarationTable", () => {
     expect(t.headers).toContain("备注");
   });
 
+  it("keeps every header distinct, also for per-group head-counts", () => {
+    const grouped = declaration({ ref: "GP2024-0003", subProjectId: "self-directed-pilot" }, { subProject: "self-directed-pilot", "people:concentrated": 20, "people:workshop": 300 });
+    const t = declarationTable(k, [declaration(), grouped], opts);
+    expect(new Set(t.headers).size).toBe(t.headers.length);
+    const groups = t.headers.filter((h) => h.startsWith("分组人数"));
+    expect(groups).toHaveLength(2);
+    expect(groups.every((h) => h.endsWith("，人）"))).toBe(true);
+  });
+
   it("names files by the date in the time zone", () => {
     expect(exportFileName(new Date("2024-06-01T20:00:00Z"), "Asia/Shanghai", "csv")).toBe("declarations-20240602.csv");
   });
