@@ -22,6 +22,8 @@ export interface UserRecord {
   /** False after a 403 or a kick; true again when the user writes to the bot. */
   reachable: boolean;
   createdAt: Instant;
+  /** Set by /unsubscribe: coordinators and draft owners, who get reminders by default, opted out. */
+  unsubscribedAt?: Instant;
 }
 
 /** The current conversation of a user: which flow, which step, what has been answered. */
@@ -109,6 +111,10 @@ export interface BroadcastRecord {
   progress?: { chatId: number; messageId: number };
   createdAt: Instant;
   finishedAt?: Instant;
+  /** Stopped by an admin before it reached everyone; not resumed. */
+  cancelledAt?: Instant;
+  /** Chats given up on (blocked, not found), summed over runs; sent = ledger size − failed. */
+  failed?: number;
 }
 
 export interface UserRepo {

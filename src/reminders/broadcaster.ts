@@ -1,0 +1,275 @@
+/**
+ * Sends one delivery (a reminder or a one-off broadcast) to many chats, once each:
+ *
+ * - pacing by a shared Pacer (≤ rate msg/s evenly spaced, ~1/s per chat), with enough requests in
+ *   flight to reach the rate over HTTP;
+ * - 429: wait retry_after (everyone pauses, and the pace slows for a while), then retry;
+ * - 5xx and network errors: retry with exponential backoff; after maxAttempts the chat is left for
+ *   the next run (not recorded, so it is tried again at the next tick);
+ * - 403 (blocked, deactivated): the user is marked unreachable and recorded as given up, so they
+ *   are never tried again for this delivery; 400 for one chat (chat not found, …) is given up too;
+ * - 401/404 (bad token, wrong API root): the whole broadcast stops, nothing is recorded;
+ * - every success is recorded in the ledger at once (in memory; the ledger group-commits to disk),
+ *   so a crash repeats at most the sends in flight and the last uncommitted batch.
+ *
+ * `send` must not retry by itself (no auto-retry transformer): the broadcaster sees every 429.
+ */
+import type { InlineKeyboardMarkup } from "grammy/types";
+import type { LedgerRepo } from "../store/types.js";
+import type { Pacer } from "./pacer.js";
+
+export interface OutgoingMessage {
+  /** Telegram HTML, escaped, ≤ 4096 characters. */
+  text: string;
+  replyMarkup?: InlineKeyboardMarkup;
+}
+
+export type SendFn = (chatId: number, message: OutgoingMessage) => Promise<unknown>;
+
+export type Failure =
+  | { kind: "rate"; retryAfterMs: number; description: string }
+  | { kind: "blocked"; description: string }
+  | { kind: "rejected"; description: string }
+  | { kind: "transient"; description: string }
+  | { kind: "fatal"; description: string };
+
+/** Sorts an error from the Bot API (grammY's GrammyError/HttpError, or anything shaped like them). */
+export function classifyError(err: unknown): Failure {
+  const e = err as { error_code?: unknown; description?: unknown; parameters?: { retry_after?: unknown }; message?: unknown } | null;
+  const description = typeof e?.description === "string" ? e.description : typeof e?.message === "string" ? e.message : String(err);
+  const code = typeof e?.error_code === "number" ? e.error_code : undefined;
+  if (code === undefined) return { kind: "transient", description }; // network error, timeout, HttpError
+  if (code === 429) {
+    const seconds = typeof e?.parameters?.retry_after === "number" ? e.parameters.retry_after : 1;
+    return { kind: "rate", retryAfterMs: Math.max(0, seconds) * 1000, description };
+  }
+  if (code === 403) return { kind: "blocked", description };
+  if (code === 400) return { kind: "rejected", description };
+  if (code >= 500) return { kind: "transient", description };
+  return { kind: "fatal", description };
+}
+
+export interface Progress {
+  total: number;
+  sent: number;
+  failed: number;
+  remaining: number;
+}
+
+export interface BroadcastResult extends Progress {
+  /** 429 answers met. */
+  tooManyRequests: number;
+  /** Retries after 5xx/network errors. */
+  retries: number;
+  /** Chats answered 403. */
+  blocked: number;
+  /** Failed for now (transient errors exhausted): not recorded, tried again next run. */
+  deferred: number;
+  /** Ended early (stop requested, or a fatal error). */
+  stopped: boolean;
+  fatal?: string;
+  elapsedMs: number;
+}
+
+export interface BroadcastJob {
+  /** Ledger key, e.g. "deadline:d1:3" or "broadcast:b1". */
+  delivery: string;
+  chats: readonly number[];
+  /** The message for one chat; undefined skips the chat (nothing recorded). */
+  render(chatId: number): OutgoingMessage | undefined;
+}
+
+export interface BroadcastLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface BroadcastDeps {
+  send: SendFn;
+  pacer: Pacer;
+  ledger: Pick<LedgerRepo, "has" | "record" | "flush">;
+  /** A 403: mark the user unreachable (users.put reachable: false). */
+  markUnreachable(chatId: number): Promise<void>;
+  onProgress?(progress: Progress): void | Promise<void>;
+  /** Minimum time between two onProgress calls (default 1000 ms); the final one always comes. */
+  progressEveryMs?: number;
+  /** Aborting stops dispatching; sends in flight finish and are recorded. */
+  signal?: AbortSignal;
+  /** Checked before each send (e.g. the deadline was deleted). */
+  shouldStop?(): boolean;
+  /** Requests in flight at once (default 64). */
+  maxInFlight?: number;
+  /** Attempts per chat for 5xx/network errors (default 5). */
+  maxAttempts?: number;
+  /** Delay before retry number `attempt` (1-based) after a 5xx/network error. */
+  backoffMs?(attempt: number): number;
+  /** 429s tolerated per chat before leaving it for the next run (default 10). */
+  maxRateHits?: number;
+  logger?: BroadcastLogger;
+}
+
+const silent: BroadcastLogger = { info() {}, warn() {}, error() {} };
+
+export function defaultBackoff(attempt: number): number {
+  const base = Math.min(30_000, 1000 * 2 ** (attempt - 1));
+  return Math.round(base * (0.8 + Math.random() * 0.4));
+}
+
+interface Item {
+  chatId: number;
+  message: OutgoingMessage;
+  attempt: number;
+  rateHits: number;
+  readyAt: number;
+}
+
+export async function broadcast(job: BroadcastJob, deps: BroadcastDeps): Promise<BroadcastResult> {
+  const { pacer, ledger, signal } = deps;
+  const clock = pacer.clock;
+  const log = deps.logger ?? silent;
+  const maxInFlight = deps.maxInFlight ?? 64;
+  const maxAttempts = deps.maxAttempts ?? 5;
+  const maxRateHits = deps.maxRateHits ?? 10;
+  const backoff = deps.backoffMs ?? defaultBackoff;
+  const progressEvery = deps.progressEveryMs ?? 1000;
+  const started = clock.now();
+
+  const queue = [...new Set(job.chats)].filter((c) => !ledger.has(job.delivery, c));
+  const r: BroadcastResult = { total: queue.length, sent: 0, failed: 0, remaining: queue.length, tooManyRequests: 0, retries: 0, blocked: 0, deferred: 0, stopped: false, elapsedMs: 0 };
+  const retryQueue: Item[] = [];
+  const tasks = new Set<Promise<void>>();
+  const records: Promise<void>[] = [];
+  let cursor = 0;
+  let fatal: string | undefined;
+
+  // A promise that settles whenever a send completes, so the loop can wait for "something changed".
+  let notify!: () => void;
+  let changed = new Promise<void>((res) => (notify = res));
+  const signalChange = () => {
+    const n = notify;
+    changed = new Promise<void>((res) => (notify = res));
+    n();
+  };
+  const waitForChange = (ms: number) => Promise.race([changed, clock.sleep(ms, signal)]);
+  const stopping = () => signal?.aborted === true || fatal !== undefined || (deps.shouldStop?.() ?? false);
+
+  const progress = (): Progress => ({ total: r.total, sent: r.sent, failed: r.failed, remaining: r.total - r.sent - r.failed });
+  let lastProgress = clock.now();
+  const maybeProgress = () => {
+    if (!deps.onProgress || clock.now() - lastProgress < progressEvery) return;
+    lastProgress = clock.now();
+    Promise.resolve(deps.onProgress(progress())).catch((err: unknown) => log.warn({ err }, "broadcast progress report failed"));
+  };
+
+  const record = (chatId: number) => {
+    records.push(ledger.record(job.delivery, chatId).catch((err: unknown) => log.error({ err, delivery: job.delivery, chatId }, "ledger record failed")));
+  };
+
+  const attempt = async (item: Item): Promise<void> => {
+    try {
+      await deps.send(item.chatId, item.message);
+      r.sent++;
+      record(item.chatId);
+      return;
+    } catch (err) {
+      const f = classifyError(err);
+      const now = clock.now();
+      switch (f.kind) {
+        case "rate":
+          r.tooManyRequests++;
+          pacer.tooManyRequests(f.retryAfterMs, item.chatId);
+          if (++item.rateHits <= maxRateHits) {
+            retryQueue.push({ ...item, readyAt: now + f.retryAfterMs });
+          } else {
+            r.failed++;
+            r.deferred++;
+          }
+          return;
+        case "blocked":
+          r.failed++;
+          r.blocked++;
+          record(item.chatId);
+          await deps.markUnreachable(item.chatId).catch((e: unknown) => log.error({ err: e, chatId: item.chatId }, "cannot mark a user unreachable"));
+          return;
+        case "rejected":
+          r.failed++;
+          record(item.chatId);
+          log.warn({ chatId: item.chatId, delivery: job.delivery, description: f.description }, "message refused for this chat; given up");
+          return;
+        case "transient":
+          if (item.attempt + 1 < maxAttempts) {
+            r.retries++;
+            retryQueue.push({ ...item, attempt: item.attempt + 1, readyAt: now + backoff(item.attempt + 1) });
+          } else {
+            r.failed++;
+            r.deferred++;
+            log.warn({ chatId: item.chatId, delivery: job.delivery, description: f.description }, "send kept failing; left for the next run");
+          }
+          return;
+        case "fatal":
+          r.failed++;
+          r.deferred++;
+          fatal ??= f.description;
+          log.error({ delivery: job.delivery, description: f.description }, "broadcast stopped by a fatal API error");
+          return;
+      }
+    }
+  };
+
+  for (;;) {
+    if (stopping()) break;
+    const now = clock.now();
+    let item: Item | undefined;
+    const ready = retryQueue.findIndex((x) => x.readyAt <= now);
+    if (ready >= 0) {
+      item = retryQueue.splice(ready, 1)[0]!;
+    } else if (cursor < queue.length) {
+      const chatId = queue[cursor++]!;
+      if (ledger.has(job.delivery, chatId)) {
+        r.total--; // recorded meanwhile (by another path): nothing to do
+        continue;
+      }
+      let message: OutgoingMessage | undefined;
+      try {
+        message = job.render(chatId);
+      } catch (err) {
+        log.error({ err, chatId, delivery: job.delivery }, "cannot render the message; chat left for the next run");
+      }
+      if (!message) {
+        r.total--;
+        continue;
+      }
+      item = { chatId, message, attempt: 0, rateHits: 0, readyAt: now };
+    } else if (retryQueue.length > 0 || tasks.size > 0) {
+      const soonest = retryQueue.reduce((m, x) => Math.min(m, x.readyAt), Infinity);
+      await waitForChange(Math.max(1, Math.min(1000, soonest - now)));
+      continue;
+    } else {
+      break;
+    }
+
+    while (tasks.size >= maxInFlight && !stopping()) await waitForChange(1000);
+    if (stopping() || !(await pacer.acquire(item.chatId, signal)) || stopping()) {
+      retryQueue.push(item); // not sent: stays unrecorded for a later run
+      break;
+    }
+    const task: Promise<void> = attempt(item).finally(() => {
+      tasks.delete(task);
+      signalChange();
+    });
+    tasks.add(task);
+    maybeProgress();
+  }
+
+  await Promise.allSettled([...tasks]);
+  await Promise.all(records);
+  await ledger.flush().catch((err: unknown) => log.error({ err, delivery: job.delivery }, "ledger flush failed"));
+  const p = progress();
+  r.remaining = p.remaining;
+  r.stopped = r.remaining > 0 || fatal !== undefined;
+  if (fatal !== undefined) r.fatal = fatal;
+  r.elapsedMs = clock.now() - started;
+  if (deps.onProgress) await Promise.resolve(deps.onProgress(p)).catch((err: unknown) => log.warn({ err }, "broadcast progress report failed"));
+  return r;
+}
