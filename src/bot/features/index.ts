@@ -10,6 +10,7 @@ import { flowButtonsFeature } from "./flow-buttons.js";
 import { freeTextFeature } from "./free-text.js";
 import { myFeature } from "./my.js";
 import { projectsFeature } from "./projects.js";
+import { remindersFeature } from "./reminders.js";
 import { reviewFeature } from "./review.js";
 import { rolesFeature } from "./roles.js";
 import { startFeature } from "./start.js";
@@ -26,6 +27,7 @@ export const FEATURES: Composer<BotContext>[] = [
   rolesFeature,
   exportFeature,
   statsFeature,
+  remindersFeature,
   flowButtonsFeature,
   freeTextFeature,
   fallbackFeature,
