@@ -2,7 +2,7 @@
 import { Composer } from "grammy";
 import type { BotContext } from "../context.js";
 import { entry, registerEntry } from "../entries.js";
-import { endFlow } from "../flow-runner.js";
+import { endFlow, type FlowSession } from "../flow-runner.js";
 import { keyboard, send } from "../render.js";
 
 export const MENU = [
@@ -45,7 +45,11 @@ const HELP = [
   "• 我是小学数学老师，教龄4年，能报什么？",
   "• 南疆幼儿园顶岗支教培训80人预算多少？",
   "",
+  "/myid 查看自己的用户编号（管理员授权时需要）",
+  "",
   "协调员：/review 审核　/export 导出　/stats 统计",
+  "管理员：/grant 编号 授予协调员　/revoke 编号 撤销",
+  "　　　　/deadline 日期 标题 设截止日期　/broadcast 内容 群发",
 ].join("\n");
 
 export const startFeature = new Composer<BotContext>();
@@ -60,7 +64,9 @@ startFeature.command("start", async (ctx) => {
 startFeature.command("help", (ctx) => entry("help")!(ctx));
 startFeature.command("cancel", async (ctx) => {
   const ended = await endFlow(ctx);
-  const note = ended?.flow === "declaration" ? "已取消。草稿已保存，发送 /declare 可继续填写。" : ended ? "已取消。" : "当前没有进行中的操作。";
+  const draftId = (ended?.state as FlowSession | undefined)?.draftId;
+  const kept = draftId !== undefined && ctx.deps.store.drafts.get(draftId) !== undefined;
+  const note = kept ? "已取消。草稿已保存，发送 /declare 可继续填写。" : ended ? "已取消。" : "当前没有进行中的操作。";
   await send(ctx, note, { keyboard: menuKeyboard() });
 });
 
