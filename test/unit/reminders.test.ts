@@ -436,6 +436,7 @@ describe("/deadline arguments", () => {
     expect(err("2025-02-30 材料")).toContain("不存在");
     expect(err("2025-02-19 材料")).toContain("已经过去");
     expect(err("2025-03-01")).toContain("请在日期后写上标题");
+    expect(err("2205-03-01 材料")).toContain("请检查年份");
     expect(err(`2025-03-01 ${"长".repeat(61)}`)).toContain("最多60个字");
   });
 });

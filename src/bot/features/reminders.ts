@@ -17,6 +17,8 @@ import { registerEntry } from "../entries.js";
 import { keyboard, send } from "../render.js";
 
 const MAX_TITLE = 60;
+/** Further ahead is almost surely a mistyped year. */
+const MAX_DAYS_AHEAD = 730;
 const MAX_BROADCAST = 3500;
 const PENDING_TTL_MS = 30 * 60_000;
 const REFUSAL = "抱歉，这个命令仅限管理员使用。如需发布截止日期或群发通知，请联系项目管理员。";
@@ -137,6 +139,7 @@ export function parseDeadlineArgs(k: Knowledge, args: string, now: Date, timeZon
   const date = calendarDate(tokens[0]!);
   if (!date.ok) return { ok: false, error: `${date.error}\n${usage}` };
   if (date.value < today) return { ok: false, error: `${date.value} 已经过去了（今天是 ${today}）。请输入今天或以后的日期，例如\n${example}` };
+  if (date.value > addDays(today, MAX_DAYS_AHEAD)) return { ok: false, error: `${date.value} 太远了（今天是 ${today}），请检查年份。截止日期最多设在两年以内。` };
   let rest = tokens.slice(1);
   let scope: DeadlineScope = { kind: "all" };
   if (rest.length >= 2) {
