@@ -99,7 +99,7 @@ async function apply(ctx: BotContext, record: SessionRecord, input: Input, edit:
     try {
       await persist(ctx, record.flow, record.nonce, next);
       // Said only now that the write is on disk.
-      if (hooks.save && result.replies[0]) result.replies[0] = { ...result.replies[0], text: `💾 已保存\n${result.replies[0].text}` };
+      if (hooks.save && effect?.type === "answered" && result.replies[0]) result.replies[0] = { ...result.replies[0], text: `💾 已保存\n${result.replies[0].text}` };
     } catch (e) {
       // The disk refused: say so, keep the answer in memory, and do not pretend it was saved.
       ctx.log.error({ err: e }, "saving flow state failed");

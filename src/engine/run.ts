@@ -66,6 +66,12 @@ export function step(flow: Flow, state: FlowState, input: Input, ctx: FlowContex
 
 type Interpreted = Parsed | { toggled: string[] };
 
+/** A multi-choice step's ticks: those being made, else the saved answer (when editing it). */
+function tickedOf(state: FlowState, stepId: string): string[] {
+  const saved = state.answers[stepId];
+  return state.ticked ?? (Array.isArray(saved) ? (saved as string[]) : []);
+}
+
 function interpret(s: Step, state: FlowState, input: Input, ctx: FlowContext): Interpreted {
   const a = state.answers;
   const options = s.options?.(a, ctx) ?? [];
@@ -79,15 +85,14 @@ function interpret(s: Step, state: FlowState, input: Input, ctx: FlowContext): I
     case "toggle": {
       const o = options[input.index];
       if (!o || s.kind !== "multi") return { ok: false, error: "这个按钮已过期，请在最新的消息中选择。" };
-      const previous = state.ticked ?? (Array.isArray(a[s.id]) ? (a[s.id] as string[]) : []);
-      const ticked = new Set(previous);
+      const ticked = new Set(tickedOf(state, s.id));
       if (ticked.has(o.value)) ticked.delete(o.value);
       else ticked.add(o.value);
       return { toggled: options.map((x) => x.value).filter((v) => ticked.has(v)) };
     }
     case "done":
       if (s.kind !== "multi") return { ok: false, error: "这个按钮已过期，请在最新的消息中选择。" };
-      return checked(state.ticked ?? (Array.isArray(a[s.id]) ? a[s.id] : []));
+      return checked(tickedOf(state, s.id));
     case "text": {
       const text = input.text.trim();
       if (s.parse) return s.parse(text, a, ctx);
@@ -149,17 +154,12 @@ function present(flow: Flow, state: FlowState, ctx: FlowContext, lead: string[])
   const s = stepById(flow, state.at);
   if (!s) return { state, replies: lead.length ? [{ text: lead.join("\n") }] : [] };
   const options = s.options?.(state.answers, ctx) ?? [];
-  const rows: Button[][] = [];
-  if (s.kind === "multi") {
-    const ticked = new Set(state.ticked ?? (Array.isArray(state.answers[s.id]) ? (state.answers[s.id] as string[]) : []));
-    options.forEach((o, index) => rows.push([{ label: `${ticked.has(o.value) ? "✅" : "⬜"} ${o.label}`, input: { type: "toggle", index } }]));
-    rows.push([{ label: NAV.done, input: { type: "done" } }]);
-  } else {
-    const perRow = s.kind === "number" ? 4 : buttonsPerRow(options);
-    for (let i = 0; i < options.length; i += perRow) {
-      rows.push(options.slice(i, i + perRow).map((o, j) => ({ label: o.label, input: { type: "pick", index: i + j } as Input })));
-    }
-  }
+  const ticked = new Set(tickedOf(state, s.id));
+  const choices: Button[] = options.map((o, index) =>
+    s.kind === "multi" ? { label: `${ticked.has(o.value) ? "✅" : "⬜"} ${o.label}`, input: { type: "toggle", index } } : { label: o.label, input: { type: "pick", index } },
+  );
+  const rows = chunk(choices, s.kind === "number" ? 4 : buttonsPerRow(options));
+  if (s.kind === "multi") rows.push([{ label: NAV.done, input: { type: "done" } }]);
   const nav: Button[] = [];
   if (state.trail.length > 0 || state.editing) nav.push({ label: NAV.back, input: { type: "back" } });
   if (s.optional) nav.push({ label: NAV.skip, input: { type: "skip" } });
@@ -167,6 +167,12 @@ function present(flow: Flow, state: FlowState, ctx: FlowContext, lead: string[])
   rows.push(nav);
   const progress = stepProgress(flow, state, ctx);
   return { state, replies: [{ text: [...lead, `${progress}${s.prompt(state.answers, ctx)}`].join("\n\n"), buttons: rows }] };
+}
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const rows: T[][] = [];
+  for (let i = 0; i < items.length; i += size) rows.push(items.slice(i, i + size));
+  return rows;
 }
 
 /** Short labels share a row so a long list still fits a phone screen. */
