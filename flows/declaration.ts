@@ -3,6 +3,7 @@
  * edit links and the budget before 确认提交. Only the fields the chosen sub-project needs are asked.
  */
 import { budgetAnswer } from "../src/answers/budget-answer.js";
+import { place } from "../src/answers/cite.js";
 import { escapeHtml } from "../src/answers/html.js";
 import { scheduleOf } from "../src/domain/budget.js";
 import { email, futureDate, mobile, nameList, personName, requiredText } from "../src/domain/validate.js";
@@ -23,7 +24,7 @@ function implementerOf(a: Answers, ctx: FlowContext) {
 
 function implementerText(a: Answers, ctx: FlowContext): string {
   const own = implementerOf(a, ctx);
-  return own ? `指南要求：${escapeHtml(own.text)}（📖${escapeHtml(own.cite.where)}）\n` : "";
+  return own ? `指南要求：${escapeHtml(own.text)}（📖${place(own.cite)}）\n` : "";
 }
 
 /** Partner institutions are asked (and required) where the guide says the project is run 协同 with others. */

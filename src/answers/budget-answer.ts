@@ -1,6 +1,7 @@
 /** Renders a budget line by line, with per-year and per-cycle totals and the standards it used. */
 import type { Budget } from "../domain/budget.js";
 import { wan, yuan } from "../domain/money.js";
+import { place } from "./cite.js";
 import { escapeHtml } from "./html.js";
 
 export function budgetAnswer(b: Budget): string {
@@ -14,7 +15,7 @@ export function budgetAnswer(b: Budget): string {
   if (b.years > 1) out.push(`${b.years}年周期合计：<b>${yuan(b.cycle)}</b>（${wan(b.cycle)}）`);
   for (const l of b.lines) {
     const c = l.rate.cite;
-    out.push(`📖 ${escapeHtml(l.item)}标准：${escapeHtml(c.where)}「${escapeHtml(c.quote)}」${c.inferred ? "（合并单元格推定）" : ""}${c.note ? `\n   注：${escapeHtml(c.note)}` : ""}`);
+    out.push(`📖 ${escapeHtml(l.item)}标准：${place(c)}「${escapeHtml(c.quote)}」${c.note ? `\n   注：${escapeHtml(c.note)}` : ""}`);
   }
   for (const w of b.warnings) out.push(`⚠️ ${escapeHtml(w)}`);
   return out.join("\n");

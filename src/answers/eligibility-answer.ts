@@ -2,6 +2,7 @@
 import type { Check, NearMiss, Verdict } from "../domain/eligibility.js";
 import { FIELD_LABELS, type Profile } from "../domain/profile.js";
 import type { Cite, Knowledge } from "../knowledge/schema.js";
+import { place } from "./cite.js";
 import { escapeHtml } from "./html.js";
 
 export const RECOMMENDATION_NOTE =
@@ -15,10 +16,8 @@ export interface EligibilityAnswer {
   detailIds: string[];
 }
 
-/** "📖附件2 表1 … · 遴选条件（合并单元格推定）": inferred facts say so once. */
-export function where(c: Cite): string {
-  const place = c.where.replace(/（合并单元格）/g, "");
-  return `📖${escapeHtml(place)}${c.inferred ? "（合并单元格推定）" : ""}`;
+function where(c: Cite): string {
+  return `📖${place(c)}`;
 }
 
 function planName(k: Knowledge, v: Verdict): string {

@@ -8,6 +8,7 @@ import { describeDuration, scheduleOf } from "../domain/budget.js";
 import { yuan } from "../domain/money.js";
 import type { AudienceRow, Cite, Condition, Discrepancy, Duration, Knowledge, Rate, SubProject } from "../knowledge/schema.js";
 import type { FactKind } from "../nlu/types.js";
+import { INFERRED_MARK, citeLine, place } from "./cite.js";
 import { escapeHtml as e } from "./html.js";
 
 export interface FactOptions {
@@ -19,42 +20,11 @@ export interface FactOptions {
 export const CARD_PAGE_LIMIT = 3500;
 /** Telegram's hard limit is 4096; fact answers stay well below. */
 const MESSAGE_LIMIT = 4000;
-const QUOTE_MAX = 40;
 
-export const INFERRED_MARK = "（据合并单元格推定）";
 export const NO_FUNDING = "指南未给出该项目的培训经费标准";
 const NOT_SELF_APPLY = "ℹ️ 参训人员不能个人报名，由所在学校或教育行政部门按名额推荐。";
 
 // ---------- citations ----------
-
-/**
- * A quote short enough for a phone: with a `focus` (the figure the answer states), the clause that holds
- * it; otherwise the quote, cut at `max` characters. "…" marks where text was left out.
- */
-export function shortQuote(quote: string, focus?: string, max = QUOTE_MAX): string {
-  const q = quote.trim().replace(/\s+/g, " ");
-  const at = focus ? q.indexOf(focus) : -1;
-  if (at >= 0) {
-    const boundary = /[，、；。：,;: ]/;
-    let start = at;
-    while (start > 0 && !boundary.test(q[start - 1]!)) start--;
-    let stop = at + focus!.length;
-    while (stop < q.length && !boundary.test(q[stop]!)) stop++;
-    if (stop - start > max) {
-      start = Math.max(start, at - Math.floor(max / 2));
-      stop = Math.min(stop, start + max);
-    }
-    return `${start > 0 ? "…" : ""}${q.slice(start, stop)}${stop < q.length ? "…" : ""}`;
-  }
-  const chars = [...q];
-  return chars.length <= max ? q : `${chars.slice(0, max).join("")}…`;
-}
-
-/** "📖 出处：where「quote」（据合并单元格推定）" and, on the next line, the note. */
-export function citeLine(c: Cite, focus?: string): string {
-  const line = `📖 出处：${e(c.where)}「${e(shortQuote(c.quote, focus))}」${c.inferred ? INFERRED_MARK : ""}`;
-  return c.note ? `${line}\nℹ️ ${e(c.note)}` : line;
-}
 
 /** Collects citations in order, once each; `brief` keeps one line per place (for the card). */
 class Cites {
@@ -155,7 +125,7 @@ function discrepancyLines(d: Discrepancy, withQuotes: boolean): string[] {
   const out = [`⚖️ <b>正文与附件2说法不一：${e(d.topic)}</b>`];
   for (const r of d.readings) {
     out.push(`• ${e(r.text)}`);
-    out.push(withQuotes ? `  ${citeLine(r.cite)}` : `  📖 出处：${e(r.cite.where)}${r.cite.inferred ? INFERRED_MARK : ""}`);
+    out.push(withQuotes ? `  ${citeLine(r.cite)}` : `  📖 出处：${place(r.cite)}`);
   }
   out.push(`➡️ ${e(d.note)}`);
   return out;

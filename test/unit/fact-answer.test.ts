@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { answerFact, CARD_PAGE_LIMIT, INFERRED_MARK, NO_FUNDING, overviewCard, paginate, shortQuote } from "../../src/answers/fact-answer.js";
+import { INFERRED_MARK, shortQuote } from "../../src/answers/cite.js";
+import { answerFact, CARD_PAGE_LIMIT, NO_FUNDING, overviewCard, paginate } from "../../src/answers/fact-answer.js";
 import { escapeHtml } from "../../src/answers/html.js";
 import { describeDuration } from "../../src/domain/budget.js";
 import { loadKnowledge } from "../../src/knowledge/load.js";
