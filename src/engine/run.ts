@@ -41,7 +41,19 @@ export function resume(flow: Flow, state: FlowState, ctx: FlowContext, lead: str
   return present(flow, state, ctx, lead);
 }
 
-export function step(flow: Flow, state: FlowState, input: Input, ctx: FlowContext): StepResult {
+/** Typed words that mean a navigation button, so a user who types rather than taps is understood. */
+const TYPED_NAV: Record<string, Input> = {
+  跳过: { type: "skip" },
+  上一步: { type: "back" },
+  返回: { type: "back" },
+  取消: { type: "cancel" },
+  完成: { type: "done" },
+  确认提交: { type: "confirm" },
+  确认: { type: "confirm" },
+};
+
+export function step(flow: Flow, state: FlowState, typedOrTapped: Input, ctx: FlowContext): StepResult {
+  const input = typedOrTapped.type === "text" ? (TYPED_NAV[typedOrTapped.text.trim()] ?? typedOrTapped) : typedOrTapped;
   if (input.type === "cancel") return { state, replies: [{ text: "已取消。" }], effect: { type: "cancelled", answers: state.answers } };
   if (input.type === "back") return back(flow, state, ctx);
   if (input.type === "edit") return edit(flow, state, input.stepId, ctx);

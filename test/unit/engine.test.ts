@@ -142,6 +142,14 @@ describe("flow engine", () => {
     expect(changed.state.at).toBe(SUMMARY);
   });
 
+  it("typed navigation words act like their buttons", () => {
+    const r = run([{ type: "pick", index: 1 }, { type: "toggle", index: 0 }, { type: "text", text: "完成" }, { type: "text", text: "跳过" }]);
+    expect(r.state.at).toBe(SUMMARY);
+    expect(r.state.answers.note).toBeNull();
+    expect(step(form, r.state, { type: "text", text: "上一步" }, ctx).state.at).toBe("note");
+    expect(step(form, r.state, { type: "text", text: "确认提交" }, ctx).effect?.type).toBe("completed");
+  });
+
   it("cancel ends with the answers so far (a draft can keep them)", () => {
     const r = run([{ type: "pick", index: 0 }, { type: "cancel" }]);
     expect(r.effect).toEqual({ type: "cancelled", answers: { kind: "a" } });
