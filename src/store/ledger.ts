@@ -1,0 +1,109 @@
+/**
+ * Which chats each delivery has reached. One folder per delivery (ledger/<slug>-<hash>/), holding a
+ * chunked log of chat ids, so a big broadcast rewrites only its small tail chunk. record() adds the
+ * chat in memory at once (has() is true immediately, so nothing is sent twice in this process) and
+ * the chunk's group commit writes continuously: the first record starts a write, everything recorded
+ * while it is in flight goes into the next one. At most the records of one in-flight write are lost
+ * on a crash.
+ */
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { ChunkedLog } from "./chunked-log.js";
+import { handled, type WriteTracker } from "./durable-file.js";
+import { corruptFileError, errnoCode, unreadableFileError } from "./errors.js";
+import type { LedgerRepo } from "./types.js";
+
+export function deliveryDirName(delivery: string): string {
+  const slug = delivery.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 60);
+  const hash = createHash("sha1").update(delivery).digest("hex").slice(0, 12);
+  return `${slug}-${hash}`;
+}
+
+const EMPTY: ReadonlySet<number> = new Set<number>();
+
+function validateChat(e: unknown): string | undefined {
+  return Number.isSafeInteger(e) ? undefined : "chat id is not an integer";
+}
+
+export class Ledger implements LedgerRepo {
+  readonly #dir: string;
+  readonly #chunkSize: number;
+  readonly #tracker: WriteTracker;
+  readonly #logs = new Map<string, ChunkedLog<number>>();
+  readonly #sets = new Map<string, Set<number>>();
+
+  private constructor(dir: string, chunkSize: number, tracker: WriteTracker) {
+    this.#dir = dir;
+    this.#chunkSize = chunkSize;
+    this.#tracker = tracker;
+  }
+
+  static async open(opts: { dir: string; chunkSize: number; tracker: WriteTracker }): Promise<Ledger> {
+    const ledger = new Ledger(opts.dir, opts.chunkSize, opts.tracker);
+    let names: string[] = [];
+    try {
+      names = await opts.tracker.fs.readdir(opts.dir);
+    } catch (e) {
+      if (errnoCode(e) !== "ENOENT") throw unreadableFileError(opts.dir, e);
+    }
+    const logs = await Promise.all(
+      names
+        .filter((n) => !n.endsWith(".tmp"))
+        .map(async (name) => {
+          const dir = join(opts.dir, name);
+          const log = await ChunkedLog.open<number>({ dir, chunkSize: opts.chunkSize, tracker: opts.tracker, validateEntry: validateChat });
+          return { name, dir, log };
+        }),
+    );
+    for (const { name, dir, log } of logs) {
+      const chunks = log.chunkData();
+      if (chunks.length === 0) continue; // a folder whose first write never happened
+      const delivery = chunks[0]!.delivery;
+      if (typeof delivery !== "string") throw corruptFileError(join(dir, "000001.json"), `missing "delivery"`);
+      if (chunks.some((c) => c.delivery !== delivery)) throw corruptFileError(dir, `chunks name different deliveries`);
+      if (deliveryDirName(delivery) !== name) throw corruptFileError(dir, `folder does not match delivery "${delivery}"`);
+      log.setHeader({ delivery });
+      ledger.#logs.set(delivery, log);
+      ledger.#sets.set(delivery, new Set(log.entries()));
+    }
+    return ledger;
+  }
+
+  has(delivery: string, chatId: number): boolean {
+    return this.#sets.get(delivery)?.has(chatId) ?? false;
+  }
+
+  reached(delivery: string): ReadonlySet<number> {
+    return this.#sets.get(delivery) ?? EMPTY;
+  }
+
+  /** Deliveries with at least one recorded chat. */
+  deliveries(): string[] {
+    return [...this.#sets.keys()];
+  }
+
+  record(delivery: string, chatId: number): Promise<void> {
+    if (!Number.isSafeInteger(chatId)) return Promise.reject(new TypeError(`ledger: chat id must be an integer, got ${chatId}`));
+    let set = this.#sets.get(delivery);
+    let log = this.#logs.get(delivery);
+    if (!set || !log) {
+      set = new Set();
+      log = ChunkedLog.empty<number>({
+        dir: join(this.#dir, deliveryDirName(delivery)),
+        chunkSize: this.#chunkSize,
+        tracker: this.#tracker,
+        header: { delivery },
+      });
+      this.#sets.set(delivery, set);
+      this.#logs.set(delivery, log);
+    }
+    // Already recorded: resolve when that record is durable (waits for, or retries, its write).
+    if (set.has(chatId)) return handled(log.flush());
+    set.add(chatId);
+    return log.append(chatId);
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all([...this.#logs.values()].map((l) => l.flush()));
+  }
+}

@@ -1,0 +1,230 @@
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { nodeFs, type StoreFs } from "../../src/store/fs.js";
+import { shardFileName } from "../../src/store/sharded-collection.js";
+import { shardOf } from "../../src/store/hash.js";
+import { openStore, StoreWriteError, type StoreHandle } from "../../src/store/index.js";
+import { V1_LAYOUT } from "../../src/store/migrations.js";
+import type { UserRecord } from "../../src/store/types.js";
+
+const dirs: string[] = [];
+const open: StoreHandle[] = [];
+function tmp(): string {
+  const d = mkdtempSync(join(tmpdir(), "store-durable-"));
+  dirs.push(d);
+  return d;
+}
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.close().catch(() => {});
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const USER_SHARDS = V1_LAYOUT.users.shards;
+const user = (id: number, name = `用户${id}`): UserRecord => ({ id, chatId: id, name, roles: [], subscribed: true, reachable: true, createdAt: "2024-05-01T00:00:00.000Z" });
+
+/** The real fs, counting renames (= committed file writes) and able to fail writes on demand. */
+function faultyFs() {
+  const state = {
+    renames: [] as string[],
+    /** errno code to fail writeFile with, or undefined */
+    failWrite: undefined as string | undefined,
+    /** write this much of the text before failing (a half-written temp file) */
+    partial: false,
+  };
+  const fs: Partial<StoreFs> = {
+    async writeFile(path, text, sync) {
+      if (state.failWrite) {
+        if (state.partial) writeFileSync(path, text.slice(0, Math.floor(text.length / 2)));
+        throw Object.assign(new Error(`${state.failWrite}: simulated, write '${path}'`), { code: state.failWrite });
+      }
+      await nodeFs.writeFile(path, text, sync);
+    },
+    async rename(from, to) {
+      state.renames.push(to);
+      await nodeFs.rename(from, to);
+    },
+  };
+  return { state, fs };
+}
+
+function shardPath(dir: string, collection: string, key: string, shards: number): string {
+  return join(dir, collection, shardFileName(shardOf(key, shards)));
+}
+
+function onDisk(dir: string, id: number): UserRecord | undefined {
+  const file = shardPath(dir, "users", String(id), USER_SHARDS);
+  if (!existsSync(file)) return undefined;
+  return (JSON.parse(readFileSync(file, "utf8")) as { records: Record<string, UserRecord> }).records[String(id)];
+}
+
+function allFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: "utf8" });
+}
+
+describe("store durability", () => {
+  it("a put resolves only once the record is in its shard file on disk", async () => {
+    const dir = tmp();
+    const s = await openStore(dir);
+    open.push(s);
+    const p = s.users.put(user(42));
+    expect(onDisk(dir, 42)).toBeUndefined();
+    await p;
+    expect(onDisk(dir, 42)).toEqual(user(42));
+  });
+
+  it("group commit: 100 concurrent puts to one shard are all durable with far fewer file writes", async () => {
+    const dir = tmp();
+    const { state, fs } = faultyFs();
+    const s = await openStore(dir, { fs });
+    open.push(s);
+    // 100 users that all hash to the same shard
+    const ids: number[] = [];
+    for (let id = 1; ids.length < 100; id++) if (shardOf(String(id), USER_SHARDS) === 0) ids.push(id);
+    state.renames.length = 0;
+    // first put starts a write; the rest arrive while it is in flight or in the same tick
+    const first = s.users.put(user(ids[0]!));
+    await new Promise((r) => setImmediate(r));
+    await Promise.all([first, ...ids.slice(1).map((id) => s.users.put(user(id)))]);
+    const shardWrites = state.renames.filter((p) => p.endsWith(join("users", "000.json")));
+    expect(shardWrites.length).toBeGreaterThanOrEqual(1);
+    expect(shardWrites.length).toBeLessThanOrEqual(3);
+    for (const id of ids) expect(onDisk(dir, id)).toEqual(user(id));
+  });
+
+  it("group commit across shards: one write per touched shard", async () => {
+    const dir = tmp();
+    const { state, fs } = faultyFs();
+    const s = await openStore(dir, { fs });
+    open.push(s);
+    state.renames.length = 0;
+    await Promise.all(Array.from({ length: 1000 }, (_, i) => s.users.put(user(i + 1))));
+    expect(state.renames.length).toBe(USER_SHARDS);
+    expect(s.users.all()).toHaveLength(1000);
+  });
+
+  it("directory fsyncs are group-committed: many shard writes in one folder share few", async () => {
+    const dir = tmp();
+    let dirSyncs = 0;
+    const s = await openStore(dir, {
+      fs: {
+        async syncDir(path) {
+          dirSyncs++;
+          await nodeFs.syncDir(path);
+        },
+      },
+    });
+    open.push(s);
+    dirSyncs = 0;
+    await Promise.all(Array.from({ length: 1000 }, (_, i) => s.users.put(user(i + 1))));
+    expect(dirSyncs).toBeGreaterThanOrEqual(1);
+    expect(dirSyncs).toBeLessThan(USER_SHARDS / 2);
+  });
+
+  it("a record JSON cannot hold is refused before anything changes", async () => {
+    const s = await openStore(tmp());
+    open.push(s);
+    await expect(s.users.put({ ...user(1), name: 1n as unknown as string })).rejects.toThrow(TypeError);
+    expect(s.users.get(1)).toBeUndefined();
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    await expect(s.audit.append({ at: "2024-05-01T00:00:00.000Z", actor: 1, action: "x", detail: cyclic })).rejects.toThrow(TypeError);
+    expect(s.audit.all()).toEqual([]);
+    await s.users.put(user(2)); // the shard is not poisoned
+    expect(s.users.get(2)).toEqual(user(2));
+  });
+
+  it.each(["ENOSPC", "EROFS", "EACCES"])("%s: put rejects, memory kept, nothing half-written, the next write persists it", async (code) => {
+    const dir = tmp();
+    const { state, fs } = faultyFs();
+    let s = await openStore(dir, { fs });
+    open.push(s);
+    await s.users.put(user(1, "before"));
+    const before = readFileSync(shardPath(dir, "users", "1", USER_SHARDS));
+
+    state.failWrite = code;
+    state.partial = true;
+    const err = await s.users.put(user(1, "after")).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreWriteError);
+    expect((err as StoreWriteError).code).toBe(code);
+    expect((err as StoreWriteError).userMessage).toMatch(/保存失败/);
+    expect((err as StoreWriteError).diskProblem).toBe(true);
+    expect(s.users.get(1)?.name).toBe("after"); // the user's input is not lost
+    expect(readFileSync(shardPath(dir, "users", "1", USER_SHARDS))).toEqual(before); // old file intact
+    expect(allFiles(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]); // no partial temp file
+    await expect(s.flush()).rejects.toBeInstanceOf(StoreWriteError); // still dirty
+
+    state.failWrite = undefined;
+    // a later write of the same shard (another user in shard of id 1) persists the earlier change too
+    let other = 2;
+    while (shardOf(String(other), USER_SHARDS) !== shardOf("1", USER_SHARDS)) other++;
+    await s.users.put(user(other));
+    expect(onDisk(dir, 1)?.name).toBe("after");
+    expect(onDisk(dir, other)).toEqual(user(other));
+    await s.close();
+    s = await openStore(dir);
+    open.push(s);
+    expect(s.users.get(1)?.name).toBe("after");
+  });
+
+  it("after a failure, a successful write elsewhere retries the dirty shard; close() persists it too", async () => {
+    const dir = tmp();
+    const { state, fs } = faultyFs();
+    const s = await openStore(dir, { fs });
+    open.push(s);
+    state.failWrite = "ENOSPC";
+    await expect(s.users.put(user(1))).rejects.toThrow(/ENOSPC/);
+    await expect(s.audit.append({ at: "2024-05-01T00:00:00.000Z", actor: 1, action: "x" })).rejects.toThrow(/ENOSPC/);
+    state.failWrite = undefined;
+    await s.sessions.put({ userId: 9, flow: "f", nonce: "n", state: {}, updatedAt: "2024-05-01T00:00:00.000Z" });
+    await s.flush();
+    expect(onDisk(dir, 1)).toEqual(user(1));
+    await s.close();
+    const again = await openStore(dir);
+    open.push(again);
+    expect(again.audit.all()).toHaveLength(1);
+    expect(again.users.get(1)).toEqual(user(1));
+  });
+
+  it("close() rejects but still releases the lock when the disk stays full", async () => {
+    const dir = tmp();
+    const { state, fs } = faultyFs();
+    const s = await openStore(dir, { fs });
+    state.failWrite = "ENOSPC";
+    await s.users.put(user(1)).catch(() => {});
+    await expect(s.close()).rejects.toBeInstanceOf(StoreWriteError);
+    expect(existsSync(join(dir, ".lock"))).toBe(false);
+  });
+
+  it("a dropped put promise that fails does not crash the process", async () => {
+    const dir = tmp();
+    const { state, fs } = faultyFs();
+    const s = await openStore(dir, { fs });
+    open.push(s);
+    state.failWrite = "ENOSPC";
+    void s.users.put(user(1));
+    void s.ledger.record("broadcast:x", 1);
+    await new Promise((r) => setTimeout(r, 50));
+    state.failWrite = undefined;
+    await s.flush();
+    expect(onDisk(dir, 1)).toEqual(user(1));
+  });
+
+  it("leftover temp files from a crash are removed at start-up and never replace data", async () => {
+    const dir = tmp();
+    let s = await openStore(dir);
+    await s.users.put(user(1, "good"));
+    await s.close();
+    const shard = shardPath(dir, "users", "1", USER_SHARDS);
+    const tmpFile = join(dir, "users", `.${shardFileName(shardOf("1", USER_SHARDS))}.12345-1.tmp`);
+    writeFileSync(tmpFile, '{"records":{"1":{"id":1,"name":"half-writ');
+    writeFileSync(join(dir, "meta.json.999-3.tmp"), "garbage");
+    s = await openStore(dir);
+    open.push(s);
+    expect(s.users.get(1)?.name).toBe("good");
+    expect(existsSync(tmpFile)).toBe(false);
+    expect(existsSync(join(dir, "meta.json.999-3.tmp"))).toBe(false);
+    expect(JSON.parse(readFileSync(shard, "utf8"))).toEqual({ records: { "1": user(1, "good") } });
+  });
+});
