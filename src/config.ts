@@ -23,6 +23,8 @@ const ConfigSchema = z
       .refine((s) => cron.validate(s), { error: "REMINDER_CRON is not a valid node-cron expression" }),
     REMINDER_OFFSETS: intList("REMINDER_OFFSETS").default([7, 3, 1, 0]),
     BROADCAST_RATE: z.coerce.number().int().positive().max(1000).default(25),
+    /** A Bot API call not answered within this many seconds (getUpdates: beyond its long poll) is given up and retried. */
+    API_TIMEOUT_SECONDS: z.coerce.number().positive().max(600).default(30),
     TZ: z
       .string()
       .default("Asia/Shanghai")

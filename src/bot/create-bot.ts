@@ -37,8 +37,13 @@ export function createBot(config: Config, deps: Deps, opts: CreateBotOptions = {
   if (opts.botInfo) botConfig.botInfo = opts.botInfo;
   const bot = new Bot<BotContext>(config.BOT_TOKEN ?? "console", botConfig);
   if (opts.transformer) bot.api.config.use(opts.transformer);
-  // 429 and 5xx on ordinary replies are retried after retry_after; broadcasts pace themselves.
-  else bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30 }));
+  else {
+    // Innermost: a call the API never answers (a half-open connection) is cut off, so it cannot hold
+    // up its chat for grammY's default of 500 s; auto-retry then sends it again like any network error.
+    bot.api.config.use(callTimeout(config.API_TIMEOUT_SECONDS));
+    // 429 and 5xx on ordinary replies are retried after retry_after; broadcasts pace themselves.
+    bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30 }));
+  }
 
   bot.use((ctx, next) => {
     ctx.deps = deps;
@@ -52,4 +57,21 @@ export function createBot(config: Config, deps: Deps, opts: CreateBotOptions = {
   for (const feature of FEATURES) bot.use(feature);
   bot.catch((err) => deps.logger.error({ err: err.error, update: err.ctx.update.update_id }, "unhandled bot error"));
   return bot;
+}
+
+/** Aborts any Bot API call not answered within `seconds` (getUpdates: within its long-poll timeout plus `seconds`). */
+export function callTimeout(seconds: number): Transformer {
+  return (prev, method, payload, signal) => {
+    const longPoll = method === "getUpdates" ? Number((payload as { timeout?: number }).timeout ?? 0) : 0;
+    const timer = new AbortController();
+    const handle = setTimeout(() => timer.abort(), (longPoll + seconds) * 1000);
+    // The caller's signal (the runner's, when it stops) still aborts the call too.
+    const forward = () => timer.abort();
+    signal?.addEventListener("abort", forward);
+    if (signal?.aborted) timer.abort();
+    return prev(method, payload, timer.signal as unknown as typeof signal).finally(() => {
+      clearTimeout(handle);
+      signal?.removeEventListener("abort", forward);
+    });
+  };
 }
