@@ -68,6 +68,6 @@ export function userName(ctx: BotContext, id: number): string {
 /** Every staff member (admins from config, coordinators from the store). */
 export function staffIds(ctx: BotContext): number[] {
   const ids = new Set(ctx.deps.config.ADMIN_IDS);
-  for (const u of ctx.deps.store.users.all()) if (u.roles.includes("coordinator")) ids.add(u.id);
+  for (const u of ctx.deps.store.users.withRole("coordinator")) ids.add(u.id);
   return [...ids];
 }

@@ -22,6 +22,7 @@ import type {
   DraftRepo,
   SessionRecord,
   SessionRepo,
+  StaffRole,
   UserRecord,
   UserRepo,
 } from "./types.js";
@@ -65,16 +66,33 @@ class OwnerIndex {
 }
 
 export class Users implements UserRepo {
-  constructor(private readonly col: ShardedCollection<UserRecord>) {}
+  /** Ids of users with any role: staff are few, users many (a submission notifies the staff). */
+  readonly #withRoles = new Set<number>();
+  constructor(private readonly col: ShardedCollection<UserRecord>) {
+    for (const u of col.values()) if (u.roles.length > 0) this.#withRoles.add(u.id);
+  }
   get(id: number): UserRecord | undefined {
     return this.col.get(String(id));
   }
   all(): UserRecord[] {
     return this.col.all();
   }
+  withRole(role: StaffRole): UserRecord[] {
+    const out: UserRecord[] = [];
+    for (const id of this.#withRoles) {
+      const u = this.get(id);
+      if (u?.roles.includes(role)) out.push(u);
+    }
+    return out;
+  }
   put(user: UserRecord): Promise<void> {
     if (!okInt(user.id)) return badKey("users", "id", user.id);
-    return attempt(() => this.col.put(user).done);
+    return attempt(() => {
+      const { done } = this.col.put(user);
+      if (user.roles.length > 0) this.#withRoles.add(user.id);
+      else this.#withRoles.delete(user.id);
+      return done;
+    });
   }
 }
 

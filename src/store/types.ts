@@ -120,6 +120,8 @@ export interface BroadcastRecord {
 export interface UserRepo {
   get(id: number): UserRecord | undefined;
   all(): UserRecord[];
+  /** Users holding the role (indexed: no scan of every user). */
+  withRole(role: StaffRole): UserRecord[];
   put(user: UserRecord): Promise<void>;
 }
 
