@@ -1,0 +1,83 @@
+/** Small helpers shared by the benchmarks: percentiles, machine load, JSON results from child processes. */
+import { writeFileSync } from "node:fs";
+import { cpus, loadavg, totalmem } from "node:os";
+import { pathToFileURL } from "node:url";
+
+export interface Latency {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+export function latency(samples: number[]): Latency {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? NaN;
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  return {
+    count: s.length,
+    p50: round(at(50)),
+    p90: round(at(90)),
+    p99: round(at(99)),
+    max: round(s.at(-1) ?? NaN),
+    mean: round(s.reduce((a, b) => a + b, 0) / Math.max(1, s.length)),
+  };
+}
+
+export interface Machine {
+  cpus: number;
+  model: string;
+  memoryMB: number;
+  node: string;
+  /** 1-minute load average when the figure was taken. */
+  load1: number;
+}
+
+export function machine(): Machine {
+  const c = cpus();
+  return { cpus: c.length, model: c[0]?.model ?? "?", memoryMB: Math.round(totalmem() / 2 ** 20), node: process.version, load1: Math.round(loadavg()[0]! * 100) / 100 };
+}
+
+export const load1 = () => Math.round(loadavg()[0]! * 100) / 100;
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Waits (up to maxMs) until the 1-minute load average drops below `below`; returns the load seen. */
+export async function waitForQuiet(below: number, maxMs: number, say: (s: string) => void = () => {}): Promise<number> {
+  const until = Date.now() + maxMs;
+  let told = false;
+  while (load1() >= below && Date.now() < until) {
+    if (!told) say(`  machine busy (load ${load1()}), waiting up to ${Math.round(maxMs / 1000)} s for < ${below}…`);
+    told = true;
+    await sleep(2000);
+  }
+  return load1();
+}
+
+/**
+ * A benchmark script run by bench/run.ts writes its result where BENCH_RESULT points;
+ * run on its own, it prints the result.
+ */
+export function report(result: unknown): void {
+  const file = process.env.BENCH_RESULT;
+  if (file) writeFileSync(file, JSON.stringify(result, null, 2));
+  else console.log(JSON.stringify(result, null, 2));
+}
+
+export function isMain(url: string): boolean {
+  return process.argv[1] !== undefined && url === pathToFileURL(process.argv[1]).href;
+}
+
+/** Reads /proc/<pid>/status fields (Linux): VmRSS, VmHWM in MB. */
+export async function procMemory(pid: number): Promise<{ rssMB: number; peakMB: number } | undefined> {
+  const { readFile } = await import("node:fs/promises");
+  try {
+    const status = await readFile(`/proc/${pid}/status`, "utf8");
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
+    return { rssMB: Math.round(kb("VmRSS") / 1024), peakMB: Math.round(kb("VmHWM") / 1024) };
+  } catch {
+    return undefined;
+  }
+}
