@@ -1,0 +1,167 @@
+/**
+ * A deadline reminder to 5,000 subscribers: the real bot process with BROADCAST_RATE=1000 against
+ * the HTTP fake Bot API limited like Telegram (1,000 messages/s globally, ~1/s per chat, 429 with
+ * retry_after beyond). An admin adds a deadline 3 days ahead with /deadline; the reminder service
+ * sends the 3-day reminder at once.
+ *
+ *   efficiency = ideal time (recipients ÷ 1,000/s) ÷ actual time (first send → last successful send)
+ *   429s       = sends the fake refused for flood control
+ *   duplicates = reminders beyond the first, summed over chats
+ *
+ *   npx tsx bench/broadcast.ts [--subscribers 5000] [--rate 1000]
+ */
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { addDays } from "../src/domain/reminders.js";
+import { todayIn } from "../src/domain/validate.js";
+import { openStore } from "../src/store/index.js";
+import type { UserRecord } from "../src/store/types.js";
+import { startBotProcess, type BotProcess } from "../test/support/bot-process.js";
+import { startFakeBotApi } from "../test/support/fake-bot-api.js";
+import { isMain, load1, report } from "./stats.js";
+
+export interface BroadcastBenchResult {
+  subscribers: number;
+  rate: number;
+  sends: number;
+  delivered: number;
+  idealSeconds: number;
+  actualSeconds: number;
+  /** From the admin's /deadline to the last delivery. */
+  fromCommandSeconds: number;
+  efficiency: number;
+  tooManyRequests: number;
+  tooManyRequestsShare: number;
+  duplicates: number;
+  missed: number;
+  /** Most flood-controlled calls the fake accepted in any 1-second window. */
+  peakPerSecond: number;
+  /** An ordinary user's /deadlines answered while the broadcast ran. */
+  interactiveReplyMs: number;
+  /** CPU used from /deadline to the last delivery, in % of one core: the bot process and this one (the fake API). */
+  cpuPercent: { bot: number; fake: number };
+  load1: number;
+}
+
+const ADMIN = 1;
+const FIRST_ID = 700_001;
+const TITLE = "第一批申报材料提交";
+
+/** CPU time (user + system) of a process so far, in ms (Linux /proc). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * (1000 / 100);
+}
+
+function args() {
+  const a = process.argv.slice(2);
+  const num = (name: string, d: number) => {
+    const i = a.indexOf(`--${name}`);
+    return i >= 0 ? Number(a[i + 1]) : d;
+  };
+  return { subscribers: num("subscribers", 5000), rate: num("rate", 1000) };
+}
+
+export async function runBroadcast(o = args()): Promise<BroadcastBenchResult> {
+  const dir = await mkdtemp(join(tmpdir(), "bench-broadcast-"));
+  const ids = Array.from({ length: o.subscribers }, (_, i) => FIRST_ID + i);
+  const store = await openStore(dir, { fsync: false });
+  const now = new Date().toISOString();
+  await Promise.all(ids.map((id) => store.users.put({ id, chatId: id, name: `用户${id}`, roles: [], subscribed: true, reachable: true, createdAt: now } satisfies UserRecord)));
+  await store.close();
+
+  const api = await startFakeBotApi({ rateLimit: { perSecond: o.rate, perChat: { perSecond: 1, burst: 3 } } });
+  let bot: BotProcess | undefined;
+  try {
+    bot = await startBotProcess({
+      api,
+      dataDir: dir,
+      env: {
+        ADMIN_IDS: String(ADMIN),
+        BROADCAST_RATE: String(o.rate),
+        REMINDER_OFFSETS: "7,3,1,0",
+        REMINDER_CRON: "0 0 9 * * *",
+      },
+      readyTimeoutMs: 30_000,
+    });
+    const subscribers = new Set(ids);
+    const isReminder = (c: { method: string; chatId: number | undefined; params: Record<string, unknown> }) =>
+      c.method === "sendMessage" && subscribers.has(c.chatId!) && String(c.params.text ?? "").includes(TITLE);
+    const reminderCalls = () => api.calls("sendMessage").filter(isReminder);
+    const delivered = () => {
+      let n = 0;
+      for (const id of ids) if ((api.stats.messagesPerChat.get(id) ?? 0) > 0) n++;
+      return n;
+    };
+    // Checks at most every 100 ms: counting over every call is not free, and the fake must keep up.
+    let lastCheck = 0;
+    const throttled = (check: () => boolean) => () => {
+      if (Date.now() - lastCheck < 100) return false;
+      lastCheck = Date.now();
+      return check();
+    };
+
+    const botCpu0 = cpuMs(bot.pid);
+    const fakeCpu0 = process.cpuUsage();
+    const commandAt = Date.now();
+    api.sendText(ADMIN, `/deadline ${addDays(todayIn(new Date(), "Asia/Shanghai"), 3)} ${TITLE}`);
+    await api.waitForMessage(ADMIN, "已添加截止日期", 10_000);
+    await api.waitFor(throttled(() => reminderCalls().length >= o.subscribers / 4), 30_000, "a quarter of the broadcast");
+    const askedAt = Date.now();
+    api.sendText(99_999, "/deadlines");
+    await api.waitForMessage(99_999, TITLE, 10_000);
+    const interactiveReplyMs = Date.now() - askedAt;
+    await api.waitFor(throttled(() => delivered() >= ids.length), 120_000, "every subscriber reached");
+    const wall = Date.now() - commandAt;
+    const fakeCpu = process.cpuUsage(fakeCpu0);
+    const cpu = { bot: Math.round(((cpuMs(bot.pid) - botCpu0) / wall) * 100), fake: Math.round(((fakeCpu.user + fakeCpu.system) / 1000 / wall) * 100) };
+    await new Promise((r) => setTimeout(r, 1500)); // anything more would be a duplicate
+
+    const calls = reminderCalls();
+    const ok = calls.filter((c) => c.status === 200);
+    const first = calls[0]!.at;
+    const last = ok.at(-1)!.at;
+    const perChat = new Map<number, number>();
+    for (const c of ok) perChat.set(c.chatId!, (perChat.get(c.chatId!) ?? 0) + 1);
+    const duplicates = [...perChat.values()].reduce((s, n) => s + n - 1, 0);
+    const tooMany = calls.filter((c) => c.status === 429).length;
+    const idealSeconds = ids.length / o.rate;
+    const actualSeconds = (last - first) / 1000;
+    return {
+      subscribers: ids.length,
+      rate: o.rate,
+      sends: calls.length,
+      delivered: perChat.size,
+      idealSeconds,
+      actualSeconds: Math.round(actualSeconds * 1000) / 1000,
+      fromCommandSeconds: Math.round((last - commandAt) / 10) / 100,
+      efficiency: Math.round((idealSeconds / actualSeconds) * 1000) / 1000,
+      tooManyRequests: tooMany,
+      tooManyRequestsShare: Math.round((tooMany / calls.length) * 10_000) / 10_000,
+      duplicates,
+      missed: ids.filter((id) => !perChat.has(id)).length,
+      peakPerSecond: api.stats.peakPerSecond,
+      interactiveReplyMs,
+      cpuPercent: cpu,
+      load1: load1(),
+    };
+  } finally {
+    await bot?.stop().catch(() => undefined);
+    await api.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (isMain(import.meta.url)) {
+  runBroadcast()
+    .then((r) => {
+      report(r);
+      process.exit(0);
+    })
+    .catch((e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,160 @@
+/**
+ * `npm run bench`: every benchmark, each in a fresh process, then a table of the figures with
+ * PASS/MISS against the targets, written to bench/results.json as well.
+ *
+ *   npm run bench                     everything (about 6 minutes on 2 cores)
+ *   npm run bench -- --only search,broadcast
+ *   npm run bench -- --quick          shorter phases, store scale 1× and 2× only
+ *
+ * Other work on the machine skews every figure: each benchmark waits (up to a minute) for the
+ * 1-minute load average to drop below 1.5 and records the load it ran under.
+ */
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { BroadcastBenchResult } from "./broadcast.js";
+import type { SearchResult } from "./search.js";
+import type { StartupResult } from "./startup.js";
+import type { ScaleResult } from "./store-scale.js";
+import type { UpdateHandlingResult } from "./update-handling.js";
+import { load1, machine, waitForQuiet } from "./stats.js";
+
+const BENCH_DIR = fileURLToPath(new URL(".", import.meta.url));
+const QUIET_LOAD = 1.5;
+
+interface Job {
+  name: string;
+  file: string;
+  args: string[];
+  quickArgs: string[];
+}
+
+const JOBS: Job[] = [
+  { name: "search", file: "search.ts", args: [], quickArgs: ["--rounds", "5"] },
+  { name: "updates", file: "update-handling.ts", args: [], quickArgs: ["--paced-s", "8", "--saturate-s", "5"] },
+  { name: "startup", file: "startup.ts", args: [], quickArgs: ["--runs", "3", "--users", "40", "--steps", "6"] },
+  { name: "broadcast", file: "broadcast.ts", args: [], quickArgs: [] },
+  { name: "scale", file: "store-scale.ts", args: [], quickArgs: ["--scales", "1,2", "--seconds", "5"] },
+];
+
+interface Results {
+  search?: SearchResult;
+  updates?: UpdateHandlingResult;
+  startup?: StartupResult;
+  broadcast?: BroadcastBenchResult;
+  scale?: ScaleResult;
+}
+
+async function runJob(job: Job, quick: boolean, dir: string): Promise<unknown> {
+  const out = join(dir, `${job.name}.json`);
+  const args = [...process.execArgv, join(BENCH_DIR, job.file), ...(quick ? job.quickArgs : job.args)];
+  await new Promise<void>((resolve, reject) => {
+    const p = spawn(process.execPath, args, { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, BENCH_RESULT: out } });
+    p.on("error", reject);
+    p.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`${job.name} exited with code ${code}`))));
+  });
+  return JSON.parse(await readFile(out, "utf8")) as unknown;
+}
+
+interface Row {
+  figure: string;
+  value: string;
+  target: string;
+  status: "PASS" | "MISS" | "";
+  load: string;
+}
+
+function rows(r: Results): Row[] {
+  const out: Row[] = [];
+  const add = (figure: string, value: string, target = "", ok?: boolean, load?: number) =>
+    out.push({ figure, value, target, status: ok === undefined ? "" : ok ? "PASS" : "MISS", load: load === undefined ? "" : load.toFixed(2) });
+  if (r.updates) {
+    const u = r.updates;
+    add(`Updates at ${u.paced.targetRate}/s (${u.activeUsers} users): p50 / p99`, `${u.paced.latencyMs.p50.toFixed(1)} / ${u.paced.latencyMs.p99.toFixed(1)} ms`, "p99 ≤ 50 ms", u.paced.latencyMs.p99 <= 50, u.paced.load1);
+    add("  of which declaration steps that saved (fsync): p50 / p99", `${u.paced.savedSteps.p50.toFixed(1)} / ${u.paced.savedSteps.p99.toFixed(1)} ms`);
+    add("  free text / guided taps / declaration: p99", `${u.paced.byCategory["free-text"].p99.toFixed(1)} / ${u.paced.byCategory.guided.p99.toFixed(1)} / ${u.paced.byCategory.declaration.p99.toFixed(1)} ms`);
+    add(`Updates/s, saturated (${u.inflight} in flight)`, `${u.saturated.updatesPerSecond}/s (p50 ${u.saturated.latencyMs.p50.toFixed(0)}, p99 ${u.saturated.latencyMs.p99.toFixed(0)} ms)`, "≥ 300/s", u.saturated.updatesPerSecond >= 300, u.saturated.load1);
+    add("  bare grammY echo bot, same harness", `${u.echo.updatesPerSecond}/s → bot/echo ${u.ratioToEcho.toFixed(3)}`);
+    add("  mix: free text / guided / declaration", `${u.mix["free-text"]} / ${u.mix.guided} / ${u.mix.declaration} updates; ${u.declarationsSubmitted} submitted, refs unique: ${u.uniqueRefs}`);
+    add("  API refusals / handler errors", `${u.apiViolations} / ${u.handlerErrors}`, "0 / 0", u.apiViolations === 0 && u.handlerErrors === 0);
+  }
+  if (r.startup) {
+    const s = r.startup;
+    add("Start-up to first getUpdates (median)", `${s.startupMs.p50} ms (runs ${s.runs.join(", ")})`, "≤ 1500 ms", s.startupMs.p50 <= 1500, s.load1);
+    add("Peak RSS, 100 users walking journeys", `${s.memory.peakAfterLoadMB} MB (after start ${s.memory.afterStartMB} MB)`, "≤ 250 MB", s.memory.peakAfterLoadMB <= 250, s.load1);
+    add("  peak RSS including an /export of all declarations", `${s.memory.peakAfterExportMB} MB`, "≤ 250 MB", s.memory.peakAfterExportMB <= 250, s.load1);
+  }
+  if (r.broadcast) {
+    const b = r.broadcast;
+    add(`Broadcast ${b.subscribers} at ${b.rate}/s: efficiency`, `${b.efficiency.toFixed(3)} (${b.actualSeconds.toFixed(2)} s vs ideal ${b.idealSeconds} s)`, "≥ 0.9", b.efficiency >= 0.9, b.load1);
+    add("  429s", `${b.tooManyRequests} of ${b.sends} (${(b.tooManyRequestsShare * 100).toFixed(2)}%)`, "< 1%", b.tooManyRequestsShare < 0.01, b.load1);
+    add("  duplicates / missed", `${b.duplicates} / ${b.missed}`, "0 / 0", b.duplicates === 0 && b.missed === 0);
+    add("  a user's /deadlines answered during it", `${b.interactiveReplyMs} ms; CPU bot ${b.cpuPercent.bot}%, fake API ${b.cpuPercent.fake}%`);
+  }
+  if (r.search) {
+    const s = r.search;
+    add(`Search: parseIntent + answer (${s.phrasings} phrasings × ${s.rounds})`, `p50 ${s.latencyMs.p50.toFixed(2)} / p99 ${s.latencyMs.p99.toFixed(2)} ms`, "p99 ≤ 5 ms", s.latencyMs.p99 <= 5, s.load1);
+  }
+  if (r.scale) {
+    for (const p of r.scale.points) {
+      add(
+        `Store ${p.scale}× (${p.counts.users / 1000}k users, ${p.counts.declarations / 1000}k decl., ${p.diskMB} MB)`,
+        `open ${p.openMs} ms, RSS ${p.rssAfterOpenMB}→${p.peakRssMB} MB, writes p50 ${p.writeLatencyMs.p50.toFixed(1)} / p99 ${p.writeLatencyMs.p99.toFixed(1)} ms (cold p99 ${p.coldWriteLatencyMs.p99.toFixed(0)}), max ${p.maxUpdatesPerSecond}/s`,
+        "",
+        undefined,
+        p.load1,
+      );
+    }
+  }
+  return out;
+}
+
+function table(list: Row[]): string {
+  const head: Row = { figure: "Figure", value: "Measured", target: "Target", status: "", load: "load" };
+  const all = [head, ...list];
+  const w = (k: keyof Row) => Math.max(...all.map((r) => [...r[k]].length));
+  const pad = (s: string, n: number) => s + " ".repeat(Math.max(0, n - [...s].length));
+  const line = (r: Row) => `${pad(r.figure, w("figure"))}  ${pad(r.value, w("value"))}  ${pad(r.target, w("target"))}  ${pad(r.status, 4)}  ${r.load}`;
+  return [line(head), "-".repeat(line(head).length), ...list.map(line)].join("\n");
+}
+
+async function main(): Promise<void> {
+  const a = process.argv.slice(2);
+  const quick = a.includes("--quick");
+  const onlyArg = a.indexOf("--only");
+  const only = onlyArg >= 0 ? new Set(a[onlyArg + 1]!.split(",")) : undefined;
+  const resultsFile = join(BENCH_DIR, "results.json");
+  // --only keeps the other figures of the previous run.
+  const previous = only ? ((JSON.parse(await readFile(resultsFile, "utf8").catch(() => "{}")) as { results?: Results }).results ?? {}) : {};
+  const results: Results = { ...previous };
+  const dir = await mkdtemp(join(tmpdir(), "bench-run-"));
+  const startedAt = new Date().toISOString();
+  try {
+    for (const job of JOBS) {
+      if (only && !only.has(job.name)) continue;
+      const before = await waitForQuiet(QUIET_LOAD, 60_000, (s) => console.log(s));
+      console.log(`▶ ${job.name} (load ${before})`);
+      const t0 = Date.now();
+      (results as Record<string, unknown>)[job.name] = await runJob(job, quick, dir);
+      console.log(`  done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  const list = rows(results);
+  console.log(`\n${table(list)}\n`);
+  const m = machine();
+  console.log(`Machine: ${m.cpus} × ${m.model}, ${m.memoryMB} MB, Node ${m.node}; load now ${load1()}${quick ? "; --quick" : ""}`);
+  await writeFile(
+    resultsFile,
+    `${JSON.stringify({ generatedAt: new Date().toISOString(), startedAt, quick, machine: m, summary: list, results }, null, 2)}\n`,
+  );
+  console.log(`Written ${resultsFile}`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,165 @@
+/**
+ * How far the embedded store (lowdb JSON files, sharded, in memory) scales: the season-peak data set
+ * (50,000 users, 20,000 declarations, 5,000 drafts, 20,000 open conversations) at 1×, 2× and 5×.
+ * For each: the size on disk, then in a fresh process (so seeding leaves no garbage behind) the
+ * open time, the memory it takes, and the latency of a bot-like write mix (a conversation state on
+ * every update; a draft, a user or a declaration on some) at a steady 300 updates/s, fsync on.
+ *
+ *   npx tsx bench/store-scale.ts [--scales 1,2,5] [--seconds 10]
+ */
+import { spawn } from "node:child_process";
+import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { openStore } from "../src/store/index.js";
+import { makeDeclaration, makeDraft, makeSession, makeUser, rng, seedStore } from "./store-seed.js";
+import { isMain, latency, load1, procMemory, report, type Latency } from "./stats.js";
+
+export interface ScalePoint {
+  scale: number;
+  counts: { users: number; declarations: number; drafts: number; sessions: number };
+  diskMB: number;
+  files: number;
+  openMs: number;
+  /** RSS right after opening, and the peak (VmHWM) after the write test. */
+  rssAfterOpenMB: number;
+  peakRssMB: number;
+  heapUsedMB: number;
+  /** Latency of one update's writes (all durable) at a steady 300 updates/s, after the first 2 s. */
+  writeLatencyMs: Latency;
+  /** The same in the first 2 s after opening (each shard's first write also builds its serialisation image). */
+  coldWriteLatencyMs: Latency;
+  /** Full speed: 64 updates in flight. */
+  maxUpdatesPerSecond: number;
+  load1: number;
+}
+
+export interface ScaleResult {
+  points: ScalePoint[];
+}
+
+const RATE = 300;
+
+async function diskUsage(dir: string): Promise<{ bytes: number; files: number }> {
+  let bytes = 0;
+  let files = 0;
+  for (const name of await readdir(dir, { recursive: true })) {
+    const st = await stat(join(dir, name));
+    if (st.isFile()) {
+      bytes += st.size;
+      files++;
+    }
+  }
+  return { bytes, files };
+}
+
+/** Runs in the child: opens the seeded folder and measures. */
+async function child(dir: string, seconds: number): Promise<Omit<ScalePoint, "scale" | "counts" | "diskMB" | "files">> {
+  const t0 = performance.now();
+  const store = await openStore(dir);
+  const openMs = Math.round(performance.now() - t0);
+  const afterOpen = await procMemory(process.pid);
+  const heapUsedMB = Math.round(process.memoryUsage().heapUsed / 2 ** 20);
+  const userIds = store.users.all().map((u) => u.id);
+  const draftIds = store.drafts.all().map((d) => d.id);
+  const refs = store.declarations.all().map((d) => d.ref);
+  const r = rng(11);
+  const pick = <T>(xs: T[]) => xs[Math.floor(r() * xs.length)]!;
+  const update = async () => {
+    const userId = pick(userIds);
+    const writes = [store.sessions.put(makeSession(r, userId))];
+    const x = r();
+    if (x < 0.3) writes.push(store.drafts.put(makeDraft(r, pick(draftIds), userId)));
+    else if (x < 0.4) writes.push(store.users.put(makeUser(r, userId)));
+    else if (x < 0.42) writes.push(store.declarations.put(makeDeclaration(r, store.declarations.nextRef("guopei", 2024), userId, "guopei")));
+    else if (x < 0.45) writes.push(store.declarations.put({ ...store.declarations.get(pick(refs))!, status: "approved", updatedAt: new Date().toISOString() }));
+    await Promise.all(writes);
+  };
+  // Steady rate, open loop.
+  const lat: number[] = [];
+  const cold: number[] = [];
+  const pending: Promise<void>[] = [];
+  const start = performance.now();
+  for (let i = 0; i < (seconds + 2) * RATE; i++) {
+    const wait = start + (i * 1000) / RATE - performance.now();
+    if (wait > 1) await new Promise((res) => setTimeout(res, wait));
+    const t = performance.now();
+    const into = i < 2 * RATE ? cold : lat;
+    pending.push(update().then(() => void into.push(performance.now() - t)));
+  }
+  await Promise.all(pending);
+  // Full speed.
+  let done = 0;
+  const until = performance.now() + 3000;
+  const t1 = performance.now();
+  await Promise.all(
+    Array.from({ length: 64 }, async () => {
+      while (performance.now() < until) {
+        await update();
+        done++;
+      }
+    }),
+  );
+  const maxUpdatesPerSecond = Math.round(done / ((performance.now() - t1) / 1000));
+  const peak = await procMemory(process.pid);
+  await store.close();
+  return { openMs, rssAfterOpenMB: afterOpen?.rssMB ?? NaN, peakRssMB: peak?.peakMB ?? NaN, heapUsedMB, writeLatencyMs: latency(lat), coldWriteLatencyMs: latency(cold), maxUpdatesPerSecond, load1: load1() };
+}
+
+function args() {
+  const a = process.argv.slice(2);
+  const val = (name: string) => {
+    const i = a.indexOf(`--${name}`);
+    return i >= 0 ? a[i + 1] : undefined;
+  };
+  return { scales: (val("scales") ?? "1,2,5").split(",").map(Number), seconds: Number(val("seconds") ?? 10), child: val("child") };
+}
+
+export async function runStoreScale(o = args()): Promise<ScaleResult> {
+  const points: ScalePoint[] = [];
+  for (const scale of o.scales) {
+    const counts = { users: 50_000 * scale, declarations: 20_000 * scale, drafts: 5_000 * scale, sessions: 20_000 * scale };
+    const dir = await mkdtemp(join(tmpdir(), `bench-scale-${scale}x-`));
+    try {
+      await seedStore(dir, counts, { fsync: false });
+      const disk = await diskUsage(dir);
+      const measured = await new Promise<Omit<ScalePoint, "scale" | "counts" | "diskMB" | "files">>((resolve, reject) => {
+        const p = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "--child", dir, "--seconds", String(o.seconds)], { stdio: ["ignore", "pipe", "inherit"] });
+        let out = "";
+        p.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
+        p.on("close", (code) => (code === 0 ? resolve(JSON.parse(out) as Omit<ScalePoint, "scale" | "counts" | "diskMB" | "files">) : reject(new Error(`scale ${scale}×: child exited ${code}`))));
+      });
+      points.push({ scale, counts, diskMB: Math.round(disk.bytes / 2 ** 20), files: disk.files, ...measured });
+      process.stderr.write(`  store ${scale}×: open ${measured.openMs} ms, RSS ${measured.rssAfterOpenMB} MB, write p99 ${measured.writeLatencyMs.p99} ms\n`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  return { points };
+}
+
+if (isMain(import.meta.url)) {
+  const o = args();
+  if (o.child) {
+    child(o.child, o.seconds)
+      .then((r) => {
+        process.stdout.write(JSON.stringify(r));
+        process.exit(0);
+      })
+      .catch((e: unknown) => {
+        console.error(e);
+        process.exit(1);
+      });
+  } else {
+    runStoreScale(o)
+      .then((r) => {
+        report(r);
+        process.exit(0);
+      })
+      .catch((e: unknown) => {
+        console.error(e);
+        process.exit(1);
+      });
+  }
+}
