@@ -1,6 +1,7 @@
 /** Loads knowledge/ from disk and validates it; errors name the file and the path inside it. */
-import { readFileSync, readdirSync } from "node:fs";
-import { join, relative } from "node:path";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
@@ -10,11 +11,63 @@ export const KNOWLEDGE_DIR = fileURLToPath(new URL("../../knowledge", import.met
 
 export class KnowledgeError extends Error {}
 
-function readYaml<T>(file: string, schema: z.ZodType<T>, root: string): T {
+/**
+ * Parsing the YAML took about 300 ms of every start-up (the JSON of the same is read in 3 ms), so
+ * the parse of each file of knowledge/ is kept between runs, keyed by the file's content hash:
+ * an edited file is parsed again, and validation always runs on what is used. Only for
+ * KNOWLEDGE_DIR; a cache that cannot be read or written is simply not used.
+ */
+export const KNOWLEDGE_PARSE_CACHE = fileURLToPath(new URL("../../node_modules/.cache/guopei-assistant/knowledge-yaml.json", import.meta.url));
+
+interface ParseCache {
+  entries: Record<string, { sha1: string; data: unknown }>;
+  used: Record<string, { sha1: string; data: unknown }>;
+  changed: boolean;
+}
+
+function openParseCache(): ParseCache {
+  let entries: ParseCache["entries"] = {};
+  try {
+    const parsed = JSON.parse(readFileSync(KNOWLEDGE_PARSE_CACHE, "utf8")) as unknown;
+    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) entries = parsed as ParseCache["entries"];
+  } catch {
+    // none yet, or unreadable: parse everything
+  }
+  return { entries, used: {}, changed: false };
+}
+
+function saveParseCache(cache: ParseCache): void {
+  if (!cache.changed && Object.keys(cache.used).length === Object.keys(cache.entries).length) return;
+  try {
+    mkdirSync(dirname(KNOWLEDGE_PARSE_CACHE), { recursive: true });
+    const tmp = `${KNOWLEDGE_PARSE_CACHE}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(cache.used));
+    renameSync(tmp, KNOWLEDGE_PARSE_CACHE);
+  } catch {
+    // a read-only install: no cache
+  }
+}
+
+function parseText(text: string, name: string, cache: ParseCache | undefined): unknown {
+  if (!cache) return parseYaml(text);
+  const sha1 = createHash("sha1").update(text).digest("hex");
+  const hit = cache.entries[name];
+  if (hit?.sha1 === sha1) {
+    cache.used[name] = hit;
+    return JSON.parse(JSON.stringify(hit.data)) as unknown;
+  }
+  // What a later run reads back is JSON: use exactly that now too, so both runs see the same.
+  const json = JSON.stringify(parseYaml(text));
+  cache.used[name] = { sha1, data: JSON.parse(json) as unknown };
+  cache.changed = true;
+  return JSON.parse(json) as unknown;
+}
+
+function readYaml<T>(file: string, schema: z.ZodType<T>, root: string, cache?: ParseCache): T {
   const name = relative(root, file) || file;
   let raw: unknown;
   try {
-    raw = parseYaml(readFileSync(file, "utf8"));
+    raw = parseText(readFileSync(file, "utf8"), name, cache);
   } catch (e) {
     throw new KnowledgeError(`${name}: cannot read YAML: ${(e as Error).message}`);
   }
@@ -82,11 +135,12 @@ function checkReferences(k: Knowledge, fileOf: (sp: SubProject) => string): void
 }
 
 export function loadKnowledge(dir: string = KNOWLEDGE_DIR): Knowledge {
-  const { plans } = readYaml(join(dir, "plans.yaml"), PlansFile, dir);
-  const vocabulary = readYaml(join(dir, "vocabulary.yaml"), VocabularyFile, dir);
+  const cache = dir === KNOWLEDGE_DIR ? openParseCache() : undefined;
+  const { plans } = readYaml(join(dir, "plans.yaml"), PlansFile, dir, cache);
+  const vocabulary = readYaml(join(dir, "vocabulary.yaml"), VocabularyFile, dir, cache);
   const files = new Map<SubProject, string>();
   const subProjects = [...yamlFiles(join(dir, "guopei")), ...yamlFiles(join(dir, "qupei"))].map((f) => {
-    const sp = readYaml(f, SubProject, dir);
+    const sp = readYaml(f, SubProject, dir, cache);
     files.set(sp, relative(dir, f));
     return sp;
   });
@@ -97,5 +151,6 @@ export function loadKnowledge(dir: string = KNOWLEDGE_DIR): Knowledge {
   );
   const knowledge = { plans, subProjects, vocabulary };
   checkReferences(knowledge, (sp) => files.get(sp) ?? sp.id);
+  if (cache) saveParseCache(cache);
   return knowledge;
 }
