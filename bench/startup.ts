@@ -7,13 +7,18 @@
  *   after 100 users walk journeys for a while, and again after a coordinator's /export of every
  *   declaration (CSV + XLSX), the most memory-hungry thing the bot does.
  *
- *   npx tsx bench/startup.ts [--runs 5] [--scale 1]
+ * For comparison it also compiles the project with tsc and measures plain `node` on the same store
+ * (--no-compiled skips that).
+ *
+ *   npx tsx bench/startup.ts [--runs 5] [--scale 1] [--no-compiled]
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { spawn, spawnSync } from "node:child_process";
+import { cp, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { startBotProcess, type BotProcess } from "../test/support/bot-process.js";
-import { startFakeBotApi } from "../test/support/fake-bot-api.js";
+import { startFakeBotApi, type FakeBotApi } from "../test/support/fake-bot-api.js";
 import { httpDriver, walk } from "./http-driver.js";
 import { SimUser, loadPhrasings } from "./simulated-users.js";
 import { rng, seedStore, userIdOf } from "./store-seed.js";
@@ -34,6 +39,54 @@ export interface StartupResult {
     rssAtEndMB: number;
     updatesDriven: number;
   };
+  /**
+   * For comparison, not the target's figure: the same code compiled by tsc and run by plain node
+   * (no tsx loader): start-up runs, RSS after start, peak after an /export.
+   */
+  compiled?: { runs: number[]; startupMs: Latency; afterStartMB: number; peakAfterExportMB: number };
+}
+
+/**
+ * Compiles the project with tsc into a temporary folder (knowledge/ copied, node_modules linked)
+ * and measures `node <out>/src/main.js` like the tsx runs: start-up several times, then memory.
+ */
+async function measureCompiled(api: FakeBotApi, dataDir: string, runs: number): Promise<StartupResult["compiled"]> {
+  const root = fileURLToPath(new URL("..", import.meta.url));
+  const build = await mkdtemp(join(tmpdir(), "bench-build-"));
+  try {
+    const out = join(build, "out");
+    const tsc = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.json"), "--noEmit", "false", "--outDir", out, "--rootDir", root], { stdio: "inherit" });
+    if (tsc.status !== 0) throw new Error("tsc failed");
+    await cp(join(root, "knowledge"), join(out, "knowledge"), { recursive: true });
+    await symlink(join(root, "node_modules"), join(out, "node_modules"));
+    await writeFile(join(out, "package.json"), '{"type":"module"}');
+    const env = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", BOT_TOKEN: api.token, TELEGRAM_API_ROOT: api.apiRoot, DATA_DIR: dataDir, TZ: "Asia/Shanghai", LOG_LEVEL: "warn", ADMIN_IDS: String(ADMIN) };
+    const start = async () => {
+      const before = api.pollCount;
+      const t0 = performance.now();
+      const child = spawn(process.execPath, [join(out, "src/main.js")], { env, stdio: ["ignore", "ignore", "inherit"] });
+      const closed = new Promise((r) => child.once("close", r));
+      await api.waitForPoll(30_000, before + 1);
+      return { ms: Math.round(performance.now() - t0), pid: child.pid!, stop: async () => void (child.kill("SIGTERM"), await closed) };
+    };
+    await (await start()).stop(); // warm the file cache and the knowledge parse cache
+    const times: number[] = [];
+    let last: Awaited<ReturnType<typeof start>> | undefined;
+    for (let i = 0; i < runs; i++) {
+      await last?.stop();
+      last = await start();
+      times.push(last.ms);
+    }
+    const afterStart = await procMemory(last!.pid);
+    const exported = api.transcript(ADMIN).filter((o) => o.document?.filename.endsWith(".xlsx")).length;
+    api.sendText(ADMIN, "/export");
+    await api.waitFor(() => api.transcript(ADMIN).filter((o) => o.document?.filename.endsWith(".xlsx")).length > exported, 120_000, "the XLSX export (compiled)");
+    const afterExport = await procMemory(last!.pid);
+    await last!.stop();
+    return { runs: times, startupMs: latency(times), afterStartMB: afterStart?.rssMB ?? NaN, peakAfterExportMB: afterExport?.peakMB ?? NaN };
+  } finally {
+    await rm(build, { recursive: true, force: true });
+  }
 }
 
 const ADMIN = 1;
@@ -44,7 +97,7 @@ function args() {
     const i = a.indexOf(`--${name}`);
     return i >= 0 ? Number(a[i + 1]) : d;
   };
-  return { runs: num("runs", 5), scale: num("scale", 1), users: num("users", 100), steps: num("steps", 12) };
+  return { runs: num("runs", 5), scale: num("scale", 1), users: num("users", 100), steps: num("steps", 12), compiled: !a.includes("--no-compiled") };
 }
 
 export async function runStartup(o = args()): Promise<StartupResult> {
@@ -83,10 +136,13 @@ export async function runStartup(o = args()): Promise<StartupResult> {
     await bot!.stop();
     bot = undefined;
 
+    const compiled = o.compiled ? await measureCompiled(api, dir, o.runs) : undefined;
+
     return {
       store: counts,
       runs,
       startupMs: latency(runs),
+      ...(compiled ? { compiled } : {}),
       load1: load1(),
       memory: {
         afterStartMB: afterStart?.rssMB ?? NaN,
