@@ -51,6 +51,16 @@ function newNonce(): string {
   return randomBytes(4).toString("base64url");
 }
 
+/**
+ * Binds a button to the step it was shown for, so a double tap or a redelivered tap cannot answer the
+ * next question: the flow's nonce plus a short hash of where the user stands (step and trail length).
+ */
+export function buttonKey(nonce: string, state: FlowState): string {
+  let h = 0x811c9dc5;
+  for (const ch of `${state.at}:${state.trail.length}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193);
+  return `${nonce}.${(h >>> 0).toString(36).slice(0, 4)}`;
+}
+
 function currentSession(ctx: BotContext): SessionRecord | undefined {
   return ctx.deps.store.sessions.get(ctx.account.id);
 }
@@ -77,7 +87,7 @@ export async function beginFlow(ctx: BotContext, flowId: string, opts: { answers
   }
   await persist(ctx, flowId, nonce, session);
   if (opts.lead && !opts.state) result.replies.unshift({ text: opts.lead.join("\n") });
-  await sendReplies(ctx, result.replies, nonce);
+  await sendReplies(ctx, result.replies, buttonKey(nonce, result.state));
 }
 
 async function apply(ctx: BotContext, record: SessionRecord, input: Input, edit: boolean): Promise<void> {
@@ -89,7 +99,7 @@ async function apply(ctx: BotContext, record: SessionRecord, input: Input, edit:
   const next: FlowSession = { ...session, flow: result.state };
   const effect = result.effect;
   if (effect?.type === "completed" || effect?.type === "cancelled") {
-    if (result.replies.length) await sendReplies(ctx, result.replies, record.nonce, edit);
+    if (result.replies.length) await sendReplies(ctx, result.replies, buttonKey(record.nonce, result.state), edit);
     await ctx.deps.store.sessions.delete(ctx.account.id);
     if (effect.type === "completed") await hooks.completed(ctx, effect.answers, next);
     else await hooks.cancelled?.(ctx, effect.answers, next);
@@ -106,7 +116,7 @@ async function apply(ctx: BotContext, record: SessionRecord, input: Input, edit:
       await ctx.reply("⚠️ 保存失败（服务器存储暂时不可用）。你的输入暂存在内存中，请稍后再试或继续填写；恢复后会自动保存。");
     }
   }
-  await sendReplies(ctx, result.replies, record.nonce, edit);
+  await sendReplies(ctx, result.replies, buttonKey(record.nonce, result.state), edit);
 }
 
 /** A button tap on a flow message. Returns false if the data is not a flow callback. */
@@ -114,8 +124,10 @@ export async function handleFlowCallback(ctx: BotContext, data: string): Promise
   const parsed = parseFlowCallback(data);
   if (!parsed) return false;
   const record = currentSession(ctx);
-  // The session is looked up by the tapping user's id, so someone else's button can never act on their flow.
-  if (!record || record.nonce !== parsed.nonce || !parsed.input) {
+  // The session is looked up by the tapping user's id, so someone else's button can never act on their flow;
+  // the key also names the step, so a button of an earlier step is stale.
+  const current = record && buttonKey(record.nonce, (record.state as unknown as FlowSession).flow);
+  if (!record || current !== parsed.nonce || !parsed.input) {
     await ctx.answerCallbackQuery({ text: STALE, show_alert: false });
     return true;
   }
@@ -139,7 +151,7 @@ export async function repromptFlow(ctx: BotContext, lead: string): Promise<void>
   if (!record || !hooks) return;
   const session = record.state as unknown as FlowSession;
   const result = resume(flowOf(ctx, record.flow), session.flow, flowContext(ctx), [lead]);
-  await sendReplies(ctx, result.replies, record.nonce);
+  await sendReplies(ctx, result.replies, buttonKey(record.nonce, result.state));
 }
 
 /** The open flow's current step, for deciding whether a typed text is an answer or a side question. */

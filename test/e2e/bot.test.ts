@@ -128,6 +128,17 @@ describe("budget calculator", () => {
     expect(result.text).toContain("3年周期合计：1,890,000元");
   });
 
+  it("a replayed tap of an earlier step's button does not answer the next step", async () => {
+    const user = 114;
+    const plans = await ask(user, "/budget", "请选择计划");
+    const qupei = plans.buttons.flat().find((b) => b.text === "区培计划")!;
+    await tap(user, "区培计划", "请选择子项目");
+    const replay = api.pushCallback(user, qupei.callback_data!, plans.messageId);
+    expect((await api.waitForCallbackAnswer(replay.queryId)).text).toContain("已过期");
+    const next = await tap(user, "普通高中新课程新教材培训", "多少人");
+    expect(next.text).toContain("多少人");
+  });
+
   it("answers a question typed mid-flow, then continues the step", async () => {
     const user = 108;
     await ask(user, "/budget", "请选择计划");
