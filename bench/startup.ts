@@ -1,19 +1,19 @@
 /**
- * Start-up and memory of the real bot process (`node --import tsx src/main.ts`, as the tests and
- * `npm start` run it) with the season-peak store (50,000 users, 20,000 declarations, 5,000 drafts):
+ * Start-up and memory of the real bot process as `npm start` runs it (the esbuild bundle dist/main.js
+ * under plain node) with the season-peak store (50,000 users, 20,000 declarations, 5,000 drafts):
  *
  * - start-up: from spawn to the bot's first getUpdates at the fake Bot API (HTTP), several runs;
  * - memory: peak RSS (VmHWM, read from /proc/<pid>/status by this process, not reported by the bot)
  *   after 100 users walk journeys for a while, and again after a coordinator's /export of every
  *   declaration (CSV + XLSX), the most memory-hungry thing the bot does.
  *
- * For comparison it also compiles the project with tsc and measures plain `node` on the same store
- * (--no-compiled skips that).
+ * For comparison it also measures the tsx loader on the same store, as the e2e tests run the bot
+ * (--no-tsx skips that).
  *
- *   npx tsx bench/startup.ts [--runs 5] [--scale 1] [--no-compiled]
+ *   npx tsx bench/startup.ts [--runs 5] [--scale 1] [--no-tsx]
  */
-import { spawn, spawnSync } from "node:child_process";
-import { cp, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -39,54 +39,39 @@ export interface StartupResult {
     rssAtEndMB: number;
     updatesDriven: number;
   };
-  /**
-   * For comparison, not the target's figure: the same code compiled by tsc and run by plain node
-   * (no tsx loader): start-up runs, RSS after start, peak after an /export.
-   */
-  compiled?: { runs: number[]; startupMs: Latency; afterStartMB: number; peakAfterExportMB: number };
+  /** For comparison, not the target's figure: the same code through the tsx loader, as the e2e tests run it. */
+  viaTsx?: { runs: number[]; startupMs: Latency; afterStartMB: number; peakAfterExportMB: number };
+}
+
+/** Builds the bundle that `npm start` runs (esbuild, dist/main.js). */
+function buildBundle(): void {
+  const root = fileURLToPath(new URL("..", import.meta.url));
+  const built = spawnSync("npm", ["run", "build", "--silent"], { cwd: root, stdio: "inherit" });
+  if (built.status !== 0) throw new Error("npm run build failed");
 }
 
 /**
- * Compiles the project with tsc into a temporary folder (knowledge/ copied, node_modules linked)
- * and measures `node <out>/src/main.js` like the tsx runs: start-up several times, then memory.
+ * For comparison: the same code run through the tsx loader (`node --import tsx src/main.ts`, as the
+ * e2e tests run it): start-up several times, RSS after start and the peak after an /export.
  */
-async function measureCompiled(api: FakeBotApi, dataDir: string, runs: number): Promise<StartupResult["compiled"]> {
-  const root = fileURLToPath(new URL("..", import.meta.url));
-  const build = await mkdtemp(join(tmpdir(), "bench-build-"));
-  try {
-    const out = join(build, "out");
-    const tsc = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.json"), "--noEmit", "false", "--outDir", out, "--rootDir", root], { stdio: "inherit" });
-    if (tsc.status !== 0) throw new Error("tsc failed");
-    await cp(join(root, "knowledge"), join(out, "knowledge"), { recursive: true });
-    await symlink(join(root, "node_modules"), join(out, "node_modules"));
-    await writeFile(join(out, "package.json"), '{"type":"module"}');
-    const env = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", BOT_TOKEN: api.token, TELEGRAM_API_ROOT: api.apiRoot, DATA_DIR: dataDir, TZ: "Asia/Shanghai", LOG_LEVEL: "warn", ADMIN_IDS: String(ADMIN) };
-    const start = async () => {
-      const before = api.pollCount;
-      const t0 = performance.now();
-      const child = spawn(process.execPath, [join(out, "src/main.js")], { env, stdio: ["ignore", "ignore", "inherit"] });
-      const closed = new Promise((r) => child.once("close", r));
-      await api.waitForPoll(30_000, before + 1);
-      return { ms: Math.round(performance.now() - t0), pid: child.pid!, stop: async () => void (child.kill("SIGTERM"), await closed) };
-    };
-    await (await start()).stop(); // warm the file cache and the knowledge parse cache
-    const times: number[] = [];
-    let last: Awaited<ReturnType<typeof start>> | undefined;
-    for (let i = 0; i < runs; i++) {
-      await last?.stop();
-      last = await start();
-      times.push(last.ms);
-    }
-    const afterStart = await procMemory(last!.pid);
-    const exported = api.transcript(ADMIN).filter((o) => o.document?.filename.endsWith(".xlsx")).length;
-    api.sendText(ADMIN, "/export");
-    await api.waitFor(() => api.transcript(ADMIN).filter((o) => o.document?.filename.endsWith(".xlsx")).length > exported, 120_000, "the XLSX export (compiled)");
-    const afterExport = await procMemory(last!.pid);
-    await last!.stop();
-    return { runs: times, startupMs: latency(times), afterStartMB: afterStart?.rssMB ?? NaN, peakAfterExportMB: afterExport?.peakMB ?? NaN };
-  } finally {
-    await rm(build, { recursive: true, force: true });
+async function measureTsx(api: FakeBotApi, dataDir: string, runs: number): Promise<StartupResult["viaTsx"]> {
+  const start = () => startBotProcess({ api, dataDir, entry: "src/main.ts", env: { ADMIN_IDS: String(ADMIN), LOG_LEVEL: "warn" }, readyTimeoutMs: 30_000 });
+  await (await start()).stop(); // warm tsx's transform cache and the OS file cache
+  const times: number[] = [];
+  let last: BotProcess | undefined;
+  for (let i = 0; i < runs; i++) {
+    await last?.stop();
+    const t0 = performance.now();
+    last = await start();
+    times.push(Math.round(performance.now() - t0));
   }
+  const afterStart = await procMemory(last!.pid);
+  const exported = api.transcript(ADMIN).filter((o) => o.document?.filename.endsWith(".xlsx")).length;
+  api.sendText(ADMIN, "/export");
+  await api.waitFor(() => api.transcript(ADMIN).filter((o) => o.document?.filename.endsWith(".xlsx")).length > exported, 120_000, "the XLSX export (tsx)");
+  const afterExport = await procMemory(last!.pid);
+  await last!.stop();
+  return { runs: times, startupMs: latency(times), afterStartMB: afterStart?.rssMB ?? NaN, peakAfterExportMB: afterExport?.peakMB ?? NaN };
 }
 
 const ADMIN = 1;
@@ -97,7 +82,7 @@ function args() {
     const i = a.indexOf(`--${name}`);
     return i >= 0 ? Number(a[i + 1]) : d;
   };
-  return { runs: num("runs", 5), scale: num("scale", 1), users: num("users", 100), steps: num("steps", 12), compiled: !a.includes("--no-compiled") };
+  return { runs: num("runs", 5), scale: num("scale", 1), users: num("users", 100), steps: num("steps", 12), tsx: !a.includes("--no-tsx") };
 }
 
 export async function runStartup(o = args()): Promise<StartupResult> {
@@ -107,8 +92,9 @@ export async function runStartup(o = args()): Promise<StartupResult> {
   let bot: BotProcess | undefined;
   try {
     await seedStore(dir, counts, { fsync: false });
-    const start = () => startBotProcess({ api, dataDir: dir, env: { ADMIN_IDS: String(ADMIN), LOG_LEVEL: "warn" }, readyTimeoutMs: 30_000 });
-    // One unmeasured start: tsx's transform cache and the OS file cache are warm in production restarts too.
+    buildBundle();
+    const start = () => startBotProcess({ api, dataDir: dir, entry: "dist/main.js", env: { ADMIN_IDS: String(ADMIN), LOG_LEVEL: "warn" }, readyTimeoutMs: 30_000 });
+    // One unmeasured start: the OS file cache and the knowledge parse cache are warm in production restarts too.
     bot = await start();
     await bot.stop();
     const runs: number[] = [];
@@ -136,13 +122,13 @@ export async function runStartup(o = args()): Promise<StartupResult> {
     await bot!.stop();
     bot = undefined;
 
-    const compiled = o.compiled ? await measureCompiled(api, dir, o.runs) : undefined;
+    const viaTsx = o.tsx ? await measureTsx(api, dir, o.runs) : undefined;
 
     return {
       store: counts,
       runs,
       startupMs: latency(runs),
-      ...(compiled ? { compiled } : {}),
+      ...(viaTsx ? { viaTsx } : {}),
       load1: load1(),
       memory: {
         afterStartMB: afterStart?.rssMB ?? NaN,

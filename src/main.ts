@@ -5,7 +5,7 @@ import type { Deps } from "./bot/context.js";
 import { runTelegram } from "./bot/run-telegram.js";
 import { loadConfig } from "./config.js";
 import { CONSOLE_BOT, ConsoleTransport, runConsole } from "./console/console.js";
-import { createSearchIndex } from "./domain/search.js";
+import { lazySearchIndex } from "./domain/search.js";
 import { loadKnowledge } from "./knowledge/load.js";
 import { createLogger } from "./logger.js";
 import { startReminders } from "./reminders/scheduler.js";
@@ -19,10 +19,11 @@ async function main(): Promise<void> {
   const knowledge = loadKnowledge();
   const store = await openStore(config.DATA_DIR);
   const pending = new Set<Promise<unknown>>();
+  const search = lazySearchIndex(knowledge);
   const deps: Deps = {
     config,
     knowledge,
-    search: createSearchIndex(knowledge),
+    search,
     store,
     logger,
     now: () => new Date(),
@@ -45,6 +46,8 @@ async function main(): Promise<void> {
 
   const bot = createBot(config, deps);
   const running = await runTelegram(bot, config, deps);
+  // Polling has begun; build the search index now rather than on someone's first question.
+  setImmediate(() => search.warm());
   const reminders = startReminders(deps, bot.api);
   let stopping = false;
   const shutdown = async (signal: string) => {

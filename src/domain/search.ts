@@ -30,6 +30,20 @@ export interface SearchIndex {
   lookup(query: string, limit?: number): Lookup;
 }
 
+/**
+ * The same index, built on first use: start-up need not wait for it (about 90 ms), and the first
+ * question after a start pays it once. `warm()` builds it ahead, e.g. right after polling begins.
+ */
+export function lazySearchIndex(k: Knowledge): SearchIndex & { warm(): void } {
+  let index: SearchIndex | undefined;
+  const get = () => (index ??= createSearchIndex(k));
+  return {
+    search: (query, limit) => get().search(query, limit),
+    lookup: (query, limit) => get().lookup(query, limit),
+    warm: () => void get(),
+  };
+}
+
 export interface Lookup {
   candidates: Candidate[];
   /** The top candidate is an exact name/alias hit, or clearly ahead of the second. */

@@ -2,12 +2,12 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
+import { ROOT } from "../paths.js";
 import type { z } from "zod";
 import { PlansFile, SubProject, VocabularyFile, type Knowledge } from "./schema.js";
 
-export const KNOWLEDGE_DIR = fileURLToPath(new URL("../../knowledge", import.meta.url));
+export const KNOWLEDGE_DIR = join(ROOT, "knowledge");
 
 export class KnowledgeError extends Error {}
 
@@ -17,7 +17,7 @@ export class KnowledgeError extends Error {}
  * an edited file is parsed again, and validation always runs on what is used. Only for
  * KNOWLEDGE_DIR; a cache that cannot be read or written is simply not used.
  */
-export const KNOWLEDGE_PARSE_CACHE = fileURLToPath(new URL("../../node_modules/.cache/guopei-assistant/knowledge-yaml.json", import.meta.url));
+export const KNOWLEDGE_PARSE_CACHE = join(ROOT, "node_modules/.cache/guopei-assistant/knowledge-yaml.json");
 
 interface ParseCache {
   entries: Record<string, { sha1: string; data: unknown }>;

@@ -12,9 +12,11 @@ beforeAll(async () => {
 });
 afterAll(() => removeTempDataDir(dataDir));
 
-function runConsole(lines: string[]): Promise<{ code: number | null; out: string; err: string }> {
+/** By default the bot through the tsx loader; `npmStart` runs exactly what a user runs: `npm start`. */
+function runConsole(lines: string[], npmStart = false): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    const [command, args] = npmStart ? ["npm", ["start"]] : [process.execPath, ["--import", "tsx", "src/main.ts"]];
+    const child = spawn(command, args, {
       cwd: ROOT,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, TZ: "Asia/Shanghai" },
       stdio: ["pipe", "pipe", "pipe"],
@@ -30,8 +32,8 @@ function runConsole(lines: string[]): Promise<{ code: number | null; out: string
 }
 
 describe("console mode", () => {
-  it("answers a piped question with 县级骨干 and its reasons, then exits at end of input", async () => {
-    const { code, out, err } = await runConsole(["我是小学数学老师，教龄4年，可以报哪个国培项目？"]);
+  it("npm start answers a piped question with 县级骨干 and its reasons, then exits at end of input", async () => {
+    const { code, out, err } = await runConsole(["我是小学数学老师，教龄4年，可以报哪个国培项目？"], true);
     expect(code, err).toBe(0);
     expect(out).toContain("县级骨干教师学科育人能力提升研修");
     expect(out).toContain("✔ 具有3-5年教龄（你：4年）");

@@ -1,5 +1,5 @@
 /**
- * Runs the real bot (`node --import tsx src/main.ts`) as a child process
+ * Runs the real bot (`node --import tsx src/main.ts`, or a built `dist/main.js`) as a child process
  * against a FakeBotApi, the way it runs in production.
  *
  *   const dataDir = await makeTempDataDir();
@@ -19,6 +19,9 @@ const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const OUTPUT_LINES = 200;
 /** Only these variables are inherited: the developer's shell (ADMIN_IDS, WEBHOOK_URL...) must not leak in. */
 const INHERITED_ENV = ["PATH", "HOME", "USER", "TMPDIR", "TEMP", "TMP", "LANG", "LC_ALL", "SYSTEMROOT"];
+
+/** The node flags `npm start` runs the bundle with (package.json "start"). */
+export const NODE_FLAGS = ["--enable-source-maps"];
 
 export interface BotProcessOptions {
   /** The fake the bot talks to; start() waits for the bot's first getUpdates there. */
@@ -78,7 +81,9 @@ export async function startBotProcess(options: BotProcessOptions): Promise<BotPr
     else env[name] = value;
   }
 
-  const child = spawn(process.execPath, ["--import", "tsx", entry], {
+  // TypeScript runs through the tsx loader; a built bundle (dist/main.js, what npm start runs) through plain node.
+  const args = entry.endsWith(".ts") ? ["--import", "tsx", entry] : [...NODE_FLAGS, entry];
+  const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],
