@@ -3,6 +3,7 @@
  * (UTF-8 with BOM, CRLF, RFC 4180 quoting, formula injection defused) and as XLSX (exceljs).
  * Pure apart from exceljs: no Telegram, no store.
  */
+import { once } from "node:events";
 import { Writable } from "node:stream";
 import { makeDeclarationFlow } from "../../flows/declaration.js";
 import type { FlowContext, Step } from "../engine/types.js";
@@ -13,7 +14,10 @@ export type Cell = string | number | null;
 
 export interface ExportTable {
   headers: string[];
-  rows: Cell[][];
+  /** How many rows rows() yields. */
+  count: number;
+  /** The rows, made one at a time as they are written: a season's export never sits in memory whole. */
+  rows(): Iterable<Cell[]>;
   /** Indexes of columns holding yuan amounts (formatted #,##0 in the XLSX). */
   moneyColumns: number[];
 }
@@ -128,7 +132,7 @@ export function declarationTable(k: Knowledge, declarations: readonly Declaratio
     "最近审核意见",
   ];
   const base = 2 + steps.length;
-  const rows = sorted.map((d): Cell[] => {
+  const row = (d: DeclarationRecord): Cell[] => {
     const years = k.subProjects.find((s) => s.id === d.subProjectId)?.cycle.years ?? 1;
     return [
       d.ref,
@@ -143,8 +147,15 @@ export function declarationTable(k: Knowledge, declarations: readonly Declaratio
       opts.userName?.(d.ownerId) ?? null,
       lastComment(d),
     ];
-  });
-  return { headers, rows, moneyColumns: [base, base + 2] };
+  };
+  return {
+    headers,
+    count: sorted.length,
+    *rows() {
+      for (const d of sorted) yield row(d);
+    },
+    moneyColumns: [base, base + 2],
+  };
 }
 
 /** Cells Excel would run as a formula (= + - @, and tab/CR that some readers strip first) get a leading '. */
@@ -160,18 +171,54 @@ export function csvField(v: Cell): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-export function toCsv(t: ExportTable): Buffer {
-  const lines = [t.headers, ...t.rows].map((row) => row.map(csvField).join(","));
-  return Buffer.from(`\uFEFF${lines.join("\r\n")}\r\n`, "utf8");
+/** Writes, waiting when the stream is full, so a slow disk or socket never piles the file up in memory. */
+async function put(out: Writable, chunk: string): Promise<void> {
+  if (!out.write(chunk)) await once(out, "drain");
 }
+
+/** The CSV, streamed: BOM, CRLF line ends, a line per row. */
+export async function writeCsv(t: ExportTable, out: Writable): Promise<void> {
+  await put(out, `\uFEFF${t.headers.map(csvField).join(",")}\r\n`);
+  for (const row of t.rows()) await put(out, `${row.map(csvField).join(",")}\r\n`);
+  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+}
+
+/** Rows sampled for XLSX column widths: widths must be set before the first row, and a sample is enough. */
+const WIDTH_SAMPLE = 500;
 
 /**
  * Written with exceljs's streaming writer, row by row: the in-memory Workbook needed about 1.2 GB and
- * 9 s for 20,000 declarations (a season's worth); streamed, the rows are serialised as they come and
- * the memory is the table and the finished file.
+ * 9 s for 20,000 declarations (a season's worth); streamed, each row is made, serialised and dropped.
  * It yields to the event loop every few hundred rows, so the bot keeps answering others meanwhile.
  */
-export async function toXlsx(t: ExportTable, sheetName = "申报汇总"): Promise<Buffer> {
+export async function writeXlsx(t: ExportTable, out: Writable, sheetName = "申报汇总"): Promise<void> {
+  // Loaded on first export: exceljs takes about 250 ms and 25 MB to load, which start-up need not pay.
+  const { default: ExcelJS } = await import("exceljs");
+  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useSharedStrings: false, useStyles: true });
+  wb.creator = "国培/区培申报助手";
+  const ws = wb.addWorksheet(sheetName, { views: [{ state: "frozen", ySplit: 1 }] });
+  const longest = t.headers.map((h) => h.length * 2);
+  let sampled = 0;
+  for (const r of t.rows()) {
+    r.forEach((c, i) => (longest[i] = Math.max(longest[i] ?? 0, String(c ?? "").length * 1.6)));
+    if (++sampled >= WIDTH_SAMPLE) break;
+  }
+  ws.columns = longest.map((w, i) => ({ width: Math.min(Math.max(10, Math.ceil(w)), 60), ...(t.moneyColumns.includes(i) ? { style: { numFmt: "#,##0" } } : {}) }));
+  const head = ws.addRow(t.headers);
+  head.font = { bold: true };
+  head.commit();
+  // String cells are stored as text (never as formulas), so no defusing is needed here.
+  let i = 0;
+  for (const r of t.rows()) {
+    ws.addRow(r.map((c) => (c === null ? "" : c))).commit();
+    if (++i % 500 === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+  ws.commit();
+  await wb.commit();
+}
+
+/** In memory, for small tables and tests. */
+function collect(write: (out: Writable) => Promise<void>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -179,26 +226,8 @@ export async function toXlsx(t: ExportTable, sheetName = "申报汇总"): Promis
       done();
     },
   });
-  // Loaded on first export: exceljs takes about 250 ms and 25 MB to load, which start-up need not pay.
-  const { default: ExcelJS } = await import("exceljs");
-  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: sink, useSharedStrings: false, useStyles: true });
-  wb.creator = "国培/区培申报助手";
-  const ws = wb.addWorksheet(sheetName, { views: [{ state: "frozen", ySplit: 1 }] });
-  // Column widths and formats must be known before the first row is committed.
-  ws.columns = t.headers.map((h, i) => {
-    let longest = h.length * 2;
-    for (const r of t.rows) longest = Math.max(longest, String(r[i] ?? "").length * 1.6);
-    return { width: Math.min(Math.max(10, Math.ceil(longest)), 60), ...(t.moneyColumns.includes(i) ? { style: { numFmt: "#,##0" } } : {}) };
-  });
-  const head = ws.addRow(t.headers);
-  head.font = { bold: true };
-  head.commit();
-  // String cells are stored as text (never as formulas), so no defusing is needed here.
-  for (let i = 0; i < t.rows.length; i++) {
-    ws.addRow(t.rows[i]!.map((c) => (c === null ? "" : c))).commit();
-    if (i % 500 === 499) await new Promise((resolve) => setImmediate(resolve));
-  }
-  ws.commit();
-  await wb.commit();
-  return Buffer.concat(chunks);
+  return write(sink).then(() => Buffer.concat(chunks));
 }
+
+export const toCsv = (t: ExportTable): Promise<Buffer> => collect((out) => writeCsv(t, out));
+export const toXlsx = (t: ExportTable): Promise<Buffer> => collect((out) => writeXlsx(t, out));

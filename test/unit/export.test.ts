@@ -89,8 +89,10 @@ describe("declarationTable", () => {
     const t = declarationTable(k, [declaration({ ref: "GP2024-0002", status: "returned", history: [{ at: "2024-06-02T00:00:00Z", by: 1, action: "returned", comment: "请补充协同学校" }] }), declaration()], opts);
     expect(t.headers.slice(0, 4)).toEqual(["申报编号", "状态", "申报单位", "单位类型"]);
     expect(t.headers).toEqual(expect.arrayContaining(["子项目", "培训对象", "学科", "协同单位", "手机号", "培训人数（人）", "集中培训（天）", "影子学习（天）", "异步在线（学时）", "每年预算（元）", "周期预算（元）", "提交时间", "申报人ID"]));
-    expect(t.rows.map((r) => r[0])).toEqual(["GP2024-0001", "GP2024-0002"]);
-    const row = Object.fromEntries(t.headers.map((h, i) => [h, t.rows[0]![i]]));
+    const rows = [...t.rows()];
+    expect(t.count).toBe(2);
+    expect(rows.map((r) => r[0])).toEqual(["GP2024-0001", "GP2024-0002"]);
+    const row = Object.fromEntries(t.headers.map((h, i) => [h, rows[0]![i]]));
     expect(row).toMatchObject({
       状态: "待审核",
       计划: "国培计划",
@@ -112,8 +114,8 @@ describe("declarationTable", () => {
       申报人ID: 42,
       申报人: "李四",
     });
-    expect(t.rows[1]![t.headers.indexOf("状态")]).toBe("已退回");
-    expect(t.rows[1]![t.headers.indexOf("最近审核意见")]).toBe("请补充协同学校");
+    expect(rows[1]![t.headers.indexOf("状态")]).toBe("已退回");
+    expect(rows[1]![t.headers.indexOf("最近审核意见")]).toBe("请补充协同学校");
   });
 
   it("adds columns only for fields some declaration has (no empty 帮扶县数 column)", () => {
@@ -148,10 +150,10 @@ describe("CSV", () => {
     expect(csvField('=HYPERLINK("http://x","y")')).toBe(`"'=HYPERLINK(""http://x"",""y"")"`);
   });
 
-  it("starts with a UTF-8 BOM, uses CRLF, and reads back to the same cells", () => {
+  it("starts with a UTF-8 BOM, uses CRLF, and reads back to the same cells", async () => {
     const nasty = declaration({}, { institution: '=cmd|" /C calc"!A0', note: "第一行\r\n第二行，含逗号", lead: "@张三" });
     const table = declarationTable(k, [nasty], opts);
-    const csv = toCsv(table);
+    const csv = await toCsv(table);
     expect([...csv.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const text = csv.toString("utf8").slice(1);
     expect(text.endsWith("\r\n")).toBe(true);

@@ -1,6 +1,10 @@
 /** /export (coordinators and admins): every declaration as a CSV (Excel-ready) and an XLSX document. */
+import { createWriteStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Composer, InputFile } from "grammy";
-import { declarationTable, exportFileName, toCsv, toXlsx } from "../../export/declarations.js";
+import { declarationTable, exportFileName, writeCsv, writeXlsx } from "../../export/declarations.js";
 import type { BotContext } from "../context.js";
 import { requireCoordinator } from "../declarations.js";
 import { send } from "../render.js";
@@ -16,10 +20,20 @@ export async function sendExport(ctx: BotContext): Promise<void> {
   const tz = ctx.deps.config.TZ;
   const table = declarationTable(ctx.deps.knowledge, declarations, { timeZone: tz, now, userName: (id) => ctx.deps.store.users.get(id)?.name ?? "" });
   // Exported data holds contacts' phone numbers and e-mails: who took it is recorded.
-  await ctx.deps.store.audit.append({ at: now.toISOString(), actor: ctx.account.id, action: "declarations.exported", detail: { rows: table.rows.length } });
-  const caption = `申报汇总：${table.rows.length} 份（含全部状态）`;
-  await ctx.replyWithDocument(new InputFile(toCsv(table), exportFileName(now, tz, "csv")), { caption: `${caption}。CSV 可直接用 Excel 打开。` });
-  await ctx.replyWithDocument(new InputFile(await toXlsx(table), exportFileName(now, tz, "xlsx")), { caption: `${caption}。` });
+  await ctx.deps.store.audit.append({ at: now.toISOString(), actor: ctx.account.id, action: "declarations.exported", detail: { rows: table.count } });
+  const caption = `申报汇总：${table.count} 份（含全部状态）`;
+  // Written to temporary files and sent from disk: a season's export is never held in memory whole.
+  const dir = await mkdtemp(join(tmpdir(), "guopei-export-"));
+  try {
+    const csv = join(dir, exportFileName(now, tz, "csv"));
+    const xlsx = join(dir, exportFileName(now, tz, "xlsx"));
+    await writeCsv(table, createWriteStream(csv));
+    await ctx.replyWithDocument(new InputFile(csv), { caption: `${caption}。CSV 可直接用 Excel 打开。` });
+    await writeXlsx(table, createWriteStream(xlsx));
+    await ctx.replyWithDocument(new InputFile(xlsx), { caption: `${caption}。` });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 export const exportFeature = new Composer<BotContext>();
