@@ -15,7 +15,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { addDays } from "../src/domain/reminders.js";
-import { todayIn } from "../src/domain/validate.js";
+import { todayIn } from "../src/domain/time.js";
 import { openStore } from "../src/store/index.js";
 import type { UserRecord } from "../src/store/types.js";
 import { startBotProcess, type BotProcess } from "../test/support/bot-process.js";

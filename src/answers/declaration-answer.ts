@@ -5,6 +5,7 @@
 import { formatAnswer } from "../engine/run.js";
 import type { Flow, FlowContext } from "../engine/types.js";
 import { yuan } from "../domain/money.js";
+import { localDateTime } from "../domain/time.js";
 import type { DeclarationRecord, DeclarationStatus, DraftRecord, HistoryEntry } from "../store/types.js";
 import { escapeHtml } from "./html.js";
 
@@ -25,14 +26,7 @@ const ACTION_LABEL: Record<HistoryEntry["action"], string> = {
 
 /** "2024-06-01 10:05" in the time zone. */
 export function formatInstant(iso: string, timeZone: string): string {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
-      .formatToParts(date)
-      .map((p) => [p.type, p.value]),
-  );
-  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
+  return localDateTime(iso, timeZone).slice(0, 16);
 }
 
 /** The time zone as people say it (Asia/Shanghai → 北京时间). */

@@ -7,7 +7,7 @@
  */
 import type { Plan } from "../knowledge/schema.js";
 import type { DeadlineRecord } from "../store/types.js";
-import { todayIn } from "./validate.js";
+import { todayIn } from "./time.js";
 
 export interface DeadlineTarget {
   plan: Plan;

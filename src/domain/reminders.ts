@@ -8,7 +8,7 @@
  * both. Whether it was already sent is the delivery ledger's business, keyed by deliveryKey().
  */
 import type { DeadlineRecord } from "../store/types.js";
-import { todayIn } from "./validate.js";
+import { todayIn } from "./time.js";
 
 export interface DueReminder {
   deadline: DeadlineRecord;

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import type { Parsed } from "../engine/types.js";
+import { todayIn } from "./time.js";
 
 function run<T>(schema: z.ZodType<T>, raw: unknown): Parsed<T> {
   const r = schema.safeParse(raw);
@@ -84,11 +85,6 @@ export function nameList(raw: string, what: string): Parsed<string[]> {
     .min(1, { error: `请至少填写一个${what}，多个用“、”分隔。` })
     .max(20, { error: `${what}最多20个。` });
   return run(schema, items);
-}
-
-/** Today's calendar date (YYYY-MM-DD) in a time zone. */
-export function todayIn(now: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(now);
 }
 
 /** Accepts 2025-03-01, 2025/3/1, 2025.3.1 and 2025年3月1日; returns YYYY-MM-DD if the date is real. */

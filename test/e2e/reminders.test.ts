@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addDays } from "../../src/domain/reminders.js";
-import { todayIn } from "../../src/domain/validate.js";
+import { todayIn } from "../../src/domain/time.js";
 import { openStore } from "../../src/store/index.js";
 import type { UserRecord } from "../../src/store/types.js";
 import { makeTempDataDir, removeTempDataDir, startBotProcess, type BotProcess } from "../support/bot-process.js";

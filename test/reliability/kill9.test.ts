@@ -14,7 +14,7 @@ import { httpDriver } from "../../bench/http-driver.js";
 import { SimUser } from "../../bench/simulated-users.js";
 import { rng } from "../../bench/store-seed.js";
 import { addDays } from "../../src/domain/reminders.js";
-import { todayIn } from "../../src/domain/validate.js";
+import { todayIn } from "../../src/domain/time.js";
 import { openStore } from "../../src/store/index.js";
 import type { UserRecord } from "../../src/store/types.js";
 import { makeTempDataDir, removeTempDataDir, startBotProcess, type BotProcess } from "../support/bot-process.js";

@@ -10,9 +10,9 @@ import {
   personName,
   positiveInt,
   requiredText,
-  todayIn,
   wholeYears,
 } from "../../src/domain/validate.js";
+import { localDateTime, todayIn } from "../../src/domain/time.js";
 
 const ok = <T>(value: T) => ({ ok: true, value });
 const err = (error: string | RegExp) => ({ ok: false, error: expect.stringMatching(error) });
@@ -132,6 +132,13 @@ describe("todayIn", () => {
     // 2024-06-01 20:00 UTC is already 2 June in Shanghai.
     expect(todayIn(new Date("2024-06-01T20:00:00Z"), "Asia/Shanghai")).toBe("2024-06-02");
     expect(todayIn(new Date("2024-06-01T20:00:00Z"), "UTC")).toBe("2024-06-01");
+  });
+
+  it("keeps one formatter per zone without mixing zones up", () => {
+    const at = new Date("2024-06-01T15:59:59Z");
+    expect([todayIn(at, "Asia/Shanghai"), todayIn(at, "UTC"), todayIn(at, "Asia/Shanghai")]).toEqual(["2024-06-01", "2024-06-01", "2024-06-01"]);
+    expect(localDateTime("2024-06-01T16:00:00Z", "Asia/Shanghai")).toBe("2024-06-02 00:00:00");
+    expect(localDateTime("not a date", "Asia/Shanghai")).toBe("not a date");
   });
 });
 
