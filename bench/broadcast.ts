@@ -20,7 +20,7 @@ import { openStore } from "../src/store/index.js";
 import type { UserRecord } from "../src/store/types.js";
 import { startBotProcess, type BotProcess } from "../test/support/bot-process.js";
 import { startFakeBotApi } from "../test/support/fake-bot-api.js";
-import { isMain, load1, report } from "./stats.js";
+import { load1, runIfMain } from "./stats.js";
 
 export interface BroadcastBenchResult {
   subscribers: number;
@@ -154,14 +154,4 @@ export async function runBroadcast(o = args()): Promise<BroadcastBenchResult> {
   }
 }
 
-if (isMain(import.meta.url)) {
-  runBroadcast()
-    .then((r) => {
-      report(r);
-      process.exit(0);
-    })
-    .catch((e: unknown) => {
-      console.error(e);
-      process.exit(1);
-    });
-}
+runIfMain(import.meta.url, () => runBroadcast());

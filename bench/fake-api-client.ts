@@ -16,6 +16,7 @@
 import type { Transformer } from "grammy";
 import type { InlineKeyboardButton, Message, Update, UserFromGetMe } from "grammy/types";
 import { ApiError, inlineButtons, renderText, validateMarkup, type InlineButton } from "../test/support/telegram-rules.js";
+import { CONSOLE_BOT } from "../src/console/console.js";
 
 export type { InlineButton };
 
@@ -45,19 +46,8 @@ interface StoredMessage {
   markup: string;
 }
 
-const BOT: UserFromGetMe = {
-  id: 123,
-  is_bot: true,
-  first_name: "申报助手",
-  username: "guopei_test_bot",
-  can_join_groups: false,
-  can_read_all_group_messages: false,
-  supports_inline_queries: false,
-  can_connect_to_business: false,
-  has_main_web_app: false,
-  has_topics_enabled: false,
-  allows_users_to_create_topics: false,
-} as UserFromGetMe;
+/** The console's bot identity, under the id this emulator answers for. */
+const BOT: UserFromGetMe = { ...CONSOLE_BOT, id: 123, username: "guopei_test_bot" };
 
 export interface LocalBotApiOptions {
   /** Keep at most this many outputs per chat (older ones are dropped; default 50). */

@@ -22,7 +22,7 @@ import { startFakeBotApi, type FakeBotApi } from "../test/support/fake-bot-api.j
 import { httpDriver, walk } from "./http-driver.js";
 import { SimUser, loadPhrasings } from "./simulated-users.js";
 import { rng, seedStore, userIdOf } from "./store-seed.js";
-import { isMain, latency, load1, procMemory, report, type Latency } from "./stats.js";
+import { latency, load1, procMemory, runIfMain, type Latency } from "./stats.js";
 
 export interface StartupResult {
   store: { users: number; declarations: number; drafts: number };
@@ -146,14 +146,4 @@ export async function runStartup(o = args()): Promise<StartupResult> {
 }
 
 
-if (isMain(import.meta.url)) {
-  runStartup()
-    .then((r) => {
-      report(r);
-      process.exit(0);
-    })
-    .catch((e: unknown) => {
-      console.error(e);
-      process.exit(1);
-    });
-}
+runIfMain(import.meta.url, () => runStartup());

@@ -70,6 +70,20 @@ export function isMain(url: string): boolean {
   return process.argv[1] !== undefined && url === pathToFileURL(process.argv[1]).href;
 }
 
+/** Runs a benchmark when its file is run directly (not imported): reports its result, exits 0, or 1 on error. */
+export function runIfMain(url: string, run: () => Promise<unknown>): void {
+  if (!isMain(url)) return;
+  run()
+    .then((r) => {
+      report(r);
+      process.exit(0);
+    })
+    .catch((e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    });
+}
+
 /** Reads /proc/<pid>/status fields (Linux): VmRSS, VmHWM in MB. */
 export async function procMemory(pid: number): Promise<{ rssMB: number; peakMB: number } | undefined> {
   const { readFile } = await import("node:fs/promises");

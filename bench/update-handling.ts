@@ -26,7 +26,7 @@ import { rng, seedStore, userIdOf } from "./store-seed.js";
 import { LocalBotApi } from "./fake-api-client.js";
 import { startInProcessBot } from "./in-process-bot.js";
 import { SimUser, loadPhrasings, type Action, type Category, type UserStats } from "./simulated-users.js";
-import { isMain, latency, load1, report, type Latency } from "./stats.js";
+import { latency, load1, runIfMain, type Latency } from "./stats.js";
 
 export interface PhaseResult {
   updates: number;
@@ -248,14 +248,4 @@ export async function runUpdateHandling(o = args()): Promise<UpdateHandlingResul
   }
 }
 
-if (isMain(import.meta.url)) {
-  runUpdateHandling()
-    .then((r) => {
-      report(r);
-      process.exit(0);
-    })
-    .catch((e: unknown) => {
-      console.error(e);
-      process.exit(1);
-    });
-}
+runIfMain(import.meta.url, () => runUpdateHandling());
