@@ -2,7 +2,7 @@
  * The same bot in a terminal: each line is a message from one local user, buttons print numbered,
  * and typing a number taps that button. Works with piped input and quits at end of input.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
@@ -94,7 +94,9 @@ export class ConsoleTransport {
     const name = (file.filename ?? "export.bin").replace(/[^\w.\-\u4e00-\u9fff]/g, "_");
     mkdirSync(this.exportDir, { recursive: true });
     const path = join(this.exportDir, name);
+    // A document comes as bytes or as the path of a file on disk (exports are streamed to temporary files).
     if (file.fileData instanceof Uint8Array) writeFileSync(path, file.fileData);
+    else if (typeof file.fileData === "string") copyFileSync(file.fileData, path);
     return path;
   }
 
