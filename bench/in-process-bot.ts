@@ -6,7 +6,7 @@
 import { pino, type Logger } from "pino";
 import type { Bot } from "grammy";
 import { createBot } from "../src/bot/create-bot.js";
-import type { BotContext, Deps } from "../src/bot/context.js";
+import { createDeps, type BotContext, type Deps } from "../src/bot/context.js";
 import { loadConfig, type Config } from "../src/config.js";
 import { createSearchIndex } from "../src/domain/search.js";
 import { loadKnowledge } from "../src/knowledge/load.js";
@@ -65,21 +65,7 @@ export async function startInProcessBot(opts: InProcessOptions): Promise<InProce
   knowledge ??= loadKnowledge();
   search ??= createSearchIndex(knowledge);
   const store = await openStore(config.DATA_DIR, opts.store);
-  const pending = new Set<Promise<unknown>>();
-  const deps: Deps = {
-    config,
-    knowledge,
-    search,
-    store,
-    logger,
-    now: opts.now ?? (() => new Date()),
-    background(task, what) {
-      const p = task()
-        .catch((err: unknown) => logger.error({ err }, `${what} failed`))
-        .finally(() => pending.delete(p));
-      pending.add(p);
-    },
-  };
+  const deps = createDeps({ config, knowledge, search, store, logger, ...(opts.now ? { now: opts.now } : {}) });
   const api = opts.api ?? new LocalBotApi();
   const bot = createBot(config, deps, { botInfo: api.botInfo, transformer: api.transformer });
   return {
@@ -90,7 +76,7 @@ export async function startInProcessBot(opts: InProcessOptions): Promise<InProce
     config,
     logs,
     async close() {
-      await Promise.allSettled(pending);
+      await deps.settle();
       await store.close();
     },
   };

@@ -1,7 +1,7 @@
 /** Wires configuration, knowledge, store and bot; with no BOT_TOKEN the bot runs in the terminal. */
 import { join } from "node:path";
 import { createBot } from "./bot/create-bot.js";
-import type { Deps } from "./bot/context.js";
+import { createDeps } from "./bot/context.js";
 import { runTelegram } from "./bot/run-telegram.js";
 import { loadConfig } from "./config.js";
 import { CONSOLE_BOT, ConsoleTransport, runConsole } from "./console/console.js";
@@ -18,28 +18,14 @@ async function main(): Promise<void> {
   const logger = createLogger(consoleMode && !process.env.LOG_LEVEL ? "warn" : config.LOG_LEVEL);
   const knowledge = loadKnowledge();
   const store = await openStore(config.DATA_DIR);
-  const pending = new Set<Promise<unknown>>();
   const search = lazySearchIndex(knowledge);
-  const deps: Deps = {
-    config,
-    knowledge,
-    search,
-    store,
-    logger,
-    now: () => new Date(),
-    background(task, what) {
-      const p = task()
-        .catch((err: unknown) => logger.error({ err }, `${what} failed`))
-        .finally(() => pending.delete(p));
-      pending.add(p);
-    },
-  };
+  const deps = createDeps({ config, knowledge, search, store, logger });
 
   if (consoleMode) {
     const transport = new ConsoleTransport(process.stdout, join(config.DATA_DIR, "exports"));
     const bot = createBot(config, deps, { botInfo: CONSOLE_BOT, transformer: transport.transformer });
     await runConsole(bot, transport, process.stdin, process.stdout, process.stdin.isTTY === true);
-    await Promise.allSettled(pending);
+    await deps.settle();
     await store.close();
     return;
   }
@@ -56,7 +42,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, "shutting down");
     reminders.stop();
     await running.stop();
-    await Promise.allSettled(pending);
+    await deps.settle();
     await store.close();
     process.exit(0);
   };

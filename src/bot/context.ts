@@ -18,6 +18,24 @@ export interface Deps {
   background(task: () => Promise<unknown>, what: string): void;
 }
 
+/** Deps for a running bot, with a tracker of background jobs so a shutdown can wait for them (`settle`). */
+export function createDeps(parts: Omit<Deps, "background" | "now"> & { now?: () => Date }): Deps & { settle(): Promise<void> } {
+  const pending = new Set<Promise<unknown>>();
+  return {
+    now: () => new Date(),
+    ...parts,
+    background(task, what) {
+      const p = task()
+        .catch((err: unknown) => parts.logger.error({ err }, `${what} failed`))
+        .finally(() => pending.delete(p));
+      pending.add(p);
+    },
+    async settle() {
+      await Promise.allSettled(pending);
+    },
+  };
+}
+
 export interface BotFlavor {
   deps: Deps;
   /** The sender's stored record (private chats only). */
