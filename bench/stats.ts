@@ -70,12 +70,12 @@ export function isMain(url: string): boolean {
   return process.argv[1] !== undefined && url === pathToFileURL(process.argv[1]).href;
 }
 
-/** Runs a benchmark when its file is run directly (not imported): reports its result, exits 0, or 1 on error. */
-export function runIfMain(url: string, run: () => Promise<unknown>): void {
+/** Runs a benchmark when its file is run directly (not imported): emits its result (report by default), exits 0, or 1 on error. */
+export function runIfMain(url: string, run: () => Promise<unknown>, emit: (result: unknown) => void = report): void {
   if (!isMain(url)) return;
   run()
     .then((r) => {
-      report(r);
+      emit(r);
       process.exit(0);
     })
     .catch((e: unknown) => {

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openStore } from "../src/store/index.js";
 import { makeDeclaration, makeDraft, makeSession, makeUser, rng, seedStore } from "./store-seed.js";
-import { isMain, latency, load1, procMemory, report, type Latency } from "./stats.js";
+import { latency, load1, procMemory, runIfMain, type Latency } from "./stats.js";
 
 export interface ScalePoint {
   scale: number;
@@ -139,27 +139,8 @@ export async function runStoreScale(o = args()): Promise<ScaleResult> {
   return { points };
 }
 
-if (isMain(import.meta.url)) {
-  const o = args();
-  if (o.child) {
-    child(o.child, o.seconds)
-      .then((r) => {
-        process.stdout.write(JSON.stringify(r));
-        process.exit(0);
-      })
-      .catch((e: unknown) => {
-        console.error(e);
-        process.exit(1);
-      });
-  } else {
-    runStoreScale(o)
-      .then((r) => {
-        report(r);
-        process.exit(0);
-      })
-      .catch((e: unknown) => {
-        console.error(e);
-        process.exit(1);
-      });
-  }
-}
+// Run as a child (one scale point, result as JSON on stdout) or as the benchmark (all points, reported).
+const o = args();
+const childDir = o.child;
+if (childDir) runIfMain(import.meta.url, () => child(childDir, o.seconds), (r: unknown) => void process.stdout.write(JSON.stringify(r)));
+else runIfMain(import.meta.url, () => runStoreScale(o));
