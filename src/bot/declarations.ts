@@ -4,10 +4,12 @@
  */
 import type { InlineKeyboard } from "grammy";
 import { makeDeclarationFlow } from "../../flows/declaration.js";
+import { applicableDeadline, deadlinePassed } from "../domain/declaration-deadline.js";
+import type { Actor } from "../domain/lifecycle.js";
 import type { Flow } from "../engine/types.js";
 import type { Knowledge } from "../knowledge/schema.js";
 import type { DeclarationRecord } from "../store/types.js";
-import { isCoordinator, type BotContext } from "./context.js";
+import { isAdmin, isCoordinator, type BotContext } from "./context.js";
 import { send } from "./render.js";
 
 /** Said for forged, foreign and stale buttons alike, so a guess reveals nothing. */
@@ -70,4 +72,19 @@ export function staffIds(ctx: BotContext): number[] {
   const ids = new Set(ctx.deps.config.ADMIN_IDS);
   for (const u of ctx.deps.store.users.withRole("coordinator")) ids.add(u.id);
   return [...ids];
+}
+
+/** The sender's capacities towards a declaration, from the tapping user's id (never from the button). */
+export function actorsOf(ctx: BotContext, d: DeclarationRecord): Actor[] {
+  const actor: Actor[] = [];
+  if (d.ownerId === ctx.account.id) actor.push("owner");
+  if (isAdmin(ctx.deps, ctx.account.id)) actor.push("admin");
+  else if (isCoordinator(ctx.deps, ctx.account.id)) actor.push("coordinator");
+  return actor;
+}
+
+/** The deadline governing a declaration (or a draft's plan and sub-project), and whether it has passed. */
+export function governingDeadline(ctx: BotContext, target: { plan: DeclarationRecord["plan"]; subProjectId: string }) {
+  const deadline = applicableDeadline(ctx.deps.store.deadlines.all(), target);
+  return { deadline, passed: !!deadline && deadlinePassed(deadline, ctx.deps.now(), ctx.deps.config.TZ) };
 }

@@ -6,15 +6,25 @@
  * its calendar day in the configured time zone.
  */
 import type { Plan } from "../knowledge/schema.js";
-import type { DeadlineRecord } from "../store/types.js";
 import { todayIn } from "./time.js";
+
+/** What the rules read of a deadline (the store's record has more: who set it, when). */
+export type DeadlineScope = { kind: "all" } | { kind: "plan"; plan: Plan } | { kind: "subProject"; subProjectId: string };
+
+export interface Deadline {
+  id: string;
+  /** Calendar date in the configured time zone, YYYY-MM-DD; the deadline is the end of that day. */
+  date: string;
+  title: string;
+  scope: DeadlineScope;
+}
 
 export interface DeadlineTarget {
   plan: Plan;
   subProjectId: string;
 }
 
-function specificity(d: DeadlineRecord, t: DeadlineTarget): number {
+function specificity(d: Deadline, t: DeadlineTarget): number {
   switch (d.scope.kind) {
     case "all":
       return 0;
@@ -25,8 +35,8 @@ function specificity(d: DeadlineRecord, t: DeadlineTarget): number {
   }
 }
 
-export function applicableDeadline(deadlines: Iterable<DeadlineRecord>, target: DeadlineTarget): DeadlineRecord | undefined {
-  let best: { d: DeadlineRecord; rank: number } | undefined;
+export function applicableDeadline<D extends Deadline>(deadlines: Iterable<D>, target: DeadlineTarget): D | undefined {
+  let best: { d: D; rank: number } | undefined;
   for (const d of deadlines) {
     const rank = specificity(d, target);
     if (rank < 0) continue;
@@ -36,6 +46,6 @@ export function applicableDeadline(deadlines: Iterable<DeadlineRecord>, target: 
 }
 
 /** True once the deadline's day has ended in the time zone. */
-export function deadlinePassed(d: DeadlineRecord, now: Date, timeZone: string): boolean {
+export function deadlinePassed(d: Deadline, now: Date, timeZone: string): boolean {
   return todayIn(now, timeZone) > d.date;
 }

@@ -7,11 +7,11 @@
  * most recent due offset counts: a subscriber who missed the 7-day reminder gets the 3-day one, not
  * both. Whether it was already sent is the delivery ledger's business, keyed by deliveryKey().
  */
-import type { DeadlineRecord } from "../store/types.js";
+import type { Deadline } from "./declaration-deadline.js";
 import { todayIn } from "./time.js";
 
-export interface DueReminder {
-  deadline: DeadlineRecord;
+export interface DueReminder<D extends Deadline = Deadline> {
+  deadline: D;
   /** The offset (days before the deadline) this reminder stands for. */
   offset: number;
   /** Calendar days from today (in the time zone) to the deadline day; 0 on the day itself. */
@@ -58,9 +58,9 @@ export function deliveryKey(deadlineId: string, offset: number): string {
 }
 
 /** Due reminders (at most one per deadline), soonest deadline first. */
-export function dueReminders(deadlines: readonly DeadlineRecord[], offsets: readonly number[], now: Date, timeZone: string): DueReminder[] {
+export function dueReminders<D extends Deadline>(deadlines: readonly D[], offsets: readonly number[], now: Date, timeZone: string): DueReminder<D>[] {
   const today = todayIn(now, timeZone);
-  const out: DueReminder[] = [];
+  const out: DueReminder<D>[] = [];
   for (const deadline of deadlines) {
     const left = daysBetween(today, deadline.date);
     const offset = dueOffset(left, offsets);
@@ -71,7 +71,7 @@ export function dueReminders(deadlines: readonly DeadlineRecord[], offsets: read
 }
 
 /** Deadlines whose day has not passed (today included), soonest first, with days left. */
-export function upcomingDeadlines(deadlines: readonly DeadlineRecord[], now: Date, timeZone: string): { deadline: DeadlineRecord; daysLeft: number }[] {
+export function upcomingDeadlines<D extends Deadline>(deadlines: readonly D[], now: Date, timeZone: string): { deadline: D; daysLeft: number }[] {
   const today = todayIn(now, timeZone);
   return deadlines
     .map((deadline) => ({ deadline, daysLeft: daysBetween(today, deadline.date) }))

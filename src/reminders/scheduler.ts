@@ -13,7 +13,7 @@ import { Api } from "grammy";
 import cron, { type ScheduledTask } from "node-cron";
 import type { Deps } from "../bot/context.js";
 import { dueReminders, type DueReminder } from "../domain/reminders.js";
-import type { BroadcastRecord } from "../store/types.js";
+import type { BroadcastRecord, DeadlineRecord } from "../store/types.js";
 import { broadcast, type BroadcastResult, type OutgoingMessage, type Progress, type SendFn } from "./broadcaster.js";
 import { audience, broadcastMessage, reminderRenderer } from "./content.js";
 import { Pacer } from "./pacer.js";
@@ -80,7 +80,7 @@ export function startReminders(deps: Deps, api: Api, opts: ReminderOptions = {})
     logger: log,
   };
 
-  async function runReminder(due: DueReminder): Promise<BroadcastResult | undefined> {
+  async function runReminder(due: DueReminder<DeadlineRecord>): Promise<BroadcastResult | undefined> {
     const recipients = audience({ store, adminIds: config.ADMIN_IDS }, deps.knowledge, due.deadline.scope);
     const todo = recipients.filter((r) => !store.ledger.has(due.delivery, r.chatId));
     if (todo.length === 0) return undefined;

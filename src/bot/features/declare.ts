@@ -10,13 +10,13 @@ import { missingFields } from "../../../flows/declaration.js";
 import { budgetOf } from "../../../flows/budget.js";
 import { escapeHtml } from "../../answers/html.js";
 import { draftProgress, formatInstant, subProjectName, zoneLabel } from "../../answers/declaration-answer.js";
-import { applicableDeadline, deadlinePassed } from "../../domain/declaration-deadline.js";
+import { decide } from "../../domain/lifecycle.js";
 import { SUMMARY, nextStepId } from "../../engine/run.js";
 import type { Answers, FlowState } from "../../engine/types.js";
 import { Plan } from "../../knowledge/schema.js";
 import type { DeclarationRecord, DraftRecord } from "../../store/types.js";
 import type { BotContext } from "../context.js";
-import { DENIED, declarationFlow, deny, notifyUser, staffIds } from "../declarations.js";
+import { DENIED, actorsOf, declarationFlow, deny, governingDeadline, notifyUser, staffIds } from "../declarations.js";
 import { registerEntry } from "../entries.js";
 import { beginFlow, endFlow, flowContext, registerFlow, type FlowSession } from "../flow-runner.js";
 import { keyboard, send } from "../render.js";
@@ -92,6 +92,17 @@ async function submitted(ctx: BotContext, answers: Answers, session: FlowSession
   if (missing.length || !plan.success || !sp) {
     await reopen(`❗ 还有未填写的项目：${escapeHtml(missing.join("、") || "子项目")}。请先补充。`);
     return;
+  }
+  if (!draft?.revises) {
+    const { deadline, passed } = governingDeadline(ctx, { plan: plan.data, subProjectId: sp.id });
+    if (!decide("submit", { state: "draft", actor: ["owner"], deadlinePassed: passed }).ok && deadline) {
+      // Nothing typed is lost: the draft stays at the summary, ready for an extension.
+      const now = ctx.deps.now().toISOString();
+      const kept = draft && !foreign ? draft : { id: draftId, ownerId: ctx.account.id, stepId: SUMMARY, answers, trail: session.flow.trail, createdAt: now, updatedAt: now };
+      await ctx.deps.store.drafts.put({ ...kept, stepId: SUMMARY, answers, updatedAt: now });
+      await send(ctx, `“${escapeHtml(deadline.title)}”已于 ${deadline.date} 截止，不能再提交。草稿已保存；如截止日期延长，可发送 /declare 继续提交。`, { keyboard: keyboard([[{ label: "📋 我的申报", data: "my|l|0" }]]) });
+      return;
+    }
   }
   const b = budgetOf(fctx.knowledge, answers);
   const budget = { perYear: b?.perYear ?? 0, cycle: b?.cycle ?? 0 };
@@ -195,13 +206,16 @@ function notifyStaff(ctx: BotContext, ref: string, text: string): void {
   }, "notifying coordinators");
 }
 
-/** Why a declaration may not be revised now, or undefined if it may. */
+/** Why a declaration may not be revised now, or undefined if it may (the rule itself is the lifecycle's). */
 export function revisionRefusal(ctx: BotContext, d: DeclarationRecord): string | undefined {
+  const { deadline, passed } = governingDeadline(ctx, d);
+  const decision = decide("revise", { state: d.status, actor: actorsOf(ctx, d), deadlinePassed: passed });
+  if (decision.ok) return undefined;
+  if (decision.refusal === "deadlinePassed" && deadline) return `“${deadline.title}”已于 ${deadline.date} 截止，不能再修改。`;
+  if (decision.refusal === "notPermitted") return DENIED;
   if (d.status === "withdrawn") return `${d.ref} 已撤回，不能修改。如需申报，请发送 /declare 新建。`;
   if (d.status === "approved") return `${d.ref} 已审核通过，不能再修改。如需变更，请联系协调员。`;
-  const deadline = applicableDeadline(ctx.deps.store.deadlines.all(), { plan: d.plan, subProjectId: d.subProjectId });
-  if (deadline && deadlinePassed(deadline, ctx.deps.now(), ctx.deps.config.TZ)) return `“${deadline.title}”已于 ${deadline.date} 截止，不能再修改。`;
-  return undefined;
+  return DENIED;
 }
 
 registerFlow(DECLARATION_FLOW, {

@@ -7,11 +7,11 @@ import { randomBytes } from "node:crypto";
 import { Composer } from "grammy";
 import { declarationCard, declarationLine, formatInstant, lastReturnComment } from "../../answers/declaration-answer.js";
 import { escapeHtml } from "../../answers/html.js";
-import { applicableDeadline, deadlinePassed } from "../../domain/declaration-deadline.js";
+import { allowedEvents, decide } from "../../domain/lifecycle.js";
 import { SUMMARY } from "../../engine/run.js";
 import type { DeclarationRecord } from "../../store/types.js";
 import type { BotContext } from "../context.js";
-import { DENIED, declarationFlow, deny, ownDeclaration } from "../declarations.js";
+import { DENIED, actorsOf, declarationFlow, deny, governingDeadline, ownDeclaration } from "../declarations.js";
 import { registerEntry } from "../entries.js";
 import { flowContext } from "../flow-runner.js";
 import { keyboard, send } from "../render.js";
@@ -42,9 +42,8 @@ async function showList(ctx: BotContext, page: number, edit: boolean): Promise<v
 }
 
 function deadlineNote(ctx: BotContext, d: DeclarationRecord): string | undefined {
-  const deadline = applicableDeadline(ctx.deps.store.deadlines.all(), { plan: d.plan, subProjectId: d.subProjectId });
+  const { deadline, passed } = governingDeadline(ctx, d);
   if (!deadline) return undefined;
-  const passed = deadlinePassed(deadline, ctx.deps.now(), ctx.deps.config.TZ);
   return `⏰ ${escapeHtml(deadline.title)}：${deadline.date}${passed ? "（已截止）" : "（当天结束前可修改）"}`;
 }
 
@@ -57,19 +56,30 @@ async function showOne(ctx: BotContext, d: DeclarationRecord): Promise<void> {
   ];
   const rows = [];
   const actions = [];
-  if (!revisionRefusal(ctx, d)) actions.push({ label: "✏️ 修改", data: `my|e|${d.ref}` });
-  if (d.status !== "withdrawn") actions.push({ label: "↩️ 撤回", data: `my|w|${d.ref}` });
+  const allowed = allowedEvents({ state: d.status, actor: actorsOf(ctx, d), deadlinePassed: governingDeadline(ctx, d).passed });
+  if (allowed.includes("revise")) actions.push({ label: "✏️ 修改", data: `my|e|${d.ref}` });
+  if (allowed.includes("withdraw")) actions.push({ label: "↩️ 撤回", data: `my|w|${d.ref}` });
   if (actions.length) rows.push(actions);
   rows.push([{ label: "⬅️ 返回列表", data: "my|l|0" }]);
   await send(ctx, declarationCard(declarationFlow(ctx.deps.knowledge), d, fctx, { extra }), { keyboard: keyboard(rows) });
+}
+
+/** Why the sender may not withdraw it now, or undefined if they may (the rule is the lifecycle's). */
+function withdrawRefusal(ctx: BotContext, d: DeclarationRecord): string | undefined {
+  const decision = decide("withdraw", { state: d.status, actor: actorsOf(ctx, d), deadlinePassed: governingDeadline(ctx, d).passed });
+  if (decision.ok) return undefined;
+  if (d.status === "withdrawn") return `${d.ref} 已经撤回。`;
+  if (d.status === "approved") return `${d.ref} 已审核通过，不能自行撤回。如需退出，请联系协调员。`;
+  return DENIED;
 }
 
 async function withdraw(ctx: BotContext, ref: string): Promise<void> {
   // Re-read with no await before the write, so a review decided meanwhile is not overwritten unseen.
   const d = ownDeclaration(ctx, ref);
   if (!d) return send(ctx, DENIED);
-  if (d.status === "withdrawn") {
-    await send(ctx, `${d.ref} 已经撤回。`, { edit: true });
+  const refusal = withdrawRefusal(ctx, d);
+  if (refusal) {
+    await send(ctx, refusal, { edit: true });
     return;
   }
   const now = ctx.deps.now().toISOString();
@@ -118,7 +128,10 @@ myFeature.callbackQuery(/^my\|/, async (ctx) => {
       return showOne(ctx, d);
     case "w":
       await ctx.answerCallbackQuery();
-      if (d.status === "withdrawn") return send(ctx, `${d.ref} 已经撤回。`);
+      {
+        const refusal = withdrawRefusal(ctx, d);
+        if (refusal) return send(ctx, refusal);
+      }
       return send(ctx, `确定撤回申报 <b>${d.ref}</b> 吗？撤回后协调员不再审核，也不能再修改。`, {
         keyboard: keyboard([[{ label: "✅ 确认撤回", data: `my|wy|${d.ref}` }, { label: "不撤回", data: `my|v|${d.ref}` }]]),
       });

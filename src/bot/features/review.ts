@@ -8,10 +8,11 @@ import { randomBytes } from "node:crypto";
 import { Composer } from "grammy";
 import { STATUS_LABEL, declarationCard, declarationLine, subProjectName } from "../../answers/declaration-answer.js";
 import { escapeHtml } from "../../answers/html.js";
+import { allowedEvents, decide } from "../../domain/lifecycle.js";
 import { requiredText } from "../../domain/validate.js";
 import type { DeclarationRecord, DeclarationStatus, SessionRecord } from "../../store/types.js";
 import { isCoordinator, type BotContext } from "../context.js";
-import { DENIED, REF, declarationFlow, notifyUser, requireCoordinator, userName } from "../declarations.js";
+import { DENIED, REF, actorsOf, declarationFlow, governingDeadline, notifyUser, requireCoordinator, userName } from "../declarations.js";
 import { flowContext } from "../flow-runner.js";
 import { keyboard, send } from "../render.js";
 
@@ -95,15 +96,14 @@ async function open(ctx: BotContext, d: DeclarationRecord): Promise<void> {
   const fctx = flowContext(ctx);
   const rows: Rows = [];
   const actions = [];
-  if (d.status === "submitted") actions.push({ label: "✅ 通过", data: `rv|a|${d.ref}` });
-  if (d.status === "submitted" || d.status === "approved") actions.push({ label: "↩️ 退回（需填写意见）", data: `rv|r|${d.ref}` });
+  const allowed = allowedEvents({ state: d.status, actor: actorsOf(ctx, d), deadlinePassed: governingDeadline(ctx, d).passed });
+  if (allowed.includes("approve")) actions.push({ label: "✅ 通过", data: `rv|a|${d.ref}` });
+  if (allowed.includes("return")) actions.push({ label: "↩️ 退回（需填写意见）", data: `rv|r|${d.ref}` });
   if (actions.length) rows.push(actions);
   rows.push([{ label: "⬅️ 返回审核", data: "rv|h" }]);
   const extra = [`申报人：${escapeHtml(userName(ctx, d.ownerId))}`];
   await send(ctx, declarationCard(declarationFlow(ctx.deps.knowledge), d, fctx, { extra, whoName: (id) => userName(ctx, id) }), { keyboard: keyboard(rows) });
 }
-
-const ALLOWED_FROM: Record<"approved" | "returned", DeclarationStatus[]> = { approved: ["submitted"], returned: ["submitted", "approved"] };
 
 /**
  * Stores a status change in the declaration and the audit log, and tells the applicant. The record is
@@ -112,7 +112,9 @@ const ALLOWED_FROM: Record<"approved" | "returned", DeclarationStatus[]> = { app
  */
 async function changeStatus(ctx: BotContext, ref: string, status: "approved" | "returned", comment?: string): Promise<DeclarationRecord | undefined> {
   const d = ctx.deps.store.declarations.get(ref);
-  if (!d || !ALLOWED_FROM[status].includes(d.status)) return undefined;
+  if (!d) return undefined;
+  const event = status === "approved" ? "approve" : "return";
+  if (!decide(event, { state: d.status, actor: actorsOf(ctx, d), deadlinePassed: governingDeadline(ctx, d).passed, ...(comment ? { comment } : {}) }).ok) return undefined;
   const now = ctx.deps.now().toISOString();
   const by = ctx.account.id;
   const updated: DeclarationRecord = {
@@ -193,7 +195,7 @@ reviewFeature.callbackQuery(/^rv\|/, async (ctx) => {
     case "r": {
       const d = declaration();
       if (!d) break;
-      if (!ALLOWED_FROM.returned.includes(d.status)) {
+      if (!allowedEvents({ state: d.status, actor: actorsOf(ctx, d), deadlinePassed: governingDeadline(ctx, d).passed }).includes("return")) {
         await ctx.answerCallbackQuery();
         return statusChanged(ctx, d.ref);
       }
