@@ -12,5 +12,5 @@ export default tseslint.config(
       "no-console": ["error", { allow: ["error"] }],
     },
   },
-  { files: ["src/console/**", "bench/**", "test/**"], rules: { "no-console": "off" } },
+  { files: ["src/console/**", "bench/**", "test/**", "scripts/**"], rules: { "no-console": "off" } },
 );
