@@ -83,6 +83,17 @@ export async function freshDatabase(opts: { migrated?: boolean } = {}): Promise<
     url: url.toString(),
     name,
     drop: async () => {
+      // without FORCE first: a pool that just ended may still be closing its sockets, and a
+      // terminated connection would surface as an uncaught error in the test's process
+      for (let attempt = 0; attempt < 20; attempt++) {
+        try {
+          await pool.query(`DROP DATABASE IF EXISTS ${name}`);
+          return;
+        } catch (e) {
+          if (!/being accessed by other users/.test(String(e))) throw e;
+          await new Promise((r) => setTimeout(r, 50 + 25 * attempt));
+        }
+      }
       await pool.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
