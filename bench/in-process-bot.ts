@@ -8,7 +8,7 @@ import type { Bot } from "grammy";
 import { createBot } from "../src/bot/create-bot.js";
 import { createDeps, type BotContext, type Deps } from "../src/bot/context.js";
 import { loadConfig, type Config } from "../src/config.js";
-import { createSearchIndex } from "../src/domain/search.js";
+import { createSearchIndex } from "../src/nlu/search.js";
 import { loadKnowledge } from "../src/knowledge/load.js";
 import type { Knowledge } from "../src/knowledge/schema.js";
 import { openStore, type OpenStoreOptions, type StoreHandle } from "../src/store/index.js";

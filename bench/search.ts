@@ -10,11 +10,11 @@ import { budgetAnswer } from "../src/answers/budget-answer.js";
 import { eligibilityAnswer } from "../src/answers/eligibility-answer.js";
 import { computeBudget } from "../src/domain/budget.js";
 import { assess } from "../src/domain/eligibility.js";
-import { createSearchIndex } from "../src/domain/search.js";
+import { createSearchIndex } from "../src/nlu/search.js";
 import { loadKnowledge } from "../src/knowledge/load.js";
 import type { Knowledge } from "../src/knowledge/schema.js";
 import { parseIntent } from "../src/nlu/intent.js";
-import type { SearchIndex } from "../src/domain/search.js";
+import type { SearchIndex } from "../src/nlu/search.js";
 import { loadPhrasings } from "./simulated-users.js";
 import { isMain, latency, load1, report, type Latency } from "./stats.js";
 

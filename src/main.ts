@@ -5,7 +5,7 @@ import { createDeps } from "./bot/context.js";
 import { runTelegram } from "./bot/run-telegram.js";
 import { loadConfig } from "./config.js";
 import { CONSOLE_BOT, ConsoleTransport, runConsole } from "./console/console.js";
-import { lazySearchIndex } from "./domain/search.js";
+import { lazySearchIndex } from "./nlu/search.js";
 import { loadKnowledge } from "./knowledge/load.js";
 import { createLogger } from "./logger.js";
 import { startReminders } from "./reminders/scheduler.js";

@@ -1,7 +1,7 @@
 import type { Context } from "grammy";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
-import type { SearchIndex } from "../domain/search.js";
+import type { SearchIndex } from "../nlu/search.js";
 import type { Knowledge } from "../knowledge/schema.js";
 import type { Store, UserRecord } from "../store/types.js";
 

@@ -7,7 +7,7 @@
  * 5. otherwise unknown.
  */
 import { billedDurations, findRow, scheduleOf } from "../domain/budget.js";
-import type { SearchIndex } from "../domain/search.js";
+import type { SearchIndex } from "./search.js";
 import type { Duration, Knowledge, SubProject } from "../knowledge/schema.js";
 import { budgetQuantities, findQuantities } from "./numbers.js";
 import { extractProfile, hasProfile } from "./profile.js";

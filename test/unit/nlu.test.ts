@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { answerFact } from "../../src/answers/fact-answer.js";
 import type { BudgetQuantities } from "../../src/domain/budget.js";
 import type { Profile } from "../../src/domain/profile.js";
-import { createSearchIndex } from "../../src/domain/search.js";
+import { createSearchIndex } from "../../src/nlu/search.js";
 import { loadKnowledge } from "../../src/knowledge/load.js";
 import { factKindOf, namedDuration, parseIntent } from "../../src/nlu/intent.js";
 import { budgetQuantities, findQuantities, parseNumber } from "../../src/nlu/numbers.js";

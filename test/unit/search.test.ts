@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { createSearchIndex, keyVariants } from "../../src/domain/search.js";
+import { createSearchIndex, keyVariants } from "../../src/nlu/search.js";
 import { loadKnowledge } from "../../src/knowledge/load.js";
 import type { Knowledge, SubProject } from "../../src/knowledge/schema.js";
 import { parseIntent } from "../../src/nlu/intent.js";

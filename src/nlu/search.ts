@@ -20,8 +20,8 @@
  */
 import Fuse from "fuse.js";
 import type { Knowledge, SubProject } from "../knowledge/schema.js";
-import type { Candidate } from "../nlu/types.js";
-import { bigrams, compact, indexTerms, normalize, tokenize } from "../nlu/segment.js";
+import type { Candidate } from "./types.js";
+import { bigrams, compact, indexTerms, normalize, tokenize } from "./segment.js";
 
 export interface SearchIndex {
   /** Ranked candidates, best first (at most `limit`, default 5); empty when nothing matches. */
