@@ -32,7 +32,16 @@ const ConfigSchema = z
     WEBHOOK_URL: z.url().optional(),
     WEBHOOK_SECRET: z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, "WEBHOOK_SECRET: 16-256 of A-Z a-z 0-9 _ -").optional(),
     PORT: z.coerce.number().int().positive().default(8080),
+    /** When set, the same process serves the chat page and the coordinators' desk on this port (every mode). */
+    WEB_PORT: z.preprocess(
+      (v) => (v === "" ? undefined : v),
+      z.coerce.number({ error: "WEB_PORT must be a port number such as 3000" }).int().min(1, "WEB_PORT must be 1-65535").max(65535, "WEB_PORT must be 1-65535").optional(),
+    ),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  })
+  .refine((c) => !(c.WEB_PORT && c.WEBHOOK_URL && c.WEB_PORT === c.PORT), {
+    error: "WEB_PORT must differ from PORT (the webhook listens there)",
+    path: ["WEB_PORT"],
   })
   .refine((c) => !c.WEBHOOK_URL || c.WEBHOOK_SECRET, {
     error: "WEBHOOK_URL needs WEBHOOK_SECRET, so that forged webhook calls are refused",

@@ -10,6 +10,7 @@ import { loadKnowledge } from "./knowledge/load.js";
 import { createLogger } from "./logger.js";
 import { startReminders } from "./reminders/scheduler.js";
 import { openStore } from "./store/index.js";
+import { createWeb } from "./web/start-web.js";
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -20,34 +21,68 @@ async function main(): Promise<void> {
   const store = await openStore(config.DATA_DIR);
   const search = lazySearchIndex(knowledge);
   const deps = createDeps({ config, knowledge, search, store, logger });
+  // WEB_PORT: the same bot also answers a chat page and serves the coordinators' desk.
+  const web = config.WEB_PORT ? createWeb(deps) : undefined;
+  const webParts = web ? { route: web.route, features: web.features } : {};
 
   if (consoleMode) {
     const transport = new ConsoleTransport(process.stdout, join(config.DATA_DIR, "exports"));
-    const bot = createBot(config, deps, { botInfo: CONSOLE_BOT, transformer: transport.transformer });
+    const bot = createBot(config, deps, { botInfo: CONSOLE_BOT, transformer: transport.transformer, ...webParts });
+    if (!web || !config.WEB_PORT) {
+      await runConsole(bot, transport, process.stdin, process.stdout, process.stdin.isTTY === true);
+      await deps.settle();
+      await store.close();
+      return;
+    }
+    const server = await web.start(bot, config.WEB_PORT);
+    console.error(`网页版已启动：http://localhost:${server.port}/ （协调员工作台：/desk）`);
+    // Reminders reach web subscribers on their page; other chats print here, like the console's replies.
+    const reminders = startReminders(deps, bot.api, {
+      route: (prev, method, payload, signal) => web.route((m, p, s) => transport.transformer(prev, m, p, s), method, payload, signal),
+    });
+    onSignal(async () => {
+      reminders.stop();
+      await server.close();
+      await deps.settle();
+      await store.close();
+    });
+    // End of input ends the terminal conversation, not the web: it serves until SIGINT/SIGTERM.
     await runConsole(bot, transport, process.stdin, process.stdout, process.stdin.isTTY === true);
-    await deps.settle();
-    await store.close();
     return;
   }
 
-  const bot = createBot(config, deps);
+  const bot = createBot(config, deps, webParts);
   const running = await runTelegram(bot, config, deps);
   // Polling has begun; build the search index now rather than on someone's first question.
   setImmediate(() => search.warm());
-  const reminders = startReminders(deps, bot.api);
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+  const reminders = startReminders(deps, bot.api, web ? { route: web.route } : {});
+  const server = web && config.WEB_PORT ? await web.start(bot, config.WEB_PORT) : undefined;
+  onSignal(async (signal) => {
     logger.info({ signal }, "shutting down");
     reminders.stop();
+    await server?.close();
     await running.stop();
     await deps.settle();
     await store.close();
-    process.exit(0);
+  });
+}
+
+/** Runs the shutdown once, on the first SIGINT or SIGTERM, then exits. */
+function onSignal(shutdown: (signal: string) => Promise<void>): void {
+  let stopping = false;
+  const handle = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    shutdown(signal).then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error("shutdown failed:", err);
+        process.exit(1);
+      },
+    );
   };
-  process.once("SIGINT", () => void shutdown("SIGINT"));
-  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+  process.once("SIGINT", () => handle("SIGINT"));
+  process.once("SIGTERM", () => handle("SIGTERM"));
 }
 
 process.on("unhandledRejection", (err) => {

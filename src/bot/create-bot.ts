@@ -4,7 +4,7 @@
  */
 import { autoRetry } from "@grammyjs/auto-retry";
 import { sequentialize } from "@grammyjs/runner";
-import { Bot, type BotConfig, type Transformer } from "grammy";
+import { Bot, type BotConfig, type Composer, type Transformer } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import type { Config } from "../config.js";
 import type { BotContext, Deps } from "./context.js";
@@ -17,6 +17,10 @@ export interface CreateBotOptions {
   botInfo?: UserFromGetMe;
   /** An API transformer, e.g. the console's stand-in for Telegram. */
   transformer?: Transformer;
+  /** Sees every call first, before the transport above: the web chat answers calls for its own chats. */
+  route?: Transformer;
+  /** Features wired by main.ts around the bot (the web's /web and /link), seen before the standard ones. */
+  features?: Composer<BotContext>[];
 }
 
 export const COMMANDS = [
@@ -44,6 +48,8 @@ export function createBot(config: Config, deps: Deps, opts: CreateBotOptions = {
     // 429 and 5xx on ordinary replies are retried after retry_after; broadcasts pace themselves.
     bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30 }));
   }
+  // Installed last, so it runs first (grammY calls the most recently installed transformer outermost).
+  if (opts.route) bot.api.config.use(opts.route);
 
   bot.use((ctx, next) => {
     ctx.deps = deps;
@@ -54,7 +60,7 @@ export function createBot(config: Config, deps: Deps, opts: CreateBotOptions = {
   // One update at a time per chat (flow state is per user), many chats at once.
   bot.use(sequentialize((ctx) => (ctx.chat?.id ?? ctx.from?.id)?.toString()));
   bot.use(trackUser);
-  for (const feature of FEATURES) bot.use(feature);
+  for (const feature of [...(opts.features ?? []), ...FEATURES]) bot.use(feature);
   bot.catch((err) => deps.logger.error({ err: err.error, update: err.ctx.update.update_id }, "unhandled bot error"));
   return bot;
 }

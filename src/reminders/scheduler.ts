@@ -9,7 +9,7 @@
  * offset of each deadline). Broadcasts go through their own Api without auto-retry, paced by a
  * Pacer shared by every delivery of this process.
  */
-import { Api } from "grammy";
+import { Api, type Transformer } from "grammy";
 import cron, { type ScheduledTask } from "node-cron";
 import type { Deps } from "../bot/context.js";
 import { dueReminders, type DueReminder } from "../domain/reminders.js";
@@ -50,6 +50,8 @@ export interface ReminderOptions {
   send?: SendFn;
   /** Skip the start-up run (tests). */
   noStartupRun?: boolean;
+  /** Sees each send first (the web chat answers calls for its own chats; the console prints the rest). */
+  route?: Transformer;
 }
 
 export function startReminders(deps: Deps, api: Api, opts: ReminderOptions = {}): ReminderService & { stop(): void } {
@@ -57,6 +59,7 @@ export function startReminders(deps: Deps, api: Api, opts: ReminderOptions = {})
   const log = logger.child({ part: "reminders" });
   // Its own Api: no auto-retry transformer, so every 429 reaches the broadcaster, and a short timeout.
   const raw = new Api(api.token, { ...api.options, timeoutSeconds: SEND_TIMEOUT_SECONDS });
+  if (opts.route) raw.config.use(opts.route);
   const send: SendFn =
     opts.send ??
     ((chatId: number, m: OutgoingMessage) =>

@@ -1,0 +1,109 @@
+/**
+ * The coordinators' desk: login with a one-time code from the bot (/web), then the declarations.
+ * Every route re-checks the session and the role on the server.
+ */
+import type { Context, Hono } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import type { Logger } from "pino";
+import { isCoordinator, type Deps } from "../../bot/context.js";
+import { escapeHtml } from "../telegram-html.js";
+import { csrfField, layout } from "../chat-page.js";
+import type { OneTimeCodes, RateLimiter } from "../one-time-codes.js";
+import { checkCsrf, isSecureRequest, type WebEnv } from "../server.js";
+import { DESK_COOKIE, DESK_SESSION_MS, deskValue, parseDesk, type Signer } from "../session.js";
+
+export interface DeskDeps {
+  deps: Deps;
+  signer: Signer;
+  codes: OneTimeCodes;
+  perAddress: RateLimiter;
+  total: RateLimiter;
+  logger: Logger;
+}
+
+/** The login form's CSRF token is bound to a pre-session cookie value (login CSRF). */
+const PRE_COOKIE = "gp_pre";
+
+export function clientAddress(c: Context): string {
+  // Behind a reverse proxy the first X-Forwarded-For hop is the client; else the socket's address.
+  const forwarded = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return forwarded || env?.incoming?.socket?.remoteAddress || "unknown";
+}
+
+export interface StaffSession {
+  userId: number;
+  value: string;
+  csrf: string;
+}
+
+export function mountDesk(app: Hono<WebEnv>, d: DeskDeps): void {
+  const { deps, signer } = d;
+
+  /** The signed-in staff member, re-checked against the store and ADMIN_IDS on every request. */
+  const staff = async (c: Context): Promise<StaffSession | undefined> => {
+    const value = signer.verify(getCookie(c, DESK_COOKIE));
+    const userId = parseDesk(value, deps.now().getTime());
+    if (userId === undefined || !value) return undefined;
+    if (!(await isCoordinator(deps, userId))) return undefined;
+    return { userId, value, csrf: signer.csrfToken(value) };
+  };
+
+  const loginPage = (c: Context, message?: string, status: 200 | 400 | 429 = 200) => {
+    let pre = signer.verify(getCookie(c, PRE_COOKIE));
+    if (!pre) {
+      pre = `p${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
+      setCookie(c, PRE_COOKIE, signer.sign(pre), { httpOnly: true, sameSite: "Strict", secure: isSecureRequest(c), path: "/desk" });
+    }
+    const body = `<main class="login"><h1>协调员工作台</h1>
+<p>请在 Telegram 中向本助手发送 <code>/web</code>，把收到的 6 位登录码填在下面（5 分钟内有效，仅可使用一次）。</p>
+${message ? `<p class="error" role="alert">${escapeHtml(message)}</p>` : ""}
+<form method="post" action="/desk/login">${csrfField(signer.csrfToken(pre))}
+<label for="code">登录码</label>
+<input id="code" name="code" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" autocomplete="one-time-code" required>
+<button type="submit">登录</button></form>
+<p><a href="/">返回对话</a></p></main>`;
+    c.header("Cache-Control", "no-store");
+    return c.html(layout({ title: "协调员工作台 · 登录", css: "desk.css", body }), status);
+  };
+
+  app.get("/desk/login", (c) => loginPage(c));
+
+  app.post("/desk/login", async (c) => {
+    const pre = signer.verify(getCookie(c, PRE_COOKIE));
+    if (!pre || !(await checkCsrf(c, signer, pre))) return loginPage(c, "页面已过期，请重新输入。", 400);
+    // Counted before the code is looked at, so a flood of guesses is refused without trying them.
+    if (!d.perAddress.take(`desk:${clientAddress(c)}`) || !d.total.take("desk")) return loginPage(c, "尝试次数过多，请 10 分钟后再试。", 429);
+    const form = await c.req.parseBody();
+    const code = typeof form.code === "string" ? form.code : "";
+    const userId = d.codes.redeem(code, "desk");
+    if (userId === undefined || !(await isCoordinator(deps, userId))) {
+      d.logger.info({ address: clientAddress(c) }, "desk login refused");
+      return loginPage(c, "登录码无效或已过期。请在 Telegram 中重新发送 /web 获取新码。", 400);
+    }
+    const expires = deps.now().getTime() + DESK_SESSION_MS;
+    setCookie(c, DESK_COOKIE, signer.sign(deskValue(userId, expires)), {
+      httpOnly: true,
+      sameSite: "Strict",
+      secure: isSecureRequest(c),
+      path: "/",
+      maxAge: DESK_SESSION_MS / 1000,
+    });
+    deleteCookie(c, PRE_COOKIE, { path: "/desk" });
+    d.logger.info({ userId }, "desk login");
+    await deps.store.audit.append({ at: deps.now().toISOString(), actor: userId, action: "desk.login" });
+    return c.redirect("/desk", 303);
+  });
+
+  app.post("/desk/logout", async (c) => {
+    const s = await staff(c);
+    if (s && (await checkCsrf(c, signer, s.value))) deleteCookie(c, DESK_COOKIE, { path: "/" });
+    return c.redirect("/desk/login", 303);
+  });
+
+  app.get("/desk", async (c) => {
+    const s = await staff(c);
+    if (!s) return c.redirect("/desk/login", 303);
+    return c.html(layout({ title: "协调员工作台", css: "desk.css", body: `<main><h1>协调员工作台</h1><p>已登录。</p></main>` }));
+  });
+}
