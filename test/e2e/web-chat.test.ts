@@ -1,0 +1,175 @@
+/**
+ * The chat page in a real browser: headless Chromium (puppeteer-core) against the real bot process
+ * started with WEB_PORT, which also polls the fake Bot API — the page and Telegram are one bot.
+ * Journeys: a teacher's eligibility check; an institution's declaration from /declare to submit with
+ * a reload in the middle; the draft carried from Telegram to the web with /link. Screenshots of each
+ * at 360 px and 1280 px go to test/e2e/screenshots/.
+ */
+import type { Page } from "puppeteer-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchBrowser, openPage, say, screenshot, tapButton, waitForBot, type TestBrowser } from "../support/browser.js";
+import { makeTempDataDir, removeTempDataDir } from "../support/bot-process.js";
+import { startFakeBotApi, type FakeBotApi } from "../support/fake-bot-api.js";
+import { startWebBot, type WebBot } from "../support/web-process.js";
+
+let api: FakeBotApi;
+let web: WebBot;
+let dataDir: string;
+let chrome: TestBrowser;
+
+beforeAll(async () => {
+  api = await startFakeBotApi();
+  dataDir = await makeTempDataDir("web-chat-e2e-");
+  web = await startWebBot({ api, dataDir, env: { ADMIN_IDS: "900" } });
+  chrome = await launchBrowser();
+}, 90_000);
+
+afterAll(async () => {
+  await chrome?.close();
+  await web?.bot.stop();
+  await api?.close();
+  await removeTempDataDir(dataDir);
+});
+
+async function both(page: Page, name: string): Promise<void> {
+  await screenshot(page, `${name}-360`);
+  await page.setViewport({ width: 1280, height: 900 });
+  await page.evaluate(() => document.getElementById("end")?.scrollIntoView(false));
+  await screenshot(page, `${name}-1280`);
+  await page.setViewport({ width: 360, height: 740, isMobile: true, hasTouch: true });
+}
+
+describe("the chat page", () => {
+  it("runs a teacher's eligibility check with real buttons", async () => {
+    const page = await openPage(chrome.browser, 360);
+    await page.goto(`${web.url}/`);
+    // A first visit opens with the bot's own main menu, not a copy of it.
+    await waitForBot(page, "申报助手");
+    expect(await page.$$eval(".kb button", (bs) => bs.map((b) => b.textContent))).toContain("🧭 资格自测");
+    // Assets come from the process itself: nothing from another host.
+    const foreign = await page.evaluate(() => performance.getEntriesByType("resource").map((e) => e.name).filter((u) => !u.startsWith(location.origin)));
+    expect(foreign).toEqual([]);
+
+    await tapButton(page, "🧭 资格自测");
+    await waitForBot(page, "你的身份是");
+    await tapButton(page, "教师");
+    await waitForBot(page, "学段");
+    await tapButton(page, "小学");
+    await waitForBot(page, "学科");
+    await tapButton(page, "语文");
+    await waitForBot(page, "教龄");
+    // Typed text goes through the same validators as in Telegram.
+    await say(page, "10");
+    await waitForBot(page, "担任以下职务");
+    await tapButton(page, "✔️ 完成");
+    await waitForBot(page, "荣誉或经历");
+    await tapButton(page, "✔️ 完成");
+    await waitForBot(page, "项目县");
+    await tapButton(page, "✔️ 完成");
+    const result = await waitForBot(page, "资格自测结果");
+    expect(result).toContain("教师 · 小学 · 语文 · 教龄10年");
+    expect(result).toMatch(/符合条件|不符/);
+    // The answer's citation markup arrived as safe HTML: bold text, no raw tags.
+    expect(await page.$$eval(".msg.bot .bubble b", (bs) => bs.length)).toBeGreaterThan(0);
+    expect(result).not.toContain("<b>");
+    await both(page, "1-eligibility");
+    await page.close();
+  }, 120_000);
+
+  it("walks an institution's declaration to submission, with a reload in the middle", async () => {
+    const page = await openPage(chrome.browser, 360);
+    await page.goto(`${web.url}/`);
+    await waitForBot(page, "申报助手");
+    await say(page, "/declare");
+    await waitForBot(page, "牵头申报单位");
+    // Typed HTML is shown as text, never as markup.
+    await say(page, "新疆师范大学<b>继续教育学院</b>");
+    await waitForBot(page, "申报单位类型");
+    expect(await page.$$eval(".msg.user .bubble", (els) => (els[els.length - 1] as HTMLElement).innerText)).toBe("新疆师范大学<b>继续教育学院</b>");
+    await tapButton(page, "高等院校");
+    await waitForBot(page, "请选择计划");
+    await tapButton(page, "国培计划");
+    await waitForBot(page, "请选择子项目");
+    await tapButton(page, "县级骨干教师学科育人能力提升研修");
+    await waitForBot(page, "培训对象");
+    await tapButton(page, "小学骨干教师");
+    await waitForBot(page, "哪些学科");
+    await tapButton(page, "⬜ 语文");
+    await page.waitForFunction(() => Array.from(document.querySelectorAll(".kb button")).some((b) => b.textContent === "✅ 语文"));
+    await tapButton(page, "✔️ 完成");
+    await waitForBot(page, "协同实施");
+    await say(page, "乌鲁木齐市第一小学、昌吉州实验小学");
+    await waitForBot(page, "项目负责人姓名");
+    await say(page, "张三");
+    await waitForBot(page, "联系人姓名");
+    await say(page, "李四");
+    await waitForBot(page, "手机号");
+    await say(page, "12345");
+    await waitForBot(page, "手机号应为11位数字");
+    await say(page, "13912345678");
+    await waitForBot(page, "联系邮箱");
+
+    // Reload: the same visitor (the signed cookie), the same conversation and the same draft.
+    await page.reload();
+    await waitForBot(page, "联系邮箱");
+    expect(await page.$$eval(".msg.user .bubble", (els) => els.map((e) => (e as HTMLElement).innerText))).toContain("13912345678");
+    await say(page, "lisi@xjnu.edu.cn");
+    await waitForBot(page, "培训多少人");
+    await say(page, "100");
+    await waitForBot(page, "集中培训多少天");
+    await tapButton(page, "按指南 15天");
+    await waitForBot(page, "影子学习多少天");
+    await say(page, "7");
+    await waitForBot(page, "异步在线学习多少学时");
+    await tapButton(page, "按指南 50学时");
+    await waitForBot(page, "第几年");
+    await tapButton(page, "第1年");
+    await waitForBot(page, "开始日期");
+    await say(page, "2030-09-01");
+    await waitForBot(page, "结束日期");
+    await say(page, "2030-09-15");
+    await waitForBot(page, "补充说明");
+    await tapButton(page, "⏭ 跳过");
+    const summary = await waitForBot(page, "请核对申报信息");
+    expect(summary).toContain("新疆师范大学<b>继续教育学院</b>");
+    expect(summary).toContain("每年合计：630,000元");
+    await tapButton(page, "✅ 确认提交");
+    const done = await waitForBot(page, "申报已提交");
+    expect(done).toMatch(/申报编号：GP2024-\d{4}/);
+    await both(page, "2-declaration");
+
+    // /my on the page lists it: the declaration belongs to this visitor.
+    await say(page, "/my");
+    const mine = await waitForBot(page, "我的申报");
+    expect(mine).toMatch(/GP2024-\d{4}/);
+    await page.close();
+  }, 180_000);
+
+  it("carries a draft from Telegram to the web with a one-time /link code", async () => {
+    const contact = 777;
+    api.sendText(contact, "/declare");
+    await api.waitForMessage(contact, "牵头申报单位");
+    api.sendText(contact, "喀什大学");
+    await api.waitForMessage(contact, "申报单位类型");
+    api.sendText(contact, "/link");
+    const issued = await api.waitForMessage(contact, "草稿转移码");
+    const code = /\/link (\d{6})/.exec(issued.text)![1]!;
+
+    const page = await openPage(chrome.browser, 360);
+    await page.goto(`${web.url}/`);
+    await waitForBot(page, "申报助手");
+    await say(page, `/link ${code}`);
+    await waitForBot(page, "已转来 1 份申报草稿");
+    await say(page, "/declare");
+    const drafts = await waitForBot(page, "未提交的申报草稿");
+    expect(drafts).toContain("喀什大学");
+    // Single use: the same code a second time is refused.
+    await say(page, `/link ${code}`);
+    await waitForBot(page, "转移码无效或已过期");
+    // The Telegram side no longer has it.
+    api.sendText(contact, "/declare");
+    const tg = await api.waitForMessage(contact, "牵头申报单位");
+    expect(tg.text).not.toContain("喀什大学");
+    await page.close();
+  }, 120_000);
+});
