@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * Headless Chromium for the web journeys: Debian's /usr/bin/chromium (apt: chromium, fonts-wqy-microhei)
  * driven by puppeteer-core, which never downloads a browser of its own. Root needs --no-sandbox; the
