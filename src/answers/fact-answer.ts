@@ -5,6 +5,7 @@
  * the prose and the tables disagree both readings are shown.
  */
 import { describeDuration, scheduleOf } from "../domain/budget.js";
+import { implementerOf } from "../domain/implementer.js";
 import { yuan } from "../domain/money.js";
 import type { AudienceRow, Cite, Condition, Discrepancy, Duration, Knowledge, Rate, SubProject } from "../knowledge/schema.js";
 import type { FactKind } from "../nlu/types.js";
@@ -314,16 +315,6 @@ function phaseLines(sp: SubProject, opts: FactOptions, cites: Cites): string[] {
     cites.add(g.value.cite);
   }
   return out;
-}
-
-/** A row's implementer; a blank cell under a filled one in the same sub-project carries it (merged cell). */
-function implementerOf(sp: SubProject, r: AudienceRow): { text: string; cite: Cite; carried: boolean } | undefined {
-  if (r.implementer) return { ...r.implementer, carried: false };
-  for (let i = sp.rows.indexOf(r) - 1; i >= 0; i--) {
-    const above = sp.rows[i]!.implementer;
-    if (above) return { ...above, carried: true };
-  }
-  return undefined;
 }
 
 function implementerLines(sp: SubProject, opts: FactOptions, cites: Cites): string[] {
