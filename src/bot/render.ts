@@ -58,9 +58,16 @@ export function decodeInput(code: string): Input | undefined {
   return simple[code];
 }
 
-export function flowCallback(nonce: string, input: Input): string {
-  return `${FLOW_PREFIX}|${nonce}|${encodeInput(input)}`;
+/**
+ * "f|nonce|code", and "|n" after it on the buttons of a step that asks for a number: the terminal
+ * transport reads that as "a typed number here is the answer, not a button tap". Telegram ignores it.
+ */
+export function flowCallback(nonce: string, input: Input, asksNumber = false): string {
+  return `${FLOW_PREFIX}|${nonce}|${encodeInput(input)}${asksNumber ? "|n" : ""}`;
 }
+
+/** Callback data of a button on a number step (see flowCallback). */
+export const NUMBER_STEP_BUTTON = /^f\|[^|]+\|[^|]+\|n$/;
 
 export function parseFlowCallback(data: string): { nonce: string; input: Input | undefined } | undefined {
   const [prefix, nonce, code] = data.split("|");
@@ -68,9 +75,9 @@ export function parseFlowCallback(data: string): { nonce: string; input: Input |
   return { nonce, input: decodeInput(code) };
 }
 
-export function keyboardOf(buttons: Button[][] | undefined, nonce: string): InlineKeyboard | undefined {
+export function keyboardOf(buttons: Button[][] | undefined, nonce: string, asksNumber = false): InlineKeyboard | undefined {
   if (!buttons?.length) return undefined;
-  return InlineKeyboard.from(buttons.map((row) => row.map((b) => InlineKeyboard.text(b.label, flowCallback(nonce, b.input)))));
+  return InlineKeyboard.from(buttons.map((row) => row.map((b) => InlineKeyboard.text(b.label, flowCallback(nonce, b.input, asksNumber)))));
 }
 
 /** A keyboard of ready-made callback payloads (for stateless features such as browsing). */
@@ -105,5 +112,5 @@ export async function send(ctx: BotContext, text: string, opts: SendOptions = {}
 
 /** Sends engine replies; buttons are bound to the flow's nonce. */
 export async function sendReplies(ctx: BotContext, replies: Reply[], nonce: string, edit = false): Promise<void> {
-  for (const [i, r] of replies.entries()) await send(ctx, r.text, { keyboard: keyboardOf(r.buttons, nonce), edit: edit && i === 0 });
+  for (const [i, r] of replies.entries()) await send(ctx, r.text, { keyboard: keyboardOf(r.buttons, nonce, r.asks === "number"), edit: edit && i === 0 });
 }

@@ -9,6 +9,7 @@ import type { Readable, Writable } from "node:stream";
 import type { Bot, Transformer } from "grammy";
 import type { Message, Update, UserFromGetMe } from "grammy/types";
 import type { BotContext } from "../bot/context.js";
+import { NUMBER_STEP_BUTTON } from "../bot/render.js";
 
 export const CONSOLE_USER_ID = 1;
 
@@ -55,6 +56,8 @@ type Payload = Record<string, unknown> & {
 export class ConsoleTransport {
   private nextMessageId = 1;
   private buttons: ButtonRef[] = [];
+  /** The last keyboard belongs to a step that asks for a number: a typed number is the answer, not a tap. */
+  private numberStep = false;
   private nextUpdateId = 1;
   readonly user = { id: CONSOLE_USER_ID, is_bot: false, first_name: "终端用户", language_code: "zh-hans" };
 
@@ -104,6 +107,13 @@ export class ConsoleTransport {
     const rows = markup?.inline_keyboard ?? [];
     if (rows.length) this.buttons = [];
     const lines = [plainText(html)];
+    if (rows.length) this.numberStep = rows.some((row) => row.some((b) => NUMBER_STEP_BUTTON.test(b.callback_data ?? "")));
+    if (this.numberStep && rows.length) {
+      // Numbered buttons would make "15" ambiguous: show them by label, to be typed as words (上一步, 取消).
+      lines.push(`  ${rows.flatMap((row) => row.map((b) => `[${b.text}]`)).join("   ")}`, "  （请直接输入数字；按钮可输入其文字，如“上一步”“取消”）");
+      this.out.write(`${lines.join("\n")}\n\n`);
+      return;
+    }
     for (const row of rows) {
       const cells = row.map((b) => {
         this.buttons.push({ label: b.text, data: b.callback_data ?? "", messageId });
@@ -120,7 +130,7 @@ export class ConsoleTransport {
     const date = Math.floor(Date.now() / 1000);
     const chat = { id: CONSOLE_USER_ID, type: "private" as const, first_name: this.user.first_name };
     const n = /^\d{1,3}$/.test(line) ? Number(line) : 0;
-    const button = n >= 1 ? this.buttons[n - 1] : undefined;
+    const button = n >= 1 && !this.numberStep ? this.buttons[n - 1] : undefined;
     if (button) {
       return {
         update_id,

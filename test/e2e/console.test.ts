@@ -50,6 +50,17 @@ describe("console mode", () => {
     expect(out).toContain("农村骨干教师能力提升培训");
   });
 
+  it("reads a number typed at a step that asks for a number as the answer, never as a button tap", async () => {
+    // 国培 → 县级骨干 → 幼儿园骨干教师, then "2" at 计划培训多少人: button [2] would have been 取消.
+    const { code, out } = await runConsole(["/budget", "1", "1", "1", "2", "按指南 15天"]);
+    expect(code).toBe(0);
+    expect(out).toMatch(/计划培训多少人？[^\n]*\n {2}\[⬅️ 上一步\] {3}\[✖️ 取消\]/);
+    expect(out).not.toContain("已取消");
+    expect(out).toContain("每年集中培训多少天");
+    // A button's label typed out is that button: 按指南 15天 answers the days.
+    expect(out).toContain("每年异步在线多少学时");
+  });
+
   it("keeps a flow across lines and remembers it in the data folder", async () => {
     const first = await runConsole(["/budget", "1"]);
     expect(first.out).toContain("请选择子项目");
