@@ -1,6 +1,6 @@
 /**
- * Numbers in free Chinese text: 50, 1.5万, 一百, 两百, 三十, 十五, 一百五 — and the quantities they
- * count: 50人, 2个县, 3所学校, 15天, 50学时, 3年.
+ * Numbers, one way everywhere (form steps and free text alike): 50, ５０, 1,200, 1.5万, 一百, 两百, 三十,
+ * 十五, 一百五 — and the quantities they count: 50人, 2个县, 3所学校, 15天, 50学时, 3年.
  */
 import type { BudgetQuantities } from "../domain/budget.js";
 import type { Duration } from "../knowledge/schema.js";
@@ -35,12 +35,18 @@ function section(s: string): number | undefined {
   return total;
 }
 
-/** "一百" → 100, "两万三千" → 23000, "15" → 15, "1.5万" → 15000, "3千" → 3000; anything else → undefined. */
+/** Digits with thousands separators (1,200; 12,000.5; full-width ，folds to , first), or plain digits. */
+const DIGITS_PATTERN = "\\d{1,3}(?:,\\d{3})+(?:\\.\\d+)?|\\d+(?:\\.\\d+)?";
+
+/**
+ * "一百" → 100, "两万三千" → 23000, "15" → 15, "１５" → 15, "1,200" → 1200, "1.5万" → 15000, "3千" → 3000;
+ * anything else → undefined.
+ */
 export function parseNumber(text: string): number | undefined {
   const s = normalize(text).trim();
-  const mixed = /^(\d+(?:\.\d+)?)([十百千万]?)$/.exec(s);
+  const mixed = new RegExp(`^(${DIGITS_PATTERN})([十百千万]?)$`).exec(s);
   if (mixed) {
-    const n = Number(mixed[1]) * (mixed[2] === "万" ? 10_000 : (UNITS[mixed[2] ?? ""] ?? 1));
+    const n = Number(mixed[1]!.replace(/,/g, "")) * (mixed[2] === "万" ? 10_000 : (UNITS[mixed[2] ?? ""] ?? 1));
     return Number.isFinite(n) ? Math.round(n * 1000) / 1000 : undefined;
   }
   if (!/^[零〇一二两俩三四五六七八九十百千万]+$/.test(s)) return undefined;
@@ -69,7 +75,9 @@ export interface Quantity {
   before: string;
 }
 
-const NUM = "(\\d+(?:\\.\\d+)?[十百千万]?|[零〇一二两俩三四五六七八九十百千万]+)";
+/** A number inside free text, as a regex source with one capture group (parse the capture with parseNumber). */
+export const NUMBER_PATTERN = `((?:${DIGITS_PATTERN})[十百千万]?|[零〇一二两俩三四五六七八九十百千万]+)`;
+const NUM = NUMBER_PATTERN;
 const PEOPLE_WORDS = "人次|人|名|位|学员|老师|教师|校长|园长|书记";
 /**
  * number, optional 多/余, optional measure word, then a unit. Counties and schools may have a short
@@ -180,4 +188,30 @@ export function commonRun(a: string, b: string): number {
     }
   }
   return best;
+}
+
+/** The unit words a typed count may carry, by the unit the form asks in (人 → 100人, 100名, 一百位). */
+const UNIT_WORDS: Record<string, string[]> = {
+  人: ["人次", "个人", "人", "名", "位"],
+  县: ["个县市", "个县", "县市", "县", "个"],
+  校: ["所学校", "个学校", "所", "学校", "校", "个"],
+  天: ["个工作日", "工作日", "天", "日"],
+  学时: ["个学时", "学时", "课时"],
+  年: ["年"],
+};
+
+/**
+ * A count typed at a form step: the number alone or with its unit ("15", "15天", "十五天", "１５", "1,200人",
+ * "2个"). Spaces are ignored. Anything more (约, 左右, other words) → undefined, so the step asks again.
+ */
+export function parseTypedCount(raw: string, unit: string): number | undefined {
+  let s = normalize(raw).replace(/\s+/g, "");
+  const words = [...(UNIT_WORDS[unit] ?? [unit]), "个"].sort((a, b) => b.length - a.length);
+  for (const w of words) {
+    if (s.endsWith(w) && s.length > w.length) {
+      s = s.slice(0, -w.length);
+      break;
+    }
+  }
+  return parseNumber(s);
 }
