@@ -1,5 +1,6 @@
 /** 预算测算: pick a sub-project and row, give the quantities its standards multiply, get the formulas. */
 import { billedDurations, computeBudget, describeDuration, durationWarning, findRow, quantitiesNeeded, type BudgetQuantities } from "../src/domain/budget.js";
+import { partsOf, splitProblem } from "../src/domain/schedule.js";
 import { positiveInt } from "../src/domain/validate.js";
 import type { Answers, Flow, FlowContext, Parsed, Step } from "../src/engine/types.js";
 import type { AudienceRow, Duration, Knowledge, SubProject } from "../src/knowledge/schema.js";
@@ -71,12 +72,26 @@ export function quantitySteps(always: (keyof typeof QUANTITY)[] = []): Step[] {
       parse: (raw: string, a: Answers, ctx: FlowContext) => {
         const n = positiveInt(raw, q.label, q.unit, 100_000);
         if (!n.ok) return n;
-        const quota = subProjectOf(ctx.knowledge, a)?.quota.find((x) => x.unit === q.unit);
-        return quota && n.value > quota.value ? { ...n, warning: `${n.value}${q.unit}超过指南全区计划的${quota.value}${q.unit}，请确认。` } : n;
+        const over = aboveQuota(subProjectOf(ctx.knowledge, a), q.unit, n.value);
+        return over ? { ok: false, error: `${over}请检查后重新输入。` } : n;
+      },
+      // A new sub-project may plan fewer in the whole region than this figure.
+      fits: (v: unknown, a: Answers, ctx: FlowContext) => {
+        const over = typeof v === "number" ? aboveQuota(subProjectOf(ctx.knowledge, a), q.unit, v) : undefined;
+        return over ? `${q.label}：${over}` : undefined;
       },
       format: (v: unknown) => `${String(v)}${q.unit}`,
     };
   });
+}
+
+/**
+ * A count above the guide's plan for the whole region (全区计划) cannot be one declaration's: it is
+ * refused, not warned about. Returns why, or undefined.
+ */
+export function aboveQuota(sp: SubProject | undefined, unit: "人" | "县" | "校", n: number): string | undefined {
+  const quota = sp?.quota.find((x) => x.unit === unit);
+  return quota && n > quota.value ? `${n}${unit}超过了指南中该项目全区计划的${quota.value}${unit}，一份申报不能超过全区总数。` : undefined;
 }
 
 /** A head-count step for each schedule part attended by its own group (e.g. 自主选学指导教师团队 and 全员教师). */
@@ -91,6 +106,10 @@ export function groupSteps(k: Knowledge): Step[] {
     return {
       id: `people:${id}`,
       label: "分组人数",
+      labelFor: (a: Answers, ctx: FlowContext) => {
+        const who = partOf(a, ctx)?.who;
+        return who ? `${who}人数` : "分组人数";
+      },
       kind: "number",
       when: (a: Answers, ctx: FlowContext) => !!partOf(a, ctx),
       prompt: (a: Answers, ctx: FlowContext) => {
@@ -141,26 +160,30 @@ export function durationSteps(k: Knowledge, select: (sp: SubProject, row: Audien
       return r ? select(r.sp, r.row).find((d) => d.id === which) : undefined;
     };
     const durationOf = (a: Answers, ctx: FlowContext) => durationById(id, a, ctx);
-    const wholeOf = (d: Duration, a: Answers, ctx: FlowContext) => {
-      const whole = d.partOf ? durationById(d.partOf, a, ctx) : undefined;
-      const planned = d.partOf ? a[`dur:${d.partOf}`] : undefined;
-      return whole && typeof planned === "number" ? { whole, planned } : undefined;
-    };
     const withinWhole = (d: Duration, n: number, a: Answers, ctx: FlowContext): Parsed<number> => {
-      const w = wholeOf(d, a, ctx);
-      if (w && n > w.planned) return { ok: false, error: `${d.label}是${w.whole.label}的一部分，不能超过${w.whole.label}的${w.planned}${w.whole.unit}，请重新输入。` };
-      return { ok: true, value: n };
+      const r = rowOf(ctx.knowledge, a);
+      const schedule = r ? select(r.sp, r.row) : [];
+      // Changing a whole re-asks its parts (resets), so they are not held against the new figure.
+      const planned: Record<string, number> = { ...plannedOf(a), [d.id]: n };
+      for (const p of partsOf(schedule, d.id)) delete planned[p.id];
+      const problem = splitProblem(schedule, planned);
+      return problem ? { ok: false, error: problem } : { ok: true, value: n };
     };
     const resets = [...(parts.get(id) ?? [])];
     return {
       id: `dur:${id}`,
       label,
+      labelFor: (a: Answers, ctx: FlowContext) => durationOf(a, ctx)?.label ?? label,
       kind: "number",
       ...(resets.length ? { resets } : {}),
       when: (a: Answers, ctx: FlowContext) => !!durationOf(a, ctx),
       prompt: (a: Answers, ctx: FlowContext) => {
         const d = durationOf(a, ctx)!;
         return `每年${d.label}多少${d.unit}？指南：${describeDuration(d)}。点按钮按指南计，或输入其他数字。`;
+      },
+      help: (a: Answers, ctx: FlowContext) => {
+        const d = durationOf(a, ctx)!;
+        return `请输入每年${d.label}的${d.unit === "天" ? "天数" : "学时数"}，例如 ${d.value}（指南：${describeDuration(d)}）。`;
       },
       options: (a: Answers, ctx: FlowContext) => {
         const d = durationOf(a, ctx)!;
@@ -178,9 +201,26 @@ export function durationSteps(k: Knowledge, select: (sp: SubProject, row: Audien
         const within = withinWhole(d, Number(v), a, ctx);
         return within.ok ? withWarning(within, durationWarning(d, Number(v))) : within;
       },
+      // Days planned for one sub-project's part are not an answer for another's: re-asked unless the guide sets the same.
+      fits: (_v: unknown, a: Answers, ctx: FlowContext, before: Answers) => {
+        const now = durationOf(a, ctx);
+        const then = durationById(id, before, ctx);
+        return now && then && sameDuration(now, then) ? undefined : `${now?.label ?? label}：指南对新选项的规定是${now ? describeDuration(now) : "另一种安排"}`;
+      },
       format: (v: unknown, a: Answers, ctx: FlowContext) => `${String(v)}${durationOf(a, ctx)?.unit ?? ""}`,
     } satisfies Step;
   });
+}
+
+function sameDuration(x: Duration, y: Duration): boolean {
+  return x.label === y.label && x.unit === y.unit && x.bound === y.bound && x.value === y.value && x.max === y.max && x.partOf === y.partOf;
+}
+
+/** The days and hours planned so far, by duration id. */
+export function plannedOf(a: Answers): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, v] of Object.entries(a)) if (key.startsWith("dur:") && typeof v === "number") out[key.slice(4)] = v;
+  return out;
 }
 
 function withWarning<T>(p: { ok: true; value: T }, warning: string | undefined): Parsed<T> {

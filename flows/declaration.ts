@@ -3,13 +3,15 @@
  * edit links and the budget before 确认提交. Only the fields the chosen sub-project needs are asked.
  */
 import { budgetAnswer } from "../src/answers/budget-answer.js";
-import { place } from "../src/answers/cite.js";
+import { INFERRED_MARK, place } from "../src/answers/cite.js";
 import { escapeHtml } from "../src/answers/html.js";
 import { scheduleOf } from "../src/domain/budget.js";
-import { email, futureDate, mobile, nameList, personName, requiredText } from "../src/domain/validate.js";
+import { implementerOf, partnerMismatch, partnerRule } from "../src/domain/implementer.js";
+import { dateRangeProblem } from "../src/domain/schedule.js";
+import { email, futureDate, institutionName, mobile, partnerList, personName, requiredText } from "../src/domain/validate.js";
 import type { Answers, Flow, FlowContext, Step } from "../src/engine/types.js";
 import type { Knowledge } from "../src/knowledge/schema.js";
-import { budgetOf, durationSteps, groupSteps, projectSteps, quantitySteps, rowOf } from "./budget.js";
+import { budgetOf, durationSteps, groupSteps, plannedOf, projectSteps, quantitySteps, rowOf } from "./budget.js";
 
 function rowSubjects(a: Answers, ctx: FlowContext): string[] {
   const r = rowOf(ctx.knowledge, a);
@@ -17,29 +19,47 @@ function rowSubjects(a: Answers, ctx: FlowContext): string[] {
   return c && "anyOf" in c ? c.anyOf : [];
 }
 
-function implementerOf(a: Answers, ctx: FlowContext) {
+function implementerFor(a: Answers, ctx: FlowContext) {
   const r = rowOf(ctx.knowledge, a);
-  return r?.row.implementer ?? r?.sp.rows.find((x) => x.implementer)?.implementer;
+  return r ? implementerOf(r.sp, r.row) : undefined;
 }
 
 function implementerText(a: Answers, ctx: FlowContext): string {
-  const own = implementerOf(a, ctx);
-  return own ? `指南要求：${escapeHtml(own.text)}（📖${place(own.cite)}）\n` : "";
+  const own = implementerFor(a, ctx);
+  return own ? `指南要求：${escapeHtml(own.text)}${own.carried && !own.cite.inferred ? INFERRED_MARK : ""}（📖${place(own.cite)}）\n` : "";
 }
 
-/** Partner institutions are asked (and required) where the guide says the project is run 协同 with others. */
-function needsPartners(a: Answers, ctx: FlowContext): boolean {
-  return implementerOf(a, ctx)?.text.includes("协同") ?? false;
+/** The partners the chosen row must name (协同…实施), from the one rule in src/domain/implementer.ts. */
+function partnersFor(a: Answers, ctx: FlowContext) {
+  return partnerRule(implementerFor(a, ctx));
 }
 
-const text = (id: string, label: string, prompt: string, parse: Step["parse"], optional = false): Step => ({
+/** The first partner that does not fit the row's rule, as a reason. */
+function partnerProblem(names: string[], a: Answers, ctx: FlowContext): string | undefined {
+  const rule = partnersFor(a, ctx);
+  if (!rule) return undefined;
+  for (const n of names) {
+    const why = partnerMismatch(n, rule);
+    if (why) return why;
+  }
+  return undefined;
+}
+
+const text = (id: string, label: string, prompt: string, parse: Step["parse"], more: Partial<Step> = {}): Step => ({
   id,
   label,
   kind: "text",
   prompt: () => prompt,
   parse,
-  ...(optional ? { optional } : {}),
+  ...more,
 });
+
+/** The planned days, from the answers, against the row's schedule (for the date check). */
+function dateCheck(a: Answers, ctx: FlowContext): string | undefined {
+  const r = rowOf(ctx.knowledge, a);
+  if (!r || typeof a.start !== "string" || typeof a.end !== "string") return undefined;
+  return dateRangeProblem(scheduleOf(r.sp, r.row), plannedOf(a), a.start, a.end);
+}
 
 export function makeDeclarationFlow(k: Knowledge): Flow {
   return {
@@ -47,7 +67,9 @@ export function makeDeclarationFlow(k: Knowledge): Flow {
     title: "申报信息",
     review: true,
     steps: [
-      text("institution", "申报单位", "<b>项目申报</b>\n请输入牵头申报单位全称，例如 新疆师范大学。", (raw) => requiredText(raw, "单位名称", 2, 50)),
+      text("institution", "申报单位", "<b>项目申报</b>\n请输入牵头申报单位全称，例如 新疆师范大学。", (raw) => institutionName(raw), {
+        help: () => "请填写牵头申报的高等院校或教师培训机构的全称（不要用简称），例如 新疆师范大学、乌鲁木齐市教师发展中心。",
+      }),
       {
         id: "institutionType",
         label: "单位类型",
@@ -72,15 +94,29 @@ export function makeDeclarationFlow(k: Knowledge): Flow {
         id: "partners",
         label: "协同单位",
         kind: "text",
-        when: needsPartners,
-        prompt: (a, ctx) => `${implementerText(a, ctx)}请输入协同实施的学校或机构，多个用“、”分隔。`,
-        parse: (raw) => nameList(raw, "协同单位"),
+        when: (a, ctx) => !!partnersFor(a, ctx),
+        prompt: (a, ctx) => `${implementerText(a, ctx)}请输入协同实施的${escapeHtml(partnersFor(a, ctx)!.phrase)}全称，多个用“、”分隔。`,
+        help: (a, ctx) => `请填写与申报单位协同实施的${partnersFor(a, ctx)!.phrase}的全称，多个用“、”分隔，例如 乌鲁木齐市第一中学、昌吉州第一中学。`,
+        parse: (raw, a, ctx) =>
+          partnerList(raw, "协同单位", (name) => partnerProblem([name], a, ctx), typeof a.institution === "string" ? a.institution : undefined),
+        // Partner schools chosen for one sub-project may not fit another's (优质中学 vs 幼儿园).
+        fits: (v, a, ctx) => {
+          const why = Array.isArray(v) ? partnerProblem(v as string[], a, ctx) : undefined;
+          return why ? `协同单位：${why}` : undefined;
+        },
         format: (v) => escapeHtml((v as string[]).join("、")),
       },
-      text("lead", "项目负责人", "请输入项目负责人姓名。", (raw) => personName(raw, "负责人姓名")),
-      text("contact", "联系人", "请输入联系人姓名。", (raw) => personName(raw, "联系人姓名")),
-      text("phone", "手机号", "请输入联系人手机号（11位）。", (raw) => mobile(raw)),
-      text("email", "邮箱", "请输入联系邮箱。", (raw) => email(raw)),
+      text("lead", "项目负责人", "请输入项目负责人姓名。", (raw) => personName(raw, "负责人姓名"), {
+        help: () => "请填写项目负责人的姓名全名，例如 张三。",
+      }),
+      {
+        ...text("contact", "联系人", "请输入联系人姓名；与负责人是同一人可点下方按钮。", (raw) => personName(raw, "联系人姓名"), {
+          help: () => "请填写联系人的姓名全名，例如 李四；联系人就是项目负责人的话，点“同项目负责人”按钮。",
+        }),
+        options: (a) => (typeof a.lead === "string" ? [{ value: a.lead, label: `同项目负责人（${a.lead}）` }] : []),
+      },
+      text("phone", "手机号", "请输入联系人手机号（11位）。", (raw) => mobile(raw), { help: () => "请填写联系人的11位手机号，例如 13912345678。" }),
+      text("email", "邮箱", "请输入联系邮箱。", (raw) => email(raw), { help: () => "请填写联系邮箱，例如 name@example.edu.cn。" }),
       // A declaration always states its planned trainees, even where the standard is per county or school.
       ...quantitySteps(["people"]),
       ...groupSteps(k),
@@ -94,13 +130,23 @@ export function makeDeclarationFlow(k: Knowledge): Flow {
         options: (a, ctx) => Array.from({ length: rowOf(ctx.knowledge, a)?.sp.cycle.years ?? 1 }, (_, i) => ({ value: String(i + 1), label: `第${i + 1}年` })),
       },
       {
-        ...text("start", "开始日期", "培训开始日期？例如 2025-03-01。", (raw, _a, ctx) => futureDate(raw, ctx.now, ctx.timeZone)),
+        ...text("start", "开始日期", "培训开始日期？例如 2025-03-01。", (raw, _a, ctx) => futureDate(raw, ctx.now, ctx.timeZone), {
+          help: () => "请按“年-月-日”填写培训开始日期，例如 2025-03-01。",
+        }),
         resets: ["end"],
       },
-      text("end", "结束日期", "培训结束日期？例如 2025-03-15。", (raw, a, ctx) =>
-        futureDate(raw, ctx.now, ctx.timeZone, typeof a.start === "string" ? { date: a.start, label: "开始日期" } : undefined),
+      text(
+        "end",
+        "结束日期",
+        "培训结束日期？例如 2025-03-15。",
+        (raw, a, ctx) => futureDate(raw, ctx.now, ctx.timeZone, typeof a.start === "string" ? { date: a.start, label: "开始日期" } : undefined),
+        { help: () => "请按“年-月-日”填写培训结束日期，例如 2025-03-15。" },
       ),
-      text("note", "备注", "有需要补充说明的吗？没有可点“跳过”。", (raw) => requiredText(raw, "备注", 1, 500), true),
+      text("note", "备注", "有需要补充说明的吗？没有可点“跳过”。", (raw) => requiredText(raw, "备注", 1, 500), { optional: true, prose: true }),
+    ],
+    crossChecks: [
+      // The dates must hold the days declared; checked whichever of them is answered last.
+      { fields: ["start", "end", ...new Set(k.subProjects.flatMap((sp) => [...sp.schedule, ...sp.rows.flatMap((r) => r.schedule ?? [])].map((d) => `dur:${d.id}`)))], check: dateCheck },
     ],
     summaryExtra: (a, ctx) => {
       const b = budgetOf(ctx.knowledge, a);

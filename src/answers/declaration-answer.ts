@@ -2,7 +2,9 @@
  * How a stored declaration reads in the chat (/my, /review, notifications): every field with the
  * form's own labels, the budget totals, the dates and the history. All user-typed text is escaped.
  */
-import { formatAnswer } from "../engine/run.js";
+import { findRow, scheduleOf } from "../domain/budget.js";
+import { belowMinimum } from "../domain/schedule.js";
+import { formatAnswer, stepLabel } from "../engine/run.js";
 import type { Flow, FlowContext } from "../engine/types.js";
 import { yuan } from "../domain/money.js";
 import { localDateTime } from "../domain/time.js";
@@ -44,7 +46,7 @@ export function draftProgress(flow: Flow, draft: Pick<DraftRecord, "stepId" | "a
   const applicable = flow.steps.filter((s) => (s.when ? s.when(draft.answers, fctx) : true) || s.id === draft.stepId);
   const index = applicable.findIndex((s) => s.id === draft.stepId);
   const step = applicable[index];
-  return step ? `第${index + 1}/${applicable.length}步（${step.label}）` : "填写中";
+  return step ? `第${index + 1}/${applicable.length}步（${stepLabel(step, draft.answers, fctx)}）` : "填写中";
 }
 
 /** One field → [before, after], with labels and formatted values. */
@@ -53,7 +55,7 @@ export function changeLines(flow: Flow, changes: Record<string, [unknown, unknow
     const step = flow.steps.find((s) => s.id === id);
     if (!step) return `  · ${escapeHtml(id)}`;
     const show = (v: unknown) => (v === undefined ? "（无）" : formatAnswer(step, v, answers, fctx));
-    return `  · ${escapeHtml(step.label)}：${show(before)} → ${show(after)}`;
+    return `  · ${escapeHtml(stepLabel(step, answers, fctx))}：${show(before)} → ${show(after)}`;
   });
 }
 
@@ -81,13 +83,31 @@ export function declarationLine(d: DeclarationRecord, fctx: FlowContext): string
   return `<b>${d.ref}</b> ${STATUS_LABEL[d.status]} · ${escapeHtml(subProjectName(fctx, d.subProjectId))}${institution}`;
 }
 
-/** The full card: header, every answer, the budget, times and history. */
+/**
+ * Planned days or hours below what the guide sets (影子学习 5天 where it says 不少于7天): the form warned
+ * the applicant, and the reviewer must see it too.
+ */
+export function belowGuideLines(answers: Record<string, unknown>, fctx: FlowContext): string[] {
+  const sp = fctx.knowledge.subProjects.find((s) => s.id === answers.subProject);
+  if (!sp) return [];
+  const out: string[] = [];
+  for (const d of scheduleOf(sp, findRow(sp, typeof answers.row === "string" ? answers.row : undefined))) {
+    const planned = answers[`dur:${d.id}`];
+    const flag = typeof planned === "number" ? belowMinimum(d, planned) : undefined;
+    if (flag) out.push(`⚠️ ${escapeHtml(flag)}（📖${escapeHtml(d.cite.where)}）`);
+  }
+  return out;
+}
+
+/** The full card: header, every answer, the budget, below-guide flags, times and history. */
 export function declarationCard(flow: Flow, d: DeclarationRecord, fctx: FlowContext, opts: { extra?: string[]; whoName?: (id: number) => string } = {}): string {
-  const fields = flow.steps.filter((s) => s.id in d.answers).map((s) => `• ${escapeHtml(s.label)}：${formatAnswer(s, d.answers[s.id], d.answers, fctx)}`);
+  const fields = flow.steps.filter((s) => s.id in d.answers).map((s) => `• ${escapeHtml(stepLabel(s, d.answers, fctx))}：${formatAnswer(s, d.answers[s.id], d.answers, fctx)}`);
+  const flags = belowGuideLines(d.answers, fctx);
   const zone = zoneLabel(fctx.timeZone);
   const out = [
     `<b>申报 ${d.ref}</b> ${STATUS_LABEL[d.status]}`,
     fields.join("\n"),
+    ...(flags.length ? [`<b>低于指南要求</b>\n${flags.join("\n")}`] : []),
     budgetLine(d, fctx),
     `提交时间：${formatInstant(d.submittedAt, fctx.timeZone)}（${zone}）\n最后更新：${formatInstant(d.updatedAt, fctx.timeZone)}`,
     ...(opts.extra ?? []),

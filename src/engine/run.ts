@@ -3,6 +3,7 @@
  * of its own. Validation failures re-ask the same step with a message that says what to type.
  */
 import { escapeHtml } from "../answers/html.js";
+import { nonAnswer, nonAnswerMessage } from "../domain/non-answer.js";
 import type { Answers, Button, Flow, FlowContext, FlowState, Input, Option, Parsed, Reply, Step, StepResult } from "./types.js";
 
 export const SUMMARY = "summary";
@@ -18,6 +19,17 @@ function applies(step: Step, a: Answers, ctx: FlowContext): boolean {
 export function nextStepId(flow: Flow, a: Answers, ctx: FlowContext): string {
   const step = flow.steps.find((s) => applies(s, a, ctx) && !(s.id in a));
   return step ? step.id : flow.review ? SUMMARY : DONE;
+}
+
+/** The step's name for these answers: the question's own term (one source for every renderer). */
+export function stepLabel(s: Step, a: Answers, ctx: FlowContext): string {
+  if (!s.labelFor) return s.label;
+  try {
+    return s.labelFor(a, ctx);
+  } catch {
+    // Answers from an older knowledge (a sub-project since renamed): the generic name still reads.
+    return s.label;
+  }
 }
 
 function stepById(flow: Flow, id: string): Step | undefined {
@@ -69,11 +81,32 @@ export function step(flow: Flow, state: FlowState, typedOrTapped: Input, ctx: Fl
     return accept(flow, state, current, null, ctx);
   }
   if (input.type === "confirm") return reject(flow, state, ctx, "请先回答当前问题。");
+  if (input.type === "text") {
+    const refusal = refuseNonAnswer(current, input.text, state.answers, ctx);
+    if (refusal === "skip") return accept(flow, state, current, null, ctx);
+    if (refusal) return reject(flow, state, ctx, refusal);
+  }
 
   const parsed = interpret(current, state, input, ctx);
   if ("toggled" in parsed) return present(flow, { ...state, ticked: parsed.toggled }, ctx, []);
   if (!parsed.ok) return reject(flow, state, ctx, parsed.error);
   return accept(flow, state, current, parsed.value, ctx, parsed.warning);
+}
+
+/** Longer texts at a prose step are content even when they ask something ("能否延期到9月？"). */
+const PROSE_QUESTION_MAX = 15;
+
+/**
+ * A greeting, question or placeholder typed at a step is never an answer: it gets a message saying
+ * what to type (the step then asks again). "无" at an optional step means skip.
+ */
+function refuseNonAnswer(s: Step, text: string, a: Answers, ctx: FlowContext): string | "skip" | undefined {
+  const n = nonAnswer(text);
+  if (!n) return undefined;
+  if (n.kind === "none" && s.optional) return "skip";
+  if (n.kind === "question" && s.prose && n.text.length > PROSE_QUESTION_MAX) return undefined;
+  const help = s.help?.(a, ctx) ?? (s.kind === "choice" || s.kind === "multi" ? "请点击下方按钮选择。" : "");
+  return nonAnswerMessage(n, stepLabel(s, a, ctx), help);
 }
 
 type Interpreted = Parsed | { toggled: string[] };
@@ -107,6 +140,9 @@ function interpret(s: Step, state: FlowState, input: Input, ctx: FlowContext): I
       return checked(tickedOf(state, s.id));
     case "text": {
       const text = input.text.trim();
+      // A button's label typed out (按指南 15天, 同项目负责人（张三）) means that button.
+      const typedButton = s.kind !== "choice" && s.kind !== "multi" ? options.find((o) => o.label === text) : undefined;
+      if (typedButton) return checked(s.kind === "number" ? Number(typedButton.value) : typedButton.value);
       if (s.parse) return s.parse(text, a, ctx);
       const hit = matchOption(options, text);
       if (hit && s.kind === "choice") return checked(hit.value);
@@ -130,12 +166,54 @@ function accept(flow: Flow, state: FlowState, s: Step, value: unknown, ctx: Flow
   let answers: Answers = { ...state.answers, [s.id]: value };
   if (s.resets && state.answers[s.id] !== value) for (const id of s.resets) delete answers[id];
   answers = pruneAnswers(flow, answers, ctx);
-  const trail = [...state.trail.filter((id) => id !== s.id), s.id];
+  const crossError = crossCheckError(flow, s.id, answers, ctx);
+  if (crossError) return reject(flow, state, ctx, crossError);
+  const dropped = dropUnfitting(flow, s.id, answers, state.answers, ctx);
+  if (dropped.length) answers = pruneAnswers(flow, answers, ctx);
+  const trail = [...state.trail.filter((id) => id !== s.id && !dropped.some((d) => d.id === id)), s.id];
   const at = nextStepId(flow, answers, ctx);
   const next: FlowState = { at, answers, trail, ...(state.editing && at !== SUMMARY ? { editing: true } : {}) };
   const lead = warning ? [`⚠️ ${escapeHtml(warning)}`] : [];
+  if (dropped.length) lead.push(`🔄 以下内容与新的选择不再相符，需要重新填写：\n${dropped.map((d) => `• ${escapeHtml(d.reason)}`).join("\n")}`);
   if (at === DONE) return { state: next, replies: lead.length ? [{ text: lead.join("\n") }] : [], effect: { type: "completed", answers } };
   return { ...present(flow, next, ctx, lead), effect: { type: "answered", stepId: s.id } };
+}
+
+/** The first rule across answers that the new answer to `changed` breaks. */
+function crossCheckError(flow: Flow, changed: string, a: Answers, ctx: FlowContext): string | undefined {
+  for (const c of flow.crossChecks ?? []) {
+    if (!c.fields.includes(changed)) continue;
+    const error = c.check(a, ctx);
+    if (error) return error;
+  }
+  return undefined;
+}
+
+/**
+ * After `changed` was answered, every other saved answer that no longer holds is removed from `a`
+ * (in place) so its step is asked again: the step's own fits(), and for choices, values no longer offered.
+ */
+function dropUnfitting(flow: Flow, changed: string, a: Answers, before: Answers, ctx: FlowContext): { id: string; reason: string }[] {
+  if (before[changed] === a[changed]) return [];
+  const dropped: { id: string; reason: string }[] = [];
+  for (const s of flow.steps) {
+    if (s.id === changed || !(s.id in a) || a[s.id] === null) continue;
+    const reason = unfitReason(s, a[s.id], a, ctx, before);
+    if (!reason) continue;
+    delete a[s.id];
+    dropped.push({ id: s.id, reason });
+  }
+  return dropped;
+}
+
+function unfitReason(s: Step, value: unknown, a: Answers, ctx: FlowContext, before: Answers): string | undefined {
+  if (s.kind === "choice" || s.kind === "multi") {
+    const offered = new Set((s.options?.(a, ctx) ?? []).map((o) => o.value));
+    const values = Array.isArray(value) ? (value as unknown[]) : [value];
+    const gone = values.filter((v) => !offered.has(String(v)));
+    if (gone.length) return `${stepLabel(s, a, ctx)}：原选择不在新的选项中`;
+  }
+  return s.fits?.(value, a, ctx, before);
 }
 
 function back(flow: Flow, state: FlowState, ctx: FlowContext): StepResult {
@@ -178,7 +256,7 @@ function present(flow: Flow, state: FlowState, ctx: FlowContext, lead: string[])
   nav.push({ label: NAV.cancel, input: { type: "cancel" } });
   rows.push(nav);
   const progress = stepProgress(flow, state, ctx);
-  return { state, replies: [{ text: [...lead, `${progress}${s.prompt(state.answers, ctx)}`].join("\n\n"), buttons: rows }] };
+  return { state, replies: [{ text: [...lead, `${progress}${s.prompt(state.answers, ctx)}`].join("\n\n"), buttons: rows, asks: s.kind }] };
 }
 
 function chunk<T>(items: T[], size: number): T[][] {
@@ -203,19 +281,21 @@ function stepProgress(flow: Flow, state: FlowState, ctx: FlowContext): string {
 export function formatAnswer(s: Step, value: unknown, a: Answers, ctx: FlowContext): string {
   if (value === null || value === undefined) return "（未填）";
   if (s.format) return s.format(value, a, ctx);
+  // A typed answer reads as typed, even where a button offered the same value (同项目负责人（张三）).
+  if (s.kind === "text" || s.kind === "date") return escapeHtml(String(value));
   const options = s.options?.(a, ctx) ?? [];
   if (Array.isArray(value)) return value.length ? value.map((v) => options.find((o) => o.value === v)?.label ?? String(v)).join("、") : "无";
   return escapeHtml(options.find((o) => o.value === value)?.label ?? String(value));
 }
 
 function summaryText(flow: Flow, a: Answers, ctx: FlowContext): string {
-  const lines = flow.steps.filter((s) => s.id in a).map((s) => `• ${escapeHtml(s.label)}：${formatAnswer(s, a[s.id], a, ctx)}`);
+  const lines = flow.steps.filter((s) => s.id in a).map((s) => `• ${escapeHtml(stepLabel(s, a, ctx))}：${formatAnswer(s, a[s.id], a, ctx)}`);
   const extra = flow.summaryExtra?.(a, ctx);
   return [`<b>请核对${escapeHtml(flow.title)}</b>`, lines.join("\n"), ...(extra ? [extra] : [])].join("\n\n");
 }
 
 function summaryButtons(flow: Flow, a: Answers, ctx: FlowContext): Button[][] {
-  const edits = flow.steps.filter((s) => s.id in a && applies(s, a, ctx)).map((s) => ({ label: `✏️ ${s.label}`, input: { type: "edit", stepId: s.id } as Input }));
+  const edits = flow.steps.filter((s) => s.id in a && applies(s, a, ctx)).map((s) => ({ label: `✏️ ${stepLabel(s, a, ctx)}`, input: { type: "edit", stepId: s.id } as Input }));
   const rows: Button[][] = [];
   for (let i = 0; i < edits.length; i += 2) rows.push(edits.slice(i, i + 2));
   rows.push([{ label: NAV.confirm, input: { type: "confirm" } }], [{ label: NAV.cancel, input: { type: "cancel" } }]);

@@ -24,6 +24,15 @@ export interface Step {
   id: string;
   /** Short name for the summary and the edit buttons. */
   label: string;
+  /**
+   * The name where it depends on the answers (名校访学 for 领航, 名校观摩 for 地级骨干): the question's own
+   * term. Every renderer reads it through stepLabel(), so the summary, the card and the export agree.
+   */
+  labelFor?(a: Answers, ctx: FlowContext): string;
+  /** What to type, with an example: said when a greeting, question or placeholder is typed instead. */
+  help?(a: Answers, ctx: FlowContext): string;
+  /** Free prose (a note): a question typed here may be the content itself, so only short ones are refused. */
+  prose?: boolean;
   kind: StepKind;
   prompt(a: Answers, ctx: FlowContext): string;
   /** Choices for choice/multi steps; quick-pick values for number steps. */
@@ -39,6 +48,19 @@ export interface Step {
   resets?: string[];
   /** How the answer reads in the summary. */
   format?(value: unknown, a: Answers, ctx: FlowContext): string;
+  /**
+   * After another answer changed (`before` → `a`), does this saved answer still hold? A reason if not:
+   * the answer is dropped and the step asked again (a partner school that does not fit the new
+   * sub-project, days of a different part). Choice and multi steps also drop values no longer offered.
+   */
+  fits?(value: unknown, a: Answers, ctx: FlowContext, before: Answers): string | undefined;
+}
+
+/** A rule across answers (the dates against the days declared): checked whenever one of its fields is answered. */
+export interface CrossCheck {
+  fields: string[];
+  /** Why these answers cannot stand together, saying what to change; undefined when they can. */
+  check(a: Answers, ctx: FlowContext): string | undefined;
 }
 
 export interface Flow {
@@ -49,6 +71,8 @@ export interface Flow {
   review: boolean;
   /** Extra lines under the summary (e.g. the budget). */
   summaryExtra?(a: Answers, ctx: FlowContext): string;
+  /** Rules across answers; the answer that would break one is refused and its step asked again. */
+  crossChecks?: CrossCheck[];
 }
 
 export interface FlowState {
@@ -84,6 +108,8 @@ export interface Reply {
   /** Telegram HTML (escaped). */
   text: string;
   buttons?: Button[][];
+  /** The kind of step this message asks: a transport reads a typed number at a number step as the answer. */
+  asks?: StepKind;
 }
 
 export type Effect = { type: "completed"; answers: Answers } | { type: "cancelled"; answers: Answers } | { type: "answered"; stepId: string };

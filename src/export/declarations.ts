@@ -6,6 +6,7 @@
 import { once } from "node:events";
 import { Writable } from "node:stream";
 import { makeDeclarationFlow } from "../../flows/declaration.js";
+import { stepLabel } from "../engine/run.js";
 import type { FlowContext, Step } from "../engine/types.js";
 import { localDateTime } from "../domain/time.js";
 import type { Knowledge } from "../knowledge/schema.js";
@@ -48,13 +49,28 @@ function durations(k: Knowledge): Map<string, { unit: string; label: string }> {
   return out;
 }
 
-/** "培训人数（人）", "集中培训（天）", and for a part's own group "分组人数（集中培训，人）". */
-function header(step: Step, parts: Map<string, { unit: string; label: string }>): string {
+/** "培训人数（人）", "名校访学（天）", and for a part's own group "分组人数（集中培训，人）". */
+function header(step: Step, label: string, parts: Map<string, { unit: string; label: string }>): string {
   const [kind, part] = step.id.split(":");
-  if (kind === "dur" && part) return `${step.label}（${parts.get(part)?.unit ?? ""}）`;
-  if (kind === "people" && part) return `${step.label}（${parts.get(part)?.label ?? part}，人）`;
+  if (kind === "dur" && part) return `${label}（${parts.get(part)?.unit ?? ""}）`;
+  if (kind === "people" && part) return `${label}（${parts.get(part)?.label ?? part}，人）`;
   const unit = QUANTITY_UNIT[step.id];
-  return unit ? `${step.label}（${unit}）` : step.label;
+  return unit ? `${label}（${unit}）` : label;
+}
+
+/**
+ * One column per step and name the question used (名校观摩 for 地级骨干, 名校访学 for 领航 are two
+ * columns), so each value stands under the term its own form asked with.
+ */
+function columnsOf(steps: Step[], declarations: readonly DeclarationRecord[], fctx: FlowContext): { step: Step; label: string }[] {
+  const out: { step: Step; label: string }[] = [];
+  for (const step of steps) {
+    const labels = new Set<string>();
+    for (const d of declarations) if (step.id in d.answers) labels.add(stepLabel(step, d.answers, fctx));
+    if (!labels.size) labels.add(step.label);
+    for (const label of labels) out.push({ step, label });
+  }
+  return out;
 }
 
 /** An answer as plain text or a number: choices by their labels, lists joined with 、. */
@@ -94,11 +110,12 @@ export function declarationTable(k: Knowledge, declarations: readonly Declaratio
   const flow = makeDeclarationFlow(k);
   const parts = durations(k);
   const steps = flow.steps.filter((s) => CORE.has(s.id) || declarations.some((d) => s.id in d.answers));
+  const columns = columnsOf(steps, declarations, fctx);
   const sorted = [...declarations].sort((a, b) => a.ref.localeCompare(b.ref));
   const headers = [
     "申报编号",
     "状态",
-    ...uniqueHeaders(steps.map((s) => header(s, parts))),
+    ...uniqueHeaders(columns.map((c) => header(c.step, c.label, parts))),
     "每年预算（元）",
     "周期年数",
     "周期预算（元）",
@@ -108,13 +125,13 @@ export function declarationTable(k: Knowledge, declarations: readonly Declaratio
     "申报人",
     "最近审核意见",
   ];
-  const base = 2 + steps.length;
+  const base = 2 + columns.length;
   const row = (d: DeclarationRecord): Cell[] => {
     const years = k.subProjects.find((s) => s.id === d.subProjectId)?.cycle.years ?? 1;
     return [
       d.ref,
       STATUS_TEXT[d.status],
-      ...steps.map((s) => plain(s, d.answers[s.id], d.answers, fctx)),
+      ...columns.map((c) => (stepLabel(c.step, d.answers, fctx) === c.label ? plain(c.step, d.answers[c.step.id], d.answers, fctx) : null)),
       d.budget.perYear,
       years,
       d.budget.cycle,

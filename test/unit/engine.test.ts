@@ -62,7 +62,8 @@ describe("flow engine", () => {
 
   it("re-asks with the validator's Chinese message on bad input, changing nothing", () => {
     const before = run([{ type: "pick", index: 0 }]);
-    const r = step(form, before.state, { type: "text", text: "一百" }, ctx);
+    // "一百" is a number now (one parser for forms and free text); "一百左右" is not an exact count.
+    const r = step(form, before.state, { type: "text", text: "一百左右" }, ctx);
     expect(r.rejected).toBe(true);
     expect(r.state).toEqual(before.state);
     expect(r.replies[0]!.text).toContain("人数请输入正整数");
@@ -108,12 +109,12 @@ describe("flow engine", () => {
   });
 
   it("shows a summary with an edit button per answer and completes on confirm", () => {
-    const r = run([{ type: "pick", index: 0 }, { type: "text", text: "30" }, { type: "toggle", index: 0 }, { type: "done" }, { type: "text", text: "无" }]);
+    const r = run([{ type: "pick", index: 0 }, { type: "text", text: "30" }, { type: "toggle", index: 0 }, { type: "done" }, { type: "text", text: "备注文字" }]);
     expect(r.state.at).toBe(SUMMARY);
     expect(r.replies[0]!.text).toContain("人数：30");
     expect(labels(r)).toEqual(expect.arrayContaining(["✏️ 类型", "✏️ 人数", "✏️ 标签", "✏️ 备注", "✅ 确认提交"]));
     const done = step(form, r.state, { type: "confirm" }, ctx);
-    expect(done.effect).toEqual({ type: "completed", answers: { kind: "a", count: 30, tags: ["x"], note: "无" } });
+    expect(done.effect).toEqual({ type: "completed", answers: { kind: "a", count: 30, tags: ["x"], note: "备注文字" } });
   });
 
   it("edits one answer from the summary and returns to the summary", () => {

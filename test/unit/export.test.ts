@@ -88,7 +88,7 @@ describe("declarationTable", () => {
   it("has Chinese headers and one row per declaration with labels, budget, times and owner", () => {
     const t = declarationTable(k, [declaration({ ref: "GP2024-0002", status: "returned", history: [{ at: "2024-06-02T00:00:00Z", by: 1, action: "returned", comment: "请补充协同学校" }] }), declaration()], opts);
     expect(t.headers.slice(0, 4)).toEqual(["申报编号", "状态", "申报单位", "单位类型"]);
-    expect(t.headers).toEqual(expect.arrayContaining(["子项目", "培训对象", "学科", "协同单位", "手机号", "培训人数（人）", "集中培训（天）", "影子学习（天）", "异步在线（学时）", "每年预算（元）", "周期预算（元）", "提交时间", "申报人ID"]));
+    expect(t.headers).toEqual(expect.arrayContaining(["子项目", "培训对象", "学科", "协同单位", "手机号", "培训人数（人）", "集中培训（天）", "影子学习（天）", "异步在线学习（学时）", "每年预算（元）", "周期预算（元）", "提交时间", "申报人ID"]));
     const rows = [...t.rows()];
     expect(t.count).toBe(2);
     expect(rows.map((r) => r[0])).toEqual(["GP2024-0001", "GP2024-0002"]);
@@ -104,7 +104,7 @@ describe("declarationTable", () => {
       "培训人数（人）": 100,
       "集中培训（天）": 15,
       "影子学习（天）": 7,
-      "异步在线（学时）": 50,
+      "异步在线学习（学时）": 50,
       周期年度: "第1年",
       备注: null,
       "每年预算（元）": 630_000,
@@ -128,9 +128,20 @@ describe("declarationTable", () => {
     const grouped = declaration({ ref: "GP2024-0003", subProjectId: "self-directed-pilot" }, { subProject: "self-directed-pilot", "people:concentrated": 20, "people:workshop": 300 });
     const t = declarationTable(k, [declaration(), grouped], opts);
     expect(new Set(t.headers).size).toBe(t.headers.length);
-    const groups = t.headers.filter((h) => h.startsWith("分组人数"));
+    // Named by the group the question asked about (自主选学指导团队人数), each with its part.
+    const groups = t.headers.filter((h) => h.endsWith("，人）"));
     expect(groups).toHaveLength(2);
-    expect(groups.every((h) => h.endsWith("，人）"))).toBe(true);
+    expect(groups.some((h) => h.startsWith("自主选学指导教师团队人数"))).toBe(true);
+  });
+
+  it("puts each value under its own form's term: 名校访学 for 领航, 名校观摩 for 地级骨干", () => {
+    const prefecture = declaration({ ref: "GP2024-0004", subProjectId: "prefecture-backbone" }, { subProject: "prefecture-backbone", row: "primary", "dur:visit": 5 });
+    const leading = declaration({ ref: "QP2024-0001", plan: "qupei", subProjectId: "leading-educators" }, { plan: "qupei", subProject: "leading-educators", row: "leaders", "dur:visit": 7 });
+    const t = declarationTable(k, [prefecture, leading], opts);
+    const rows = [...t.rows()].map((r) => Object.fromEntries(t.headers.map((h, i) => [h, r[i]])));
+    const byRef = Object.fromEntries(rows.map((r) => [r["申报编号"], r]));
+    expect(byRef["GP2024-0004"]).toMatchObject({ "名校观摩（天）": 5, "名校访学（天）": null });
+    expect(byRef["QP2024-0001"]).toMatchObject({ "名校访学（天）": 7, "名校观摩（天）": null });
   });
 
   it("names files by the date in the time zone", () => {
