@@ -198,13 +198,20 @@ export class SimUser {
     const year = new Date().getFullYear() + 2;
     const rules: [RegExp, () => string][] = [
       [/牵头申报单位/, () => this.institution],
-      [/协同实施的学校或机构/, () => "乌鲁木齐市第一小学、昌吉州实验小学"],
+      // Partners of the kind the row's 协同 phrase names (the form refuses others).
+      [/协同实施的.*(高等院校|教师培训机构)/, () => "北京师范大学、华东师范大学"],
+      [/协同实施的.*教育行政部门/, () => "和田县教育局"],
+      [/协同实施的.*中小学/, () => "乌鲁木齐市第一小学、昌吉州实验小学"],
+      [/协同实施的.*中学/, () => "乌鲁木齐市第一中学、昌吉州第二中学"],
+      [/协同实施的.*幼儿园/, () => "昌吉州第一幼儿园"],
+      [/协同实施/, () => "乌鲁木齐市第一小学、昌吉州实验小学"],
       [/项目负责人姓名/, () => "张三"],
       [/联系人姓名/, () => "李四"],
       [/手机号/, () => `139${String(this.id % 1e8).padStart(8, "0")}`],
       [/邮箱/, () => `u${this.id}@xjnu.edu.cn`],
       [/开始日期/, () => `${year}-09-01`],
-      [/结束日期/, () => `${year}-09-15`],
+      // A year later: the dates must hold every day declared, and typed day counts go up to 119.
+      [/结束日期/, () => `${year + 1}-08-31`],
       [/多少个县/, () => "2"],
       [/多少所学校/, () => "3"],
     ];

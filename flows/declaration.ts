@@ -9,7 +9,8 @@ import { scheduleOf } from "../src/domain/budget.js";
 import { implementerOf, partnerMismatch, partnerRule } from "../src/domain/implementer.js";
 import { dateRangeProblem } from "../src/domain/schedule.js";
 import { email, futureDate, institutionName, mobile, partnerList, personName, requiredText } from "../src/domain/validate.js";
-import type { Answers, Flow, FlowContext, Step } from "../src/engine/types.js";
+import { stillOffered } from "../src/engine/run.js";
+import type { Answers, Flow, FlowContext, Option, Step } from "../src/engine/types.js";
 import type { Knowledge } from "../src/knowledge/schema.js";
 import { budgetOf, durationSteps, groupSteps, plannedOf, projectSteps, quantitySteps, rowOf } from "./budget.js";
 
@@ -17,6 +18,14 @@ function rowSubjects(a: Answers, ctx: FlowContext): string[] {
   const r = rowOf(ctx.knowledge, a);
   const c = r?.row.conditions.find((x) => x.field === "subjects");
   return c && "anyOf" in c ? c.anyOf : [];
+}
+
+function subjectOptions(a: Answers, ctx: FlowContext): Option[] {
+  return rowSubjects(a, ctx).map((s) => ({ value: s, label: ctx.knowledge.vocabulary.subjects.find((v) => v.id === s)?.label ?? s }));
+}
+
+function cycleYearOptions(a: Answers, ctx: FlowContext): Option[] {
+  return Array.from({ length: rowOf(ctx.knowledge, a)?.sp.cycle.years ?? 1 }, (_, i) => ({ value: String(i + 1), label: `第${i + 1}年` }));
 }
 
 function implementerFor(a: Answers, ctx: FlowContext) {
@@ -87,7 +96,8 @@ export function makeDeclarationFlow(k: Knowledge): Flow {
         kind: "multi",
         when: (a, ctx) => rowSubjects(a, ctx).length > 0,
         prompt: () => "本次申报覆盖哪些学科？",
-        options: (a, ctx) => rowSubjects(a, ctx).map((s) => ({ value: s, label: ctx.knowledge.vocabulary.subjects.find((v) => v.id === s)?.label ?? s })),
+        options: subjectOptions,
+        fits: stillOffered("学科", subjectOptions),
         check: (v) => (Array.isArray(v) && v.length > 0 ? { ok: true, value: v } : { ok: false, error: "请至少勾选一个学科，再点“完成”。" }),
       },
       {
@@ -127,7 +137,8 @@ export function makeDeclarationFlow(k: Knowledge): Flow {
         kind: "choice",
         when: (a, ctx) => (rowOf(ctx.knowledge, a)?.sp.cycle.years ?? 1) > 1,
         prompt: (a, ctx) => `本次申报为${rowOf(ctx.knowledge, a)!.sp.cycle.years}年周期中的第几年？`,
-        options: (a, ctx) => Array.from({ length: rowOf(ctx.knowledge, a)?.sp.cycle.years ?? 1 }, (_, i) => ({ value: String(i + 1), label: `第${i + 1}年` })),
+        options: cycleYearOptions,
+        fits: stillOffered("周期年度", cycleYearOptions),
       },
       {
         ...text("start", "开始日期", "培训开始日期？例如 2025-03-01。", (raw, _a, ctx) => futureDate(raw, ctx.now, ctx.timeZone), {

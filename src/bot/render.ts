@@ -23,12 +23,23 @@ export function splitMessage(text: string, max = MAX_MESSAGE): string[] {
         current = "";
         continue;
       }
-      parts.push(rest.slice(0, max));
-      rest = rest.slice(max);
+      const cut = safeCut(rest, max);
+      parts.push(rest.slice(0, cut));
+      rest = rest.slice(cut);
     }
   }
   if (current) parts.push(current);
   return parts;
+}
+
+/** Where to cut an over-long line at most `max` in, never inside an HTML entity (&amp;) or tag. */
+function safeCut(line: string, max: number): number {
+  const head = line.slice(0, max);
+  const amp = head.lastIndexOf("&");
+  if (amp >= 0 && amp > max - 10 && !head.slice(amp).includes(";")) return amp || max;
+  const lt = head.lastIndexOf("<");
+  if (lt > 0 && !head.slice(lt).includes(">")) return lt;
+  return max;
 }
 
 const FLOW_PREFIX = "f";

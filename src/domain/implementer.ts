@@ -5,6 +5,7 @@
  * - "协同X组织实施" means a declaration names partners of kind X (schools, kindergartens, universities, bureaus).
  */
 import type { AudienceRow, Cite, SubProject } from "../knowledge/schema.js";
+import { echo } from "./non-answer.js";
 
 export interface Implementer {
   text: string;
@@ -83,5 +84,5 @@ export function partnerRule(imp: Implementer | undefined): PartnerRule | undefin
 export function partnerMismatch(name: string, rule: PartnerRule): string | undefined {
   if (rule.kinds.some((k) => NAME_ENDINGS[k].test(name))) return undefined;
   const examples = rule.kinds.slice(0, 2).map((k) => EXAMPLES[k]).join("、");
-  return `“${name}”不像是${rule.phrase}的全称。指南要求协同${rule.phrase}实施，请填写单位全称，例如 ${examples}。`;
+  return `“${echo(name)}”不像是${rule.phrase}的全称。指南要求协同${rule.phrase}实施，请填写单位全称，例如 ${examples}。`;
 }

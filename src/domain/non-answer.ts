@@ -12,6 +12,12 @@ export interface NonAnswer {
   text: string;
 }
 
+/** What the user typed, quoted back short: a message never grows with the input (4096 × "&" stays one line). */
+export function echo(text: string, max = 20): string {
+  const chars = [...text.trim()];
+  return chars.length > max ? `${chars.slice(0, max).join("")}…` : chars.join("");
+}
+
 /** NFKC folds full-width letters and punctuation (？！，) so one table covers both. */
 function fold(text: string): string {
   return text.normalize("NFKC").trim().toLowerCase();
@@ -58,8 +64,8 @@ export function nonAnswerMessage(n: NonAnswer, what: string, help: string): stri
     case "question":
       return `这一步需要填写${what}。${help}如想问指南里的问题，可以直接问，例如“县级骨干研修培训多少天？”。`;
     case "none":
-      return `${what}为必填项，不能填“${n.text}”。${help}`;
+      return `${what}为必填项，不能填“${echo(n.text)}”。${help}`;
     case "placeholder":
-      return `“${n.text}”不能作为${what}保存。${help}暂时不清楚的话，可以点“✖️ 取消”，草稿会保留，稍后继续填写。`;
+      return `“${echo(n.text)}”不能作为${what}保存。${help}暂时不清楚的话，可以点“✖️ 取消”，草稿会保留，稍后继续填写。`;
   }
 }

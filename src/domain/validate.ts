@@ -5,6 +5,7 @@
 import { z } from "zod";
 import type { Parsed } from "../engine/types.js";
 import { parseTypedCount } from "../nlu/numbers.js";
+import { echo } from "./non-answer.js";
 import { todayIn } from "./time.js";
 
 function run<T>(schema: z.ZodType<T>, raw: unknown): Parsed<T> {
@@ -84,8 +85,8 @@ export function personName(raw: string, what: string): Parsed<string> {
   const name = foldDots(text.value.normalize("NFKC"));
   const example = `请输入姓名全名，例如 张三、阿依古丽·买买提。`;
   if (/\d/.test(name)) return { ok: false, error: `${what}不应包含数字。${example}` };
-  if (TITLE.test(name)) return { ok: false, error: `“${name}”是称呼，不是姓名。${example}` };
-  if (ORGANISATION_WORD.test(name)) return { ok: false, error: `“${name}”像是单位名称，这里需要填写${what}。${example}` };
+  if (TITLE.test(name)) return { ok: false, error: `“${echo(name)}”是称呼，不是姓名。${example}` };
+  if (ORGANISATION_WORD.test(name)) return { ok: false, error: `“${echo(name)}”像是单位名称，这里需要填写${what}。${example}` };
   if (HAN_NAME.test(name) || DOTTED_NAME.test(name) || LATIN_NAME.test(name)) return { ok: true, value: name.replace(/\s+/g, " ") };
   if (/^\p{Script=Han}+$/u.test(name)) return { ok: false, error: `${what}一般为2-6个汉字（少数民族姓名各部分用“·”隔开）。${example}` };
   return { ok: false, error: `${what}只能包含汉字（或字母），不能有标点、符号或空格以外的字符。${example}` };
@@ -115,7 +116,7 @@ export function institutionName(raw: string, what = "申报单位"): Parsed<stri
   const text = organisationName(raw, what, example);
   if (!text.ok) return text;
   if (!LEAD_ENDING.test(text.value)) {
-    return { ok: false, error: `“${text.value}”不像是高等院校或教师培训机构的全称。请填写单位全称，通常以“大学”“学院”“学校”“中心”等结尾，例如 ${example}。` };
+    return { ok: false, error: `“${echo(text.value)}”不像是高等院校或教师培训机构的全称。请填写单位全称，通常以“大学”“学院”“学校”“中心”等结尾，例如 ${example}。` };
   }
   return text;
 }
@@ -170,10 +171,10 @@ export function partnerList(raw: string, what: string, fits: (name: string) => s
   if (!list.ok) return list;
   const seen = new Set<string>();
   for (const item of list.value) {
-    const name = organisationName(item, `${what}“${item}”`, "乌鲁木齐市第一中学");
+    const name = organisationName(item, `${what}“${echo(item)}”`, "乌鲁木齐市第一中学");
     if (!name.ok) return name;
-    if (applicant && name.value === applicant) return { ok: false, error: `“${item}”是申报单位本身，请填写与其协同实施的其他单位。` };
-    if (seen.has(name.value)) return { ok: false, error: `“${item}”重复填写了，请每个单位只写一次。` };
+    if (applicant && name.value === applicant) return { ok: false, error: `“${echo(item)}”是申报单位本身，请填写与其协同实施的其他单位。` };
+    if (seen.has(name.value)) return { ok: false, error: `“${echo(item)}”重复填写了，请每个单位只写一次。` };
     seen.add(name.value);
     const mismatch = fits(name.value);
     if (mismatch) return { ok: false, error: mismatch };

@@ -207,13 +207,20 @@ function dropUnfitting(flow: Flow, changed: string, a: Answers, before: Answers,
 }
 
 function unfitReason(s: Step, value: unknown, a: Answers, ctx: FlowContext, before: Answers): string | undefined {
-  if (s.kind === "choice" || s.kind === "multi") {
-    const offered = new Set((s.options?.(a, ctx) ?? []).map((o) => o.value));
-    const values = Array.isArray(value) ? (value as unknown[]) : [value];
-    const gone = values.filter((v) => !offered.has(String(v)));
-    if (gone.length) return `${stepLabel(s, a, ctx)}：原选择不在新的选项中`;
-  }
   return s.fits?.(value, a, ctx, before);
+}
+
+/**
+ * A fits() for choice and multi steps whose options depend on earlier answers (the subjects of a row):
+ * a saved value no longer offered is asked again. Opt-in, because some flows narrow their options as
+ * answers come in (资格自测) without the earlier answers becoming wrong.
+ */
+export function stillOffered(label: string, options: (a: Answers, ctx: FlowContext) => Option[]): NonNullable<Step["fits"]> {
+  return (value, a, ctx) => {
+    const offered = new Set(options(a, ctx).map((o) => o.value));
+    const values = Array.isArray(value) ? (value as unknown[]) : [value];
+    return values.every((v) => offered.has(String(v))) ? undefined : `${label}：原选择不在新的选项中`;
+  };
 }
 
 function back(flow: Flow, state: FlowState, ctx: FlowContext): StepResult {
