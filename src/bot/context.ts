@@ -2,6 +2,7 @@ import type { Context } from "grammy";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { SearchIndex } from "../nlu/search.js";
+import type { Outcome } from "../answers/outcome.js";
 import type { Knowledge } from "../knowledge/schema.js";
 import type { Store, UserRecord } from "../store/types.js";
 
@@ -16,6 +17,8 @@ export interface Deps {
   now(): Date;
   /** Runs a reminder/broadcast job without blocking the update that asked for it. */
   background(task: () => Promise<unknown>, what: string): void;
+  /** Sees the outcome of every free-text answer (the evaluation harness; logging of what was not understood). */
+  onOutcome?(userId: number, outcome: Outcome): void;
 }
 
 /** Deps for a running bot, with a tracker of background jobs so a shutdown can wait for them (`settle`). */

@@ -2,7 +2,7 @@
 import { Composer } from "grammy";
 import { eligibilityFlow, profileOf } from "../../../flows/eligibility.js";
 import { eligibilityAnswer } from "../../answers/eligibility-answer.js";
-import { assess } from "../../domain/eligibility.js";
+import { assess, type Verdict } from "../../domain/eligibility.js";
 import type { Profile } from "../../domain/profile.js";
 import type { Answers } from "../../engine/types.js";
 import type { BotContext } from "../context.js";
@@ -12,16 +12,18 @@ import { keyboard, send } from "../render.js";
 
 const MAX_DETAIL_BUTTONS = 6;
 
-/** Sends the verdicts for a profile, with a 详情 button per eligible or nearly eligible sub-project. */
-export async function sendEligibility(ctx: BotContext, profile: Profile, offerRefine = false): Promise<void> {
+/** Sends the verdicts for a profile, with a 详情 button per eligible or nearly eligible sub-project; returns the verdicts. */
+export async function sendEligibility(ctx: BotContext, profile: Profile, offerRefine = false): Promise<Verdict[]> {
   const k = ctx.deps.knowledge;
-  const answer = eligibilityAnswer(k, assess(k, profile), profile);
+  const verdicts = assess(k, profile);
+  const answer = eligibilityAnswer(k, verdicts, profile);
   const details = answer.detailIds.slice(0, MAX_DETAIL_BUTTONS).map((id) => {
     const sp = k.subProjects.find((s) => s.id === id)!;
     return [{ label: `📄 ${sp.name}`, data: `p|s|${id}` }];
   });
   const tail = offerRefine ? [{ label: "🧭 补充信息，继续自测", data: "el|refine" }] : [{ label: "🔄 重新自测", data: "menu|eligibility" }];
   await send(ctx, answer.text, { keyboard: keyboard([...details, tail]) });
+  return verdicts;
 }
 
 /** The profile's known answers as the flow's answers, so the guided check asks only the rest. */
@@ -33,7 +35,7 @@ export function answersOf(p: Profile): Answers {
 
 registerFlow("eligibility", {
   flow: () => eligibilityFlow,
-  completed: (ctx, answers) => sendEligibility(ctx, profileOf(answers)),
+  completed: async (ctx, answers) => void (await sendEligibility(ctx, profileOf(answers))),
 });
 
 registerEntry("eligibility", (ctx) => beginFlow(ctx, "eligibility"));

@@ -6,6 +6,8 @@ import { Composer } from "grammy";
 import { answerFact } from "../../answers/fact-answer.js";
 import { budgetAnswer } from "../../answers/budget-answer.js";
 import { escapeHtml } from "../../answers/html.js";
+import { notUnderstood, type Outcome, type VerdictMark } from "../../answers/outcome.js";
+import type { Verdict } from "../../domain/eligibility.js";
 import { computeBudget } from "../../domain/budget.js";
 import { parseIntent } from "../../nlu/intent.js";
 import type { Candidate, FactKind, Intent } from "../../nlu/types.js";
@@ -34,6 +36,16 @@ function candidateButtons(ctx: BotContext, candidates: Candidate[], data: (c: Ca
   return candidates.slice(0, MAX_CANDIDATES).map((c) => [{ label: k.subProjects.find((s) => s.id === c.subProjectId)?.name ?? c.subProjectId, data: data(c) }]);
 }
 
+function emit(ctx: BotContext, outcome: Outcome): void {
+  ctx.deps.onOutcome?.(ctx.account.id, outcome);
+}
+
+const MARK: Record<Verdict["kind"], VerdictMark> = { eligible_priority: "eligible", eligible: "eligible", needs_info: "conditional", not_eligible: "not" };
+
+function verdictOutcome(verdicts: Verdict[]): Outcome {
+  return { kind: "answer", topic: "eligibility", subProjects: verdicts.map((v) => ({ id: v.subProject.id, rowId: v.best.row.id, verdict: MARK[v.kind] })) };
+}
+
 /**
  * Answers a parsed intent. Returns false when there was nothing to answer.
  * As a side question (inside a flow) it never starts another flow.
@@ -47,36 +59,47 @@ async function answerIntent(ctx: BotContext, intent: Intent, sideQuestion = fals
       if (!intent.confident) {
         const rows = candidateButtons(ctx, intent.candidates, (c) => `q|${c.subProjectId}|${intent.fact}`);
         await send(ctx, "你想问的是哪个子项目？", { keyboard: keyboard(rows) });
+        emit(ctx, { kind: "candidates", topic: intent.fact, subProjects: intent.candidates.slice(0, MAX_CANDIDATES).map((c) => ({ id: c.subProjectId })) });
         return true;
       }
       const text = answerFact(k, top.subProjectId, intent.fact, { ...(top.rowId ? { rowId: top.rowId } : {}), ...(intent.durationId ? { durationId: intent.durationId } : {}) });
       await send(ctx, text, { keyboard: keyboard([[{ label: "📄 查看项目详情", data: `p|s|${top.subProjectId}` }]]) });
+      emit(ctx, { kind: "answer", topic: intent.fact, subProjects: [{ id: top.subProjectId, ...(top.rowId ? { rowId: top.rowId } : {}) }] });
       return true;
     }
     case "eligibility":
       rememberProfile(ctx.account.id, intent.profile);
-      await sendEligibility(ctx, intent.profile, true);
+      emit(ctx, verdictOutcome(await sendEligibility(ctx, intent.profile, true)));
       return true;
     case "budget": {
       const top = intent.candidates[0];
       if (!top) return false;
       if (!intent.confident) {
         await send(ctx, "请选择要测算的子项目：", { keyboard: keyboard(candidateButtons(ctx, intent.candidates, (c) => `b|${c.subProjectId}`)) });
+        emit(ctx, { kind: "candidates", topic: "budget", subProjects: intent.candidates.slice(0, MAX_CANDIDATES).map((c) => ({ id: c.subProjectId })) });
         return true;
       }
       const sp = k.subProjects.find((s) => s.id === top.subProjectId)!;
       const b = computeBudget(sp, top.rowId, intent.quantities);
       if (b.missing.length && !b.noStandard && !sideQuestion) {
         await startBudget(ctx, sp.id, intent.quantities.people);
+        emit(ctx, { kind: "clarify", topic: "budget", subProjects: [{ id: sp.id }], asks: b.missing });
         return true;
       }
       await send(ctx, budgetAnswer(b), { keyboard: keyboard([[{ label: "🧮 调整天数/人数", data: `b|${sp.id}` }]]) });
+      emit(ctx, {
+        kind: b.noStandard ? "not-in-guide" : "answer",
+        topic: "budget",
+        subProjects: [{ id: sp.id, rowId: b.row.id }],
+        ...(b.noStandard ? {} : { budget: { perYear: b.perYear, cycle: b.cycle, years: b.years } }),
+      });
       return true;
     }
     case "command": {
       const run = entry(intent.command);
       if (!run) return false;
       await run(ctx);
+      emit(ctx, { kind: "command", topic: "command", subProjects: [] });
       return true;
     }
     case "unknown":
@@ -95,6 +118,7 @@ freeTextFeature.callbackQuery(/^q\|([a-z0-9-]{1,40})\|([a-z]{1,20})$/, async (ct
     return;
   }
   await send(ctx, answerFact(ctx.deps.knowledge, id, fact), { keyboard: keyboard([[{ label: "📄 查看项目详情", data: `p|s|${id}` }]]) });
+  emit(ctx, { kind: "answer", topic: fact, subProjects: [{ id }] });
 });
 
 freeTextFeature.on("message:text", async (ctx) => {
@@ -118,6 +142,7 @@ freeTextFeature.on("message:text", async (ctx) => {
     return;
   }
   if (await answerIntent(ctx, parse())) return;
+  emit(ctx, notUnderstood());
   await send(ctx, `抱歉，没有找到与“${escapeHtml(text.slice(0, 30))}”相关的内容。可以换个说法，或从菜单开始：`, { keyboard: menuKeyboard() });
 });
 
