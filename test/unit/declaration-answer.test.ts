@@ -17,7 +17,7 @@ beforeAll(() => {
 const record = (answers: Record<string, unknown>): DeclarationRecord => ({
   ref: "QP2024-0001",
   ownerId: 7,
-  plan: String(answers.plan),
+  plan: answers.plan as DeclarationRecord["plan"],
   subProjectId: String(answers.subProject),
   rowId: String(answers.row),
   answers,
