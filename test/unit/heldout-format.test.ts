@@ -83,11 +83,12 @@ const known = knowledgeIds();
 describe("held-out evaluation sets (format)", () => {
   it("knows the 22 sub-project ids", () => expect(known.size).toBe(22));
 
-  // heldout.yaml is merged after dev.yaml; until then only dev.yaml is checked
-  it("dev.yaml is well-formed", () => {
+  it("dev.yaml and heldout.yaml are well-formed, with no question in both", () => {
     const dev = load("dev.yaml");
-    expect(formatProblems({ dev: { prefix: "d", items: dev } }, known)).toEqual([]);
+    const heldout = load("heldout.yaml");
+    expect(formatProblems({ dev: { prefix: "d", items: dev }, heldout: { prefix: "h", items: heldout } }, known)).toEqual([]);
     expect((dev as Item[]).length).toBeGreaterThanOrEqual(100);
+    expect((heldout as Item[]).length).toBeGreaterThanOrEqual(300);
   });
 
   it("reports each kind of format problem", () => {
