@@ -28,7 +28,7 @@ export interface WebMessage {
   at: string;
   /** Bumped on every change; a poll asks for what changed after a version. */
   version: number;
-  file?: { id: string; name: string };
+  file?: { id: string; name: string; image?: boolean };
 }
 
 export interface ChatChange {
@@ -54,6 +54,7 @@ type Payload = Record<string, unknown> & {
   callback_query_id?: string;
   reply_markup?: { inline_keyboard?: { text: string; callback_data?: string; url?: string }[][] };
   document?: unknown;
+  photo?: unknown;
 };
 
 export type TapInput = { messageId: number; row: number; col: number };
@@ -131,6 +132,11 @@ export class ChatHub {
         }
         return true;
       }
+      case "sendPhoto": {
+        const file = { ...this.saveDocument(userId, payload.photo, "chart.png"), image: true };
+        const m = this.append(log, { from: "bot", text: payload.caption ?? "", buttons: [], file });
+        return { message_id: m.id, date, chat };
+      }
       case "sendDocument": {
         const file = this.saveDocument(userId, payload.document);
         const m = this.append(log, { from: "bot", text: payload.caption ?? "", buttons: [], file });
@@ -150,9 +156,9 @@ export class ChatHub {
     }
   }
 
-  private saveDocument(userId: number, doc: unknown): { id: string; name: string } {
+  private saveDocument(userId: number, doc: unknown, fallbackName = "export.bin"): { id: string; name: string } {
     const file = doc as { filename?: string; fileData?: unknown };
-    const name = (file.filename ?? "export.bin").replace(/[^\w.\-\u4e00-\u9fff]/g, "_").slice(0, 100);
+    const name = (file.filename ?? fallbackName).replace(/[^\w.\-\u4e00-\u9fff]/g, "_").slice(0, 100);
     const id = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
     const dir = join(this.filesDir, String(userId));
     mkdirSync(dir, { recursive: true });

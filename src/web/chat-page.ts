@@ -30,7 +30,9 @@ export function renderMessage(m: WebMessage, csrf: string): string {
   const body =
     m.from === "user"
       ? escapeHtml(m.text)
-      : renderTelegramHtml(m.text) + (m.file ? `${m.text ? "\n" : ""}<a class="file" href="/chat/files/${encodeURIComponent(m.file.id)}" download>📎 ${escapeHtml(m.file.name)}</a>` : "");
+      : (m.file?.image ? `<img class="photo" src="/chat/files/${encodeURIComponent(m.file.id)}" alt="统计图">\n` : "") +
+        renderTelegramHtml(m.text) +
+        (m.file && !m.file.image ? `${m.text ? "\n" : ""}<a class="file" href="/chat/files/${encodeURIComponent(m.file.id)}" download>📎 ${escapeHtml(m.file.name)}</a>` : "");
   let keyboard = "";
   if (m.buttons.length) {
     const rows = m.buttons

@@ -226,9 +226,9 @@ export function createWebApp(deps: WebAppDeps): Hono<WebEnv> {
     const userId = visitor(c, false);
     const file = userId === undefined ? undefined : hub.filePath(userId, c.req.param("id"));
     if (!file) return c.text("文件不存在。", 404);
-    const type = file.name.endsWith(".csv") ? "text/csv; charset=utf-8" : file.name.endsWith(".xlsx") ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" : "application/octet-stream";
+    const type = file.name.endsWith(".png") ? "image/png" : file.name.endsWith(".csv") ? "text/csv; charset=utf-8" : file.name.endsWith(".xlsx") ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" : "application/octet-stream";
     return new Response(Readable.toWeb(createReadStream(file.path)) as ReadableStream, {
-      headers: { "Content-Type": type, "Content-Disposition": `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}` },
+      headers: { "Content-Type": type, "Content-Disposition": `${type === "image/png" ? "inline" : "attachment"}; filename*=UTF-8''${encodeURIComponent(file.name)}` },
     });
   });
 
