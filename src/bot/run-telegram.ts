@@ -5,6 +5,7 @@ import { webhookCallback, type Bot } from "grammy";
 import type { Config } from "../config.js";
 import type { BotContext, Deps } from "./context.js";
 import { COMMANDS } from "./create-bot.js";
+import { pollConflictAlarm } from "./poll-conflict.js";
 
 export interface Running {
   stop(): Promise<void>;
@@ -33,6 +34,7 @@ export async function runTelegram(bot: Bot<BotContext>, config: Config, deps: De
   if (config.WEBHOOK_URL) return runWebhook(bot, config, deps);
 
   await bot.api.deleteWebhook().catch((err: unknown) => deps.logger.warn({ err }, "deleteWebhook failed"));
+  bot.api.config.use(pollConflictAlarm(deps.logger));
   const runner: RunnerHandle = run(bot, {
     runner: { fetch: { allowed_updates: ["message", "edited_message", "callback_query", "my_chat_member"] }, maxRetryTime: Infinity, retryInterval: "exponential" },
   });
