@@ -6,7 +6,7 @@ import { budgetAnswer } from "../src/answers/budget-answer.js";
 import { INFERRED_MARK, place } from "../src/answers/cite.js";
 import { escapeHtml } from "../src/answers/html.js";
 import { scheduleOf } from "../src/domain/budget.js";
-import { implementerOf, partnerMismatch, partnerRule } from "../src/domain/implementer.js";
+import { implementerOf, partnerExamples, partnerMismatch, partnerRule } from "../src/domain/implementer.js";
 import { dateRangeProblem } from "../src/domain/schedule.js";
 import { email, futureDate, institutionName, mobile, partnerList, personName, requiredText } from "../src/domain/validate.js";
 import { stillOffered } from "../src/engine/run.js";
@@ -106,7 +106,10 @@ export function makeDeclarationFlow(k: Knowledge): Flow {
         kind: "text",
         when: (a, ctx) => !!partnersFor(a, ctx),
         prompt: (a, ctx) => `${implementerText(a, ctx)}请输入协同实施的${escapeHtml(partnersFor(a, ctx)!.phrase)}全称，多个用“、”分隔。`,
-        help: (a, ctx) => `请填写与申报单位协同实施的${partnersFor(a, ctx)!.phrase}的全称，多个用“、”分隔，例如 乌鲁木齐市第一中学、昌吉州第一中学。`,
+        help: (a, ctx) => {
+          const rule = partnersFor(a, ctx)!;
+          return `请填写与申报单位协同实施的${rule.phrase}的全称，多个用“、”分隔，例如 ${partnerExamples(rule)}。`;
+        },
         parse: (raw, a, ctx) =>
           partnerList(raw, "协同单位", (name) => partnerProblem([name], a, ctx), typeof a.institution === "string" ? a.institution : undefined),
         // Partner schools chosen for one sub-project may not fit another's (优质中学 vs 幼儿园).

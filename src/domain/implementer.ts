@@ -80,9 +80,13 @@ export function partnerRule(imp: Implementer | undefined): PartnerRule | undefin
   return { phrase, kinds: [...kinds] };
 }
 
+/** Example names of the kinds the rule accepts, for prompts and messages. */
+export function partnerExamples(rule: PartnerRule): string {
+  return rule.kinds.slice(0, 2).map((k) => EXAMPLES[k]).join("、");
+}
+
 /** Why a partner's name does not fit the rule, or undefined when it does. */
 export function partnerMismatch(name: string, rule: PartnerRule): string | undefined {
   if (rule.kinds.some((k) => NAME_ENDINGS[k].test(name))) return undefined;
-  const examples = rule.kinds.slice(0, 2).map((k) => EXAMPLES[k]).join("、");
-  return `“${echo(name)}”不像是${rule.phrase}的全称。指南要求协同${rule.phrase}实施，请填写单位全称，例如 ${examples}。`;
+  return `“${echo(name)}”不像是${rule.phrase}的全称。指南要求协同${rule.phrase}组织实施，请填写单位全称，例如 ${partnerExamples(rule)}。`;
 }

@@ -105,7 +105,7 @@ function refuseNonAnswer(s: Step, text: string, a: Answers, ctx: FlowContext): s
   if (!n) return undefined;
   if (n.kind === "none" && s.optional) return "skip";
   if (n.kind === "question" && s.prose && n.text.length > PROSE_QUESTION_MAX) return undefined;
-  const help = s.help?.(a, ctx) ?? (s.kind === "choice" || s.kind === "multi" ? "请点击下方按钮选择。" : "");
+  const help = s.help?.(a, ctx) ?? (s.kind === "multi" ? "请点击下方按钮勾选，选好后点“完成”。" : s.kind === "choice" ? "请点击下方按钮选择。" : "");
   return nonAnswerMessage(n, stepLabel(s, a, ctx), help);
 }
 
