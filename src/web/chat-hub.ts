@@ -67,11 +67,19 @@ export class ChatHub {
   private readonly logs = new Map<number, ChatLog>();
   private readonly listeners = new Map<number, Set<(change: ChatChange) => void>>();
   private readonly dirty = new Set<number>();
+  /** Visitors whose own update is being handled right now (counts, as updates may overlap). */
+  private readonly handling = new Map<number, number>();
   private saveTimer: NodeJS.Timeout | undefined;
   private nextUpdateId = 1;
   private bot: Bot<BotContext> | undefined;
   private readonly chatsDir: string;
   private readonly filesDir: string;
+
+  /**
+   * Called for a bot message to a visitor with no page open (see push-channel.ts: WeCom, the Official
+   * Account or SMS would plug in here). None is configured: the page shows it on the next visit.
+   */
+  offline: ((userId: number, message: { text: string }) => void) | undefined;
 
   constructor(dataDir: string, private readonly now: () => Date = () => new Date()) {
     this.chatsDir = join(dataDir, "web", "chats");
@@ -114,6 +122,8 @@ export class ChatHub {
     switch (method) {
       case "sendMessage": {
         const m = this.append(log, { from: "bot", text: payload.text ?? "", buttons: buttonsOf(payload) });
+        // A reply to what the visitor just sent is not "offline", even when their page has no event stream.
+        if (!this.listeners.has(userId) && !this.handling.has(userId)) this.offline?.(userId, { text: m.text });
         return { message_id: m.id, date, chat, text: payload.text ?? "" } satisfies Partial<Message>;
       }
       case "editMessageText": {
@@ -237,7 +247,15 @@ export class ChatHub {
 
   private async handle(update: Update): Promise<void> {
     if (!this.bot) throw new Error("ChatHub: no bot attached");
-    await this.bot.handleUpdate(update);
+    const userId = update.message?.from.id ?? update.callback_query?.from.id ?? 0;
+    this.handling.set(userId, (this.handling.get(userId) ?? 0) + 1);
+    try {
+      await this.bot.handleUpdate(update);
+    } finally {
+      const n = (this.handling.get(userId) ?? 1) - 1;
+      if (n > 0) this.handling.set(userId, n);
+      else this.handling.delete(userId);
+    }
   }
 
   private log(userId: number): ChatLog {

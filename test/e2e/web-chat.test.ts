@@ -175,4 +175,21 @@ describe("the chat page", () => {
     expect(tg.text).not.toContain("喀什大学");
     await page.close();
   }, 120_000);
+
+  it("pushes a deadline reminder to a subscribed visitor's open page (server-sent events, no reload)", async () => {
+    const page = await openPage(chrome.browser, 360);
+    await page.goto(`${web.url}/`);
+    await waitForBot(page, "申报助手");
+    await say(page, "/subscribe");
+    await waitForBot(page, /订阅/);
+    const loads = await page.evaluate(() => performance.getEntriesByType("navigation").length);
+    // An admin in Telegram adds a deadline three days ahead: the "3 days left" reminder is due now.
+    const day = new Date(Date.now() + 3 * 86_400_000).toLocaleDateString("en-CA", { timeZone: "Asia/Shanghai" });
+    api.sendText(900, `/deadline ${day} 网页提醒测试截止`);
+    await api.waitForMessage(900, "已添加截止日期");
+    const reminder = await waitForBot(page, "网页提醒测试截止");
+    expect(reminder).toMatch(/\d+ ?天/);
+    expect(await page.evaluate(() => performance.getEntriesByType("navigation").length)).toBe(loads);
+    await page.close();
+  }, 90_000);
 });
