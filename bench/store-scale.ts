@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openStore } from "../src/store/index.js";
-import { makeDeclaration, makeDraft, makeSession, makeUser, rng, seedStore } from "./store-seed.js";
+import { makeDeclaration, makeDraft, makeSession, makeUser, rng, seedStore, seededKeys } from "./store-seed.js";
 import { latency, load1, procMemory, runIfMain, type Latency } from "./stats.js";
 
 export interface ScalePoint {
@@ -61,9 +61,7 @@ async function child(dir: string, seconds: number): Promise<Omit<ScalePoint, "sc
   const openMs = Math.round(performance.now() - t0);
   const afterOpen = await procMemory(process.pid);
   const heapUsedMB = Math.round(process.memoryUsage().heapUsed / 2 ** 20);
-  const userIds = store.users.all().map((u) => u.id);
-  const draftIds = store.drafts.all().map((d) => d.id);
-  const refs = store.declarations.all().map((d) => d.ref);
+  const { userIds, draftIds, declarationRefs: refs } = await seededKeys(store);
   const r = rng(11);
   const pick = <T>(xs: T[]) => xs[Math.floor(r() * xs.length)]!;
   const update = async () => {
@@ -72,8 +70,8 @@ async function child(dir: string, seconds: number): Promise<Omit<ScalePoint, "sc
     const x = r();
     if (x < 0.3) writes.push(store.drafts.put(makeDraft(r, pick(draftIds), userId)));
     else if (x < 0.4) writes.push(store.users.put(makeUser(r, userId)));
-    else if (x < 0.42) writes.push(store.declarations.put(makeDeclaration(r, store.declarations.nextRef("guopei", 2024), userId, "guopei")));
-    else if (x < 0.45) writes.push(store.declarations.put({ ...store.declarations.get(pick(refs))!, status: "approved", updatedAt: new Date().toISOString() }));
+    else if (x < 0.42) writes.push(store.transaction(async (tx) => tx.declarations.put(makeDeclaration(r, await tx.declarations.nextRef("guopei", 2024), userId, "guopei"))));
+    else if (x < 0.45) writes.push(store.declarations.get(pick(refs)).then((d) => store.declarations.put({ ...d!, status: "approved", updatedAt: new Date().toISOString() })));
     await Promise.all(writes);
   };
   // Steady rate, open loop.

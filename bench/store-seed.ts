@@ -15,7 +15,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { openStore, type StoreHandle } from "../src/store/index.js";
-import type { DeclarationRecord, DraftRecord, SessionRecord, UserRecord } from "../src/store/types.js";
+import { formatRef } from "../src/store/refs.js";
+import type { DeclarationRecord, DraftRecord, SessionRecord, Store, UserRecord } from "../src/store/types.js";
 
 export interface SeedCounts {
   users: number;
@@ -154,6 +155,24 @@ export function makeSession(r: () => number, userId: number): SessionRecord {
 export const userIdOf = (i: number) => 5_000_000_000 + i * 7919;
 
 /** Fills `dataDir` (new or existing) through the store API, so the files are exactly what the store writes. */
+/**
+ * The keys of a seeded folder, read back through the store's queries: user ids follow userIdOf (the
+ * seed writes users 0…n-1 and never others), declarations are scanned, drafts fetched a page at a time.
+ */
+export async function seededKeys(store: Store): Promise<SeedResult> {
+  const { total } = await store.users.count();
+  const userIds = Array.from({ length: total }, (_, i) => userIdOf(i));
+  const declarationRefs: string[] = [];
+  for await (const d of store.declarations.scan({}, { by: "ref", dir: "asc" })) declarationRefs.push(d.ref);
+  const draftIds: string[] = [];
+  for (let offset = 0; ; offset += 1000) {
+    const { items } = await store.drafts.find({}, { limit: 1000, offset });
+    draftIds.push(...items.map((d) => d.id));
+    if (items.length < 1000) break;
+  }
+  return { userIds, declarationRefs, draftIds, ms: 0 };
+}
+
 export async function seedStore(dataDir: string, counts: SeedCounts, opts: { seed?: number; fsync?: boolean } = {}): Promise<SeedResult> {
   const t0 = performance.now();
   const r = rng(opts.seed);
@@ -173,7 +192,7 @@ export async function seedStore(dataDir: string, counts: SeedCounts, opts: { see
     await batch(counts.sessions ?? 0, (i) => store.sessions.put(makeSession(r, userIds[i % userIds.length] ?? i)));
     await batch(counts.declarations, (i) => {
       const plan = i % 3 === 0 ? "qupei" : "guopei";
-      const ref = store.declarations.nextRef(plan, 2024);
+      const ref = formatRef(plan === "qupei" ? "QP" : "GP", 2024, i + 1);
       declarationRefs.push(ref);
       return store.declarations.put(makeDeclaration(r, ref, owner(), plan));
     });
@@ -214,8 +233,7 @@ async function update(store: StoreHandle, r: () => number, seeded: SeedResult): 
   else if (x < 0.4) writes.push(store.users.put(makeUser(r, userId)));
   else if (x < 0.45) {
     const ref = pick(r, seeded.declarationRefs);
-    const old = store.declarations.get(ref)!;
-    writes.push(store.declarations.put({ ...old, status: "approved", updatedAt: new Date().toISOString() }));
+    writes.push(store.declarations.get(ref).then((old) => store.declarations.put({ ...old!, status: "approved", updatedAt: new Date().toISOString() })));
   }
   await Promise.all(writes);
 }
@@ -250,8 +268,8 @@ async function measure(dir: string, o: ReturnType<typeof parseArgs>): Promise<vo
   const openCpu = cpuMs(c0);
   const mem = process.memoryUsage();
   console.log(`open: ${openMs.toFixed(0)} ms wall, ${openCpu.toFixed(0)} ms CPU; RSS ${(mem.rss / 1e6).toFixed(0)} MB, heap used ${(mem.heapUsed / 1e6).toFixed(0)} MB`);
-  const userIds = store.users.all().map((u) => u.id);
-  const seeded: SeedResult = { userIds, declarationRefs: store.declarations.all().map((d) => d.ref), draftIds: store.drafts.all().map((d) => d.id), ms: 0 };
+  const seeded = await seededKeys(store);
+  const userIds = seeded.userIds;
   console.log(`loaded: ${userIds.length} users, ${seeded.declarationRefs.length} declarations, ${seeded.draftIds.length} drafts`);
 
   const r = rng(7);

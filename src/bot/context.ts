@@ -52,6 +52,6 @@ export function isAdmin(deps: Deps, userId: number): boolean {
   return deps.config.ADMIN_IDS.includes(userId);
 }
 
-export function isCoordinator(deps: Deps, userId: number): boolean {
-  return isAdmin(deps, userId) || (deps.store.users.get(userId)?.roles.includes("coordinator") ?? false);
+export async function isCoordinator(deps: Deps, userId: number): Promise<boolean> {
+  return isAdmin(deps, userId) || ((await deps.store.users.get(userId))?.roles.includes("coordinator") ?? false);
 }

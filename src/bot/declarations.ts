@@ -33,9 +33,9 @@ export async function deny(ctx: BotContext): Promise<void> {
 }
 
 /** The sender's own declaration, or undefined for anything else (unknown, malformed or someone else's). */
-export function ownDeclaration(ctx: BotContext, ref: string | undefined): DeclarationRecord | undefined {
+export async function ownDeclaration(ctx: BotContext, ref: string | undefined): Promise<DeclarationRecord | undefined> {
   if (!ref || !REF.test(ref)) return undefined;
-  const d = ctx.deps.store.declarations.get(ref);
+  const d = await ctx.deps.store.declarations.get(ref);
   return d && d.ownerId === ctx.account.id ? d : undefined;
 }
 
@@ -43,7 +43,7 @@ export const STAFF_ONLY = "抱歉，此功能仅限协调员和管理员使用�
 
 /** Checks the sender's role from the store and config on every call; refuses politely otherwise. */
 export async function requireCoordinator(ctx: BotContext): Promise<boolean> {
-  if (isCoordinator(ctx.deps, ctx.account.id)) return true;
+  if (await isCoordinator(ctx.deps, ctx.account.id)) return true;
   if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text: DENIED });
   else await send(ctx, STAFF_ONLY);
   return false;
@@ -51,7 +51,7 @@ export async function requireCoordinator(ctx: BotContext): Promise<boolean> {
 
 /** Sends to another user's private chat; a failure (blocked, never started) is logged, not thrown. */
 export async function notifyUser(ctx: BotContext, userId: number, text: string, keyboard?: InlineKeyboard): Promise<boolean> {
-  const chatId = ctx.deps.store.users.get(userId)?.chatId ?? userId;
+  const chatId = (await ctx.deps.store.users.get(userId))?.chatId ?? userId;
   try {
     await ctx.api.sendMessage(chatId, text, { parse_mode: "HTML", link_preview_options: { is_disabled: true }, ...(keyboard ? { reply_markup: keyboard } : {}) });
     return true;
@@ -62,29 +62,41 @@ export async function notifyUser(ctx: BotContext, userId: number, text: string, 
 }
 
 /** Display name of a user for staff views ("张三 (123)"). */
-export function userName(ctx: BotContext, id: number): string {
-  const name = ctx.deps.store.users.get(id)?.name;
-  return name ? `${name} (${id})` : String(id);
+export async function userName(ctx: BotContext, id: number): Promise<string> {
+  return (await userNames(ctx, [id]))(id);
+}
+
+/** Looks the users up once, for renderers that name people synchronously (a card's history). */
+export async function userNames(ctx: BotContext, ids: Iterable<number>): Promise<(id: number) => string> {
+  const names = new Map<number, string>();
+  for (const id of new Set(ids)) {
+    const name = (await ctx.deps.store.users.get(id))?.name;
+    if (name) names.set(id, name);
+  }
+  return (id) => {
+    const name = names.get(id);
+    return name ? `${name} (${id})` : String(id);
+  };
 }
 
 /** Every staff member (admins from config, coordinators from the store). */
-export function staffIds(ctx: BotContext): number[] {
+export async function staffIds(ctx: BotContext): Promise<number[]> {
   const ids = new Set(ctx.deps.config.ADMIN_IDS);
-  for (const u of ctx.deps.store.users.withRole("coordinator")) ids.add(u.id);
+  for (const u of await ctx.deps.store.users.withRole("coordinator")) ids.add(u.id);
   return [...ids];
 }
 
 /** The sender's capacities towards a declaration, from the tapping user's id (never from the button). */
-export function actorsOf(ctx: BotContext, d: DeclarationRecord): Actor[] {
+export async function actorsOf(ctx: BotContext, d: DeclarationRecord): Promise<Actor[]> {
   const actor: Actor[] = [];
   if (d.ownerId === ctx.account.id) actor.push("owner");
   if (isAdmin(ctx.deps, ctx.account.id)) actor.push("admin");
-  else if (isCoordinator(ctx.deps, ctx.account.id)) actor.push("coordinator");
+  else if (await isCoordinator(ctx.deps, ctx.account.id)) actor.push("coordinator");
   return actor;
 }
 
 /** The deadline governing a declaration (or a draft's plan and sub-project), and whether it has passed. */
-export function governingDeadline(ctx: BotContext, target: { plan: DeclarationRecord["plan"]; subProjectId: string }) {
-  const deadline = applicableDeadline(ctx.deps.store.deadlines.all(), target);
+export async function governingDeadline(ctx: BotContext, target: { plan: DeclarationRecord["plan"]; subProjectId: string }) {
+  const deadline = applicableDeadline(await ctx.deps.store.deadlines.list(), target);
   return { deadline, passed: !!deadline && deadlinePassed(deadline, ctx.deps.now(), ctx.deps.config.TZ) };
 }

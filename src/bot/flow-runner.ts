@@ -61,7 +61,7 @@ export function buttonKey(nonce: string, state: FlowState): string {
   return `${nonce}.${(h >>> 0).toString(36).slice(0, 4)}`;
 }
 
-function currentSession(ctx: BotContext): SessionRecord | undefined {
+function currentSession(ctx: BotContext): Promise<SessionRecord | undefined> {
   return ctx.deps.store.sessions.get(ctx.account.id);
 }
 
@@ -123,7 +123,7 @@ async function apply(ctx: BotContext, record: SessionRecord, input: Input, edit:
 export async function handleFlowCallback(ctx: BotContext, data: string): Promise<boolean> {
   const parsed = parseFlowCallback(data);
   if (!parsed) return false;
-  const record = currentSession(ctx);
+  const record = await currentSession(ctx);
   // The session is looked up by the tapping user's id, so someone else's button can never act on their flow;
   // the key also names the step, so a button of an earlier step is stale.
   const current = record && buttonKey(record.nonce, (record.state as unknown as FlowSession).flow);
@@ -138,7 +138,7 @@ export async function handleFlowCallback(ctx: BotContext, data: string): Promise
 
 /** A typed message while a flow is open. Returns false if no flow is open. */
 export async function handleFlowText(ctx: BotContext, text: string): Promise<boolean> {
-  const record = currentSession(ctx);
+  const record = await currentSession(ctx);
   if (!record || !registry.has(record.flow)) return false;
   await apply(ctx, record, { type: "text", text }, false);
   return true;
@@ -146,7 +146,7 @@ export async function handleFlowText(ctx: BotContext, text: string): Promise<boo
 
 /** Re-asks the current step (after a side question was answered). */
 export async function repromptFlow(ctx: BotContext, lead: string): Promise<void> {
-  const record = currentSession(ctx);
+  const record = await currentSession(ctx);
   const hooks = record && registry.get(record.flow);
   if (!record || !hooks) return;
   const session = record.state as unknown as FlowSession;
@@ -155,8 +155,8 @@ export async function repromptFlow(ctx: BotContext, lead: string): Promise<void>
 }
 
 /** The open flow's current step, for deciding whether a typed text is an answer or a side question. */
-export function openStep(ctx: BotContext): { flowId: string; stepKind: string | undefined } | undefined {
-  const record = currentSession(ctx);
+export async function openStep(ctx: BotContext): Promise<{ flowId: string; stepKind: string | undefined } | undefined> {
+  const record = await currentSession(ctx);
   const hooks = record && registry.get(record.flow);
   if (!record || !hooks) return undefined;
   const at = (record.state as unknown as FlowSession).flow.at;
@@ -164,7 +164,7 @@ export function openStep(ctx: BotContext): { flowId: string; stepKind: string | 
 }
 
 export async function endFlow(ctx: BotContext): Promise<SessionRecord | undefined> {
-  const record = currentSession(ctx);
+  const record = await currentSession(ctx);
   if (record) await ctx.deps.store.sessions.delete(ctx.account.id);
   return record;
 }

@@ -13,7 +13,7 @@ export async function trackUser(ctx: BotContext, next: NextFunction): Promise<vo
   const users = ctx.deps.store.users;
   const member = ctx.myChatMember;
   if (member) {
-    const user = users.get(from.id);
+    const user = await users.get(from.id);
     const reachable = member.new_chat_member.status !== "kicked" && member.new_chat_member.status !== "left";
     if (user && user.reachable !== reachable) await users.put({ ...user, reachable });
     return;
@@ -23,7 +23,7 @@ export async function trackUser(ctx: BotContext, next: NextFunction): Promise<vo
     if (ctx.message?.text?.startsWith("/")) await ctx.reply("请私聊我使用本助手。");
     return;
   }
-  let user = users.get(from.id);
+  let user = await users.get(from.id);
   const name = [from.first_name, from.last_name].filter(Boolean).join(" ").slice(0, 64);
   if (!user) {
     user = { id: from.id, chatId: ctx.chat.id, name, roles: [], subscribed: false, reachable: true, createdAt: ctx.deps.now().toISOString() } satisfies UserRecord;

@@ -1,6 +1,5 @@
 /** Declarations and drafts per sub-project against the guide's planned quota (for /stats and digests). */
 import type { Knowledge, Quota } from "../knowledge/schema.js";
-import type { DeclarationRecord, DraftRecord } from "../store/types.js";
 
 export interface SubProjectStats {
   subProjectId: string;
@@ -15,24 +14,31 @@ export interface SubProjectStats {
   quota?: Quota;
 }
 
-const isNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+/** Declarations counted per sub-project and status, with their planned trainees (the store's aggregate). */
+export interface DeclarationCounts {
+  subProjectId?: string;
+  status?: "submitted" | "approved" | "returned" | "withdrawn";
+  count: number;
+  people: number;
+}
 
-export function declarationStats(k: Knowledge, declarations: Iterable<DeclarationRecord>, drafts: Iterable<DraftRecord>): SubProjectStats[] {
+/** Rows for every sub-project of the guide, from counts grouped by sub-project and status. */
+export function declarationStats(k: Knowledge, declarations: Iterable<DeclarationCounts>, drafts: Iterable<{ subProjectId: string; count: number }>): SubProjectStats[] {
   const rows = new Map<string, SubProjectStats>(
     k.subProjects.map((sp) => {
       const quota = sp.quota.find((q) => q.unit === "人");
       return [sp.id, { subProjectId: sp.id, name: sp.name, submitted: 0, approved: 0, returned: 0, drafts: 0, plannedPeople: 0, ...(quota ? { quota } : {}) }];
     }),
   );
-  for (const d of declarations) {
-    const row = rows.get(d.subProjectId);
-    if (!row || d.status === "withdrawn") continue;
-    row[d.status] += 1;
-    if (isNumber(d.answers.people)) row.plannedPeople += d.answers.people;
+  for (const c of declarations) {
+    const row = c.subProjectId === undefined ? undefined : rows.get(c.subProjectId);
+    if (!row || !c.status || c.status === "withdrawn") continue;
+    row[c.status] += c.count;
+    row.plannedPeople += c.people;
   }
   for (const d of drafts) {
-    const row = typeof d.answers.subProject === "string" ? rows.get(d.answers.subProject) : undefined;
-    if (row) row.drafts += 1;
+    const row = rows.get(d.subProjectId);
+    if (row) row.drafts += d.count;
   }
   return [...rows.values()];
 }

@@ -76,7 +76,7 @@ export interface BroadcastJob {
   delivery: string;
   chats: readonly number[];
   /** The message for one chat; undefined skips the chat (nothing recorded). */
-  render(chatId: number): OutgoingMessage | undefined;
+  render(chatId: number): OutgoingMessage | undefined | Promise<OutgoingMessage | undefined>;
 }
 
 export interface BroadcastLogger {
@@ -88,7 +88,7 @@ export interface BroadcastLogger {
 export interface BroadcastDeps {
   send: SendFn;
   pacer: Pacer;
-  ledger: Pick<LedgerRepo, "has" | "record" | "flush">;
+  ledger: Pick<LedgerRepo, "has" | "missing" | "record" | "flush">;
   /** A 403: mark the user unreachable (users.put reachable: false). */
   markUnreachable(chatId: number): Promise<void>;
   onProgress?(progress: Progress): void | Promise<void>;
@@ -97,7 +97,7 @@ export interface BroadcastDeps {
   /** Aborting stops dispatching; sends in flight finish and are recorded. */
   signal?: AbortSignal;
   /** Checked before each send (e.g. the deadline was deleted). */
-  shouldStop?(): boolean;
+  shouldStop?(): boolean | Promise<boolean>;
   /** Requests in flight at once (default 64). */
   maxInFlight?: number;
   /** Attempts per chat for 5xx/network errors (default 5). */
@@ -135,7 +135,7 @@ export async function broadcast(job: BroadcastJob, deps: BroadcastDeps): Promise
   const progressEvery = deps.progressEveryMs ?? 1000;
   const started = clock.now();
 
-  const queue = [...new Set(job.chats)].filter((c) => !ledger.has(job.delivery, c));
+  const queue = await ledger.missing(job.delivery, [...new Set(job.chats)]);
   const r: BroadcastResult = { total: queue.length, sent: 0, failed: 0, remaining: queue.length, tooManyRequests: 0, retries: 0, blocked: 0, deferred: 0, stopped: false, elapsedMs: 0 };
   const retryQueue: Item[] = [];
   const tasks = new Set<Promise<void>>();
@@ -152,7 +152,12 @@ export async function broadcast(job: BroadcastJob, deps: BroadcastDeps): Promise
     n();
   };
   const waitForChange = (ms: number) => Promise.race([changed, clock.sleep(ms, signal)]);
-  const stopping = () => signal?.aborted === true || fatal !== undefined || (deps.shouldStop?.() ?? false);
+  // shouldStop asks the store: its answer is refreshed before each dispatch, and read synchronously in between.
+  let stopRequested = false;
+  const refreshStop = async () => {
+    if (deps.shouldStop && !stopRequested) stopRequested = await deps.shouldStop();
+  };
+  const stopping = () => signal?.aborted === true || fatal !== undefined || stopRequested;
 
   const progress = (): Progress => ({ total: r.total, sent: r.sent, failed: r.failed, remaining: r.total - r.sent - r.failed });
   let lastProgress = clock.now();
@@ -218,6 +223,7 @@ export async function broadcast(job: BroadcastJob, deps: BroadcastDeps): Promise
   };
 
   for (;;) {
+    await refreshStop();
     if (stopping()) break;
     const now = clock.now();
     let item: Item | undefined;
@@ -226,13 +232,13 @@ export async function broadcast(job: BroadcastJob, deps: BroadcastDeps): Promise
       item = retryQueue.splice(ready, 1)[0]!;
     } else if (cursor < queue.length) {
       const chatId = queue[cursor++]!;
-      if (ledger.has(job.delivery, chatId)) {
+      if (await ledger.has(job.delivery, chatId)) {
         r.total--; // recorded meanwhile (by another path): nothing to do
         continue;
       }
       let message: OutgoingMessage | undefined;
       try {
-        message = job.render(chatId);
+        message = await job.render(chatId);
       } catch (err) {
         log.error({ err, chatId, delivery: job.delivery }, "cannot render the message; chat left for the next run");
       }
@@ -250,6 +256,7 @@ export async function broadcast(job: BroadcastJob, deps: BroadcastDeps): Promise
     }
 
     while (tasks.size >= maxInFlight && !stopping()) await waitForChange(1000);
+    await refreshStop();
     if (stopping() || !(await pacer.acquire(item.chatId, signal)) || stopping()) {
       retryQueue.push(item); // not sent: stays unrecorded for a later run
       break;

@@ -8,10 +8,10 @@
 import { makeDeclarationFlow, missingFields } from "../../flows/declaration.js";
 import { escapeHtml } from "../answers/html.js";
 import { dateText, daysLeftText } from "../domain/reminders.js";
-import { declarationStats } from "../domain/stats.js";
+import { declarationStats, type SubProjectStats } from "../domain/stats.js";
 import type { Flow } from "../engine/types.js";
 import type { Knowledge, Plan } from "../knowledge/schema.js";
-import type { DeadlineRecord, DeadlineScope, DraftRecord, Store, UserRecord } from "../store/types.js";
+import type { DeadlineRecord, DeadlineScope, DraftRecord, DraftScope, Store, UserRecord } from "../store/types.js";
 import type { OutgoingMessage } from "./broadcaster.js";
 
 /** Telegram's limit; messages are kept a little below it. */
@@ -24,7 +24,6 @@ export const resumeDraftData = (draftId: string) => `dc|r|${draftId}`;
 export interface Recipient {
   chatId: number;
   userId: number;
-  user: UserRecord | undefined;
   /** Coordinator or admin: gets the digest. */
   staff: boolean;
 }
@@ -56,26 +55,34 @@ export function subProjectInScope(k: Knowledge, subProjectId: string, scope: Dea
   return k.subProjects.find((s) => s.id === subProjectId)?.plan === scope.plan;
 }
 
+/** The store's form of a deadline scope: which drafts' owners it concerns (see DraftScope). */
+export function draftScopeOf(k: Knowledge, scope: DeadlineScope): DraftScope | undefined {
+  if (scope.kind === "all") return undefined;
+  if (scope.kind === "plan") return { subProjectIds: k.subProjects.filter((s) => s.plan === scope.plan).map((s) => s.id), plans: [scope.plan], includeUnplaced: true };
+  const plan = k.subProjects.find((s) => s.id === scope.subProjectId)?.plan;
+  return { subProjectIds: [scope.subProjectId], plans: plan ? [plan] : [], includeUnplaced: true };
+}
+
+/** Users fetched per query while walking the audience. */
+const AUDIENCE_PAGE = 1000;
+
 /**
  * Reachable users who subscribed; coordinators, admins and owners of drafts in scope also receive
- * reminders unless they opted out with /unsubscribe. Admins without a stored record are included
+ * reminders unless they opted out with /unsubscribe (the store's audience query, walked a page at a
+ * time; only the small recipient entries are kept). Admins without a stored record are included
  * by id (their private chat); a failed send then records them as given up.
  */
-export function audience(input: AudienceInput, knowledge: Knowledge, scope: DeadlineScope = { kind: "all" }): Recipient[] {
+export async function audience(input: AudienceInput, knowledge: Knowledge, scope: DeadlineScope = { kind: "all" }): Promise<Recipient[]> {
   const { store, adminIds } = input;
   const admins = new Set(adminIds);
-  const draftOwners = new Set<number>();
-  for (const d of store.drafts.all()) if (draftInScope(knowledge, d, scope)) draftOwners.add(d.ownerId);
+  const query = { adminIds, draftScope: draftScopeOf(knowledge, scope) };
   const out: Recipient[] = [];
-  const seen = new Set<number>();
-  for (const user of store.users.all()) {
-    seen.add(user.id);
-    if (!user.reachable) continue;
-    const staff = admins.has(user.id) || user.roles.includes("coordinator");
-    const byDefault = (staff || draftOwners.has(user.id)) && !user.unsubscribedAt;
-    if (user.subscribed || byDefault) out.push({ chatId: user.chatId, userId: user.id, user, staff });
+  for (let after: number | undefined, page: UserRecord[]; ; after = page[page.length - 1]!.id) {
+    page = await store.users.audience(query, { after, limit: AUDIENCE_PAGE });
+    for (const user of page) out.push({ chatId: user.chatId, userId: user.id, staff: admins.has(user.id) || user.roles.includes("coordinator") });
+    if (page.length < AUDIENCE_PAGE) break;
   }
-  for (const id of admins) if (!seen.has(id)) out.push({ chatId: id, userId: id, user: undefined, staff: true });
+  for (const id of admins) if (!(await store.users.get(id))) out.push({ chatId: id, userId: id, staff: true });
   return out;
 }
 
@@ -95,9 +102,15 @@ export function deadlineLines(k: Knowledge, deadline: DeadlineRecord, daysLeft: 
   ];
 }
 
+/** Per sub-project statistics from the store's counts (for /stats and the digest). */
+export async function storedStats(k: Knowledge, store: Pick<Store, "declarations" | "drafts">): Promise<SubProjectStats[]> {
+  const [declarations, drafts] = await Promise.all([store.declarations.aggregate({}, { by: ["subProjectId", "status"] }), store.drafts.countBySubProject()]);
+  return declarationStats(k, declarations, drafts);
+}
+
 /** Coordinators' digest: only sub-projects in scope with some activity, against the 人 quota. */
-export function digestLines(k: Knowledge, store: Store, scope: DeadlineScope): string[] {
-  const rows = declarationStats(k, store.declarations.all(), store.drafts.all()).filter(
+export async function digestLines(k: Knowledge, store: Store, scope: DeadlineScope): Promise<string[]> {
+  const rows = (await storedStats(k, store)).filter(
     (r) => subProjectInScope(k, r.subProjectId, scope) && r.submitted + r.approved + r.returned + r.drafts > 0,
   );
   const lines = ["", "📊 <b>申报进度（协调员）</b>"];
@@ -173,19 +186,19 @@ export interface ReminderRenderInput extends NudgeContext {
 }
 
 /** Builds the per-recipient reminder renderer for one due deadline (the digest is computed once). */
-export function reminderRenderer(input: ReminderRenderInput, deadline: DeadlineRecord, daysLeft: number, recipients: readonly Recipient[]): (chatId: number) => OutgoingMessage {
+export function reminderRenderer(input: ReminderRenderInput, deadline: DeadlineRecord, daysLeft: number, recipients: readonly Recipient[]): (chatId: number) => Promise<OutgoingMessage> {
   const k = input.knowledge;
   const byChat = new Map(recipients.map((r) => [r.chatId, r]));
   const head = deadlineLines(k, deadline, daysLeft);
   let digest: string[] | undefined;
   const footer = ["", "发送 /deadlines 查看全部截止日期；/unsubscribe 退订提醒。"];
-  return (chatId) => {
+  return async (chatId) => {
     const r = byChat.get(chatId);
     const optional: string[][] = [];
     let buttons: { label: string; data: string }[] = [];
-    if (r?.staff) optional.push((digest ??= digestLines(k, input.store, deadline.scope)));
+    if (r?.staff) optional.push((digest ??= await digestLines(k, input.store, deadline.scope)));
     if (r) {
-      const n = nudge(input, input.store.drafts.byOwner(r.userId), deadline.scope);
+      const n = nudge(input, await input.store.drafts.byOwner(r.userId), deadline.scope);
       if (n.lines.length) optional.push(n.lines);
       buttons = n.buttons;
     }

@@ -70,7 +70,7 @@ export function startReminders(deps: Deps, api: Api, opts: ReminderOptions = {})
   let stopped = false;
 
   const markUnreachable = async (chatId: number) => {
-    const user = store.users.get(chatId) ?? store.users.all().find((u) => u.chatId === chatId);
+    const user = (await store.users.getByChat(chatId)) ?? (await store.users.get(chatId));
     if (user?.reachable) await store.users.put({ ...user, reachable: false });
   };
 
@@ -84,14 +84,14 @@ export function startReminders(deps: Deps, api: Api, opts: ReminderOptions = {})
   };
 
   async function runReminder(due: DueReminder<DeadlineRecord>): Promise<BroadcastResult | undefined> {
-    const recipients = audience({ store, adminIds: config.ADMIN_IDS }, deps.knowledge, due.deadline.scope);
-    const todo = recipients.filter((r) => !store.ledger.has(due.delivery, r.chatId));
+    const recipients = await audience({ store, adminIds: config.ADMIN_IDS }, deps.knowledge, due.deadline.scope);
+    const todo = await store.ledger.missing(due.delivery, recipients.map((r) => r.chatId));
     if (todo.length === 0) return undefined;
     log.info({ delivery: due.delivery, recipients: todo.length }, "sending deadline reminder");
     const render = reminderRenderer({ store, knowledge: deps.knowledge, now: deps.now(), timeZone: config.TZ }, due.deadline, due.daysLeft, recipients);
     return broadcast(
-      { delivery: due.delivery, chats: todo.map((r) => r.chatId), render },
-      { ...common, shouldStop: () => store.deadlines.get(due.deadline.id) === undefined },
+      { delivery: due.delivery, chats: todo, render },
+      { ...common, shouldStop: async () => (await store.deadlines.get(due.deadline.id)) === undefined },
     );
   }
 
@@ -105,12 +105,12 @@ export function startReminders(deps: Deps, api: Api, opts: ReminderOptions = {})
 
   async function runBroadcast(b: BroadcastRecord): Promise<BroadcastResult> {
     const delivery = broadcastDelivery(b.id);
-    const recipients = audience({ store, adminIds: config.ADMIN_IDS }, deps.knowledge);
+    const recipients = await audience({ store, adminIds: config.ADMIN_IDS }, deps.knowledge);
     const message = broadcastMessage(b.text);
     const failedBefore = b.failed ?? 0;
-    const counts = (p: Progress) => {
+    const counts = async (p: Progress) => {
       const failed = failedBefore + p.failed;
-      return { sent: Math.max(0, store.ledger.reached(delivery).size - failed), failed, remaining: p.remaining };
+      return { sent: Math.max(0, (await store.ledger.countReached(delivery)) - failed), failed, remaining: p.remaining };
     };
     log.info({ delivery, recipients: recipients.length }, "sending broadcast");
     const result = await broadcast(
@@ -118,17 +118,17 @@ export function startReminders(deps: Deps, api: Api, opts: ReminderOptions = {})
       {
         ...common,
         progressEveryMs: PROGRESS_EVERY_MS,
-        shouldStop: () => store.broadcasts.get(b.id)?.cancelledAt !== undefined,
+        shouldStop: async () => (await store.broadcasts.get(b.id))?.cancelledAt !== undefined,
         onProgress: async (p) => {
           if (p.remaining === 0) return; // the final report follows
-          const c = counts(p);
-          await store.broadcasts.put({ ...(store.broadcasts.get(b.id) ?? b), failed: c.failed });
+          const c = await counts(p);
+          await store.broadcasts.put({ ...((await store.broadcasts.get(b.id)) ?? b), failed: c.failed });
           await editProgress(b, `📢 <b>群发进行中…</b>\n已发送 ${c.sent}\u3000失败 ${c.failed}\u3000剩余 ${c.remaining}`, true);
         },
       },
     );
-    const c = counts(result);
-    const latest = store.broadcasts.get(b.id) ?? b;
+    const c = await counts(result);
+    const latest = (await store.broadcasts.get(b.id)) ?? b;
     const cancelled = latest.cancelledAt !== undefined;
     const done = !cancelled && result.remaining === 0 && result.deferred === 0;
     await store.broadcasts.put({ ...latest, failed: c.failed, ...(done ? { finishedAt: deps.now().toISOString() } : {}) });
@@ -151,12 +151,11 @@ export function startReminders(deps: Deps, api: Api, opts: ReminderOptions = {})
       summaries.push({ delivery, result });
       log.info({ delivery, sent: result.sent, failed: result.failed, remaining: result.remaining, tooManyRequests: result.tooManyRequests, ms: result.elapsedMs }, "delivery done");
     };
-    for (const b of store.broadcasts.all()) {
+    for (const b of await store.broadcasts.unfinished()) {
       if (stopped) return summaries;
-      if (b.finishedAt || b.cancelledAt) continue;
       note(broadcastDelivery(b.id), await runBroadcast(b));
     }
-    for (const due of dueReminders(store.deadlines.all(), config.REMINDER_OFFSETS, deps.now(), config.TZ)) {
+    for (const due of dueReminders(await store.deadlines.list(), config.REMINDER_OFFSETS, deps.now(), config.TZ)) {
       if (stopped) return summaries;
       note(due.delivery, await runReminder(due));
     }

@@ -3,7 +3,8 @@
  *
  * openStore(): takes the lock, removes temp files an interrupted write left behind, reads and
  * migrates meta.json, loads every collection into memory (a corrupt file stops start-up naming the
- * file, which is left untouched) and returns the repositories. close() flushes and releases the lock.
+ * file, which is left untouched), replays transactions a crash interrupted (transaction.ts) and
+ * returns the repositories of the store contract (types.ts). close() flushes and releases the lock.
  */
 import { join, resolve } from "node:path";
 import type { Plan } from "../knowledge/schema.js";
@@ -18,6 +19,7 @@ import { migrate, type Migration } from "./migrations.js";
 import { DEFAULT_REF_PREFIXES, RefAllocator } from "./refs.js";
 import { Audit, Broadcasts, Deadlines, Declarations, Drafts, Sessions, Users } from "./repos.js";
 import { ShardedCollection } from "./sharded-collection.js";
+import { TXN_DIR, Transactions } from "./transaction.js";
 import type { AuditRecord, Store } from "./types.js";
 
 export type * from "./types.js";
@@ -49,7 +51,7 @@ export interface StoreHandle extends Store {
 
 /** Removes leftovers of interrupted writes; they never hold committed data (a write is done only after its rename). */
 async function removeTempFiles(dataDir: string, fs: StoreFs, log: StoreLogger): Promise<void> {
-  const dirs = [dataDir, ...[...SHARDED_COLLECTIONS, ...LOG_COLLECTIONS].map((n) => join(dataDir, n))];
+  const dirs = [dataDir, ...[...SHARDED_COLLECTIONS, ...LOG_COLLECTIONS, TXN_DIR].map((n) => join(dataDir, n))];
   const ledger = join(dataDir, "ledger");
   const deliveries = await fs.readdir(ledger).catch(() => [] as string[]);
   dirs.push(...deliveries.filter((n) => !isTempFile(n)).map((n) => join(ledger, n)));
@@ -108,22 +110,34 @@ export async function openStore(dataDir: string, opts: OpenStoreOptions = {}): P
       meta.write().catch(() => {});
     });
 
-    let closed: Promise<void> | undefined;
-    const store: StoreHandle = {
-      dataDir: dir,
-      users: new Users(users),
+    const draftRepo = new Drafts(drafts);
+    const repos = {
+      users: new Users(users, draftRepo),
       sessions: new Sessions(sessions),
-      drafts: new Drafts(drafts),
+      drafts: draftRepo,
       declarations: new Declarations(declarations, refs),
       audit: new Audit(audit),
       deadlines: new Deadlines(deadlines),
       broadcasts: new Broadcasts(broadcasts),
+    };
+    const transactions = await Transactions.open(dir, tracker, repos);
+
+    let closed: Promise<void> | undefined;
+    const flush = async () => {
+      await tracker.flushAll();
+      await transactions.settle();
+      await tracker.flushAll();
+    };
+    const store: StoreHandle = {
+      dataDir: dir,
+      ...repos,
       ledger,
-      flush: () => tracker.flushAll(),
+      transaction: (fn) => transactions.run(fn),
+      flush,
       close() {
         closed ??= (async () => {
           try {
-            await tracker.flushAll();
+            await flush();
           } finally {
             tracker.closed = true;
             await lock.release();

@@ -31,6 +31,7 @@ export class Ledger implements LedgerRepo {
   readonly #tracker: WriteTracker;
   readonly #logs = new Map<string, ChunkedLog<number>>();
   readonly #sets = new Map<string, Set<number>>();
+  readonly #leases = new Map<string, Map<number, { owner: string; until: number }>>();
 
   private constructor(dir: string, chunkSize: number, tracker: WriteTracker) {
     this.#dir = dir;
@@ -69,12 +70,39 @@ export class Ledger implements LedgerRepo {
     return ledger;
   }
 
-  has(delivery: string, chatId: number): boolean {
+  async has(delivery: string, chatId: number): Promise<boolean> {
     return this.#sets.get(delivery)?.has(chatId) ?? false;
   }
 
-  reached(delivery: string): ReadonlySet<number> {
-    return this.#sets.get(delivery) ?? EMPTY;
+  async missing(delivery: string, chatIds: readonly number[]): Promise<number[]> {
+    const set = this.#sets.get(delivery) ?? EMPTY;
+    return chatIds.filter((c) => !set.has(c));
+  }
+
+  async countReached(delivery: string): Promise<number> {
+    return this.#sets.get(delivery)?.size ?? 0;
+  }
+
+  /** One process per data folder: a claim is an in-memory lease (so two loops in this process never both send). */
+  async claim(delivery: string, chatIds: readonly number[], owner: string, leaseMs: number): Promise<number[]> {
+    const set = this.#sets.get(delivery) ?? EMPTY;
+    let leases = this.#leases.get(delivery);
+    if (!leases) this.#leases.set(delivery, (leases = new Map()));
+    const now = Date.now();
+    const out: number[] = [];
+    for (const c of chatIds) {
+      if (set.has(c)) continue;
+      const l = leases.get(c);
+      if (l && l.owner !== owner && l.until > now) continue;
+      leases.set(c, { owner, until: now + leaseMs });
+      out.push(c);
+    }
+    return out;
+  }
+
+  async release(delivery: string, chatId: number, owner: string): Promise<void> {
+    const leases = this.#leases.get(delivery);
+    if (leases?.get(chatId)?.owner === owner) leases.delete(chatId);
   }
 
   /** Deliveries with at least one recorded chat. */
@@ -98,6 +126,7 @@ export class Ledger implements LedgerRepo {
       this.#logs.set(delivery, log);
     }
     // Already recorded: resolve when that record is durable (waits for, or retries, its write).
+    this.#leases.get(delivery)?.delete(chatId);
     if (set.has(chatId)) return handled(log.flush());
     set.add(chatId);
     return log.append(chatId);

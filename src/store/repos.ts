@@ -1,25 +1,51 @@
 /**
- * The repositories of types.ts on top of sharded collections and chunked logs. Reads come from
- * memory; put() keeps a copy of the record (so later changes by the caller do not leak into the
- * store unsaved; a record JSON cannot hold, e.g. with a BigInt or a cycle, is rejected) and
- * resolves when the record's shard is on disk. Returned records are the stored
- * objects: treat them as read-only and put a changed copy.
+ * The embedded store's repositories (types.ts) on top of sharded collections and chunked logs.
+ * Records live in memory, with small indexes (owner, role, chat) kept up to date on every change;
+ * queries run the reference predicates of queries.ts over them. put() keeps a JSON copy of the
+ * record (so later changes by the caller do not leak into the store unsaved; a record JSON cannot
+ * hold, e.g. with a BigInt or a cycle, is rejected) and resolves when its shard is on disk.
+ *
+ * Each repository has synchronous `peek`/`putNow`/`deleteNow` beside the async contract: the unit of
+ * work (transaction.ts) applies a committed transaction through them in one synchronous step, marking
+ * the shards it touched with the transaction's number.
  */
-import type { Plan } from "../knowledge/schema.js";
 import type { ChunkedLog } from "./chunked-log.js";
+import {
+  aggregateDeclarations,
+  auditComparator,
+  auditMatcher,
+  checkCursor,
+  checkPage,
+  declarationComparator,
+  declarationMatcher,
+  draftComparator,
+  draftMatcher,
+  inAudience,
+  matchesDraftScope,
+} from "./queries.js";
 import type { RefAllocator } from "./refs.js";
 import type { ShardedCollection } from "./sharded-collection.js";
 import type {
+  AudienceQuery,
+  AuditFilter,
   AuditRecord,
   AuditRepo,
   BroadcastRecord,
   BroadcastRepo,
   DeadlineRecord,
   DeadlineRepo,
+  DeclarationAggregate,
+  DeclarationFilter,
+  DeclarationGroupRow,
   DeclarationRecord,
   DeclarationRepo,
+  DeclarationSort,
+  DraftFilter,
   DraftRecord,
   DraftRepo,
+  IdCursor,
+  Page,
+  PageRequest,
   SessionRecord,
   SessionRepo,
   StaffRole,
@@ -27,12 +53,8 @@ import type {
   UserRepo,
 } from "./types.js";
 
-function badKey(repo: string, what: string, value: unknown): Promise<never> {
-  return Promise.reject(new TypeError(`${repo}.put: ${what} must be ${typeof value === "string" ? "non-empty" : "a valid key"}, got ${JSON.stringify(value)}`));
-}
-
-/** Runs a write; a synchronous throw (a record JSON cannot hold) becomes a rejected promise. */
-function attempt(fn: () => Promise<void>): Promise<void> {
+/** Runs a write; a synchronous throw (a bad key, a record JSON cannot hold) becomes a rejected promise. */
+export function attempt(fn: () => Promise<void>): Promise<void> {
   try {
     return fn();
   } catch (e) {
@@ -42,6 +64,15 @@ function attempt(fn: () => Promise<void>): Promise<void> {
 
 const okInt = (v: unknown): v is number => Number.isSafeInteger(v);
 const okId = (v: unknown): v is string => typeof v === "string" && v.length > 0;
+
+function requireKey(ok: boolean, repo: string, what: string, value: unknown): void {
+  if (!ok) throw new TypeError(`${repo}.put: ${what} must be ${typeof value === "string" ? "non-empty" : "a valid key"}, got ${JSON.stringify(value)}`);
+}
+
+function paged<T>(matches: T[], page: PageRequest): Page<T> {
+  const { limit, offset } = checkPage(page);
+  return { items: matches.slice(offset, offset + limit), total: matches.length };
+}
 
 /** Owner id → keys of that owner's records. */
 class OwnerIndex {
@@ -65,170 +96,341 @@ class OwnerIndex {
   }
 }
 
-export class Users implements UserRepo {
-  /** Ids of users with any role: staff are few, users many (a submission notifies the staff). */
+/** A repository over one sharded collection: the synchronous core the transactions use. */
+abstract class Keyed<T> {
+  constructor(protected readonly col: ShardedCollection<T>) {}
+  /** Throws a TypeError for a record whose key fields are unusable. */
+  abstract check(record: T): void;
+  protected indexPut(_previous: T | undefined, _record: T): void {}
+  protected indexDelete(_previous: T): void {}
+
+  peek(key: string): T | undefined {
+    return this.col.get(key);
+  }
+
+  keyOf(record: T): string {
+    return this.col.keyOf(record);
+  }
+
+  /** The transaction mark of the key's shard (transaction.ts). */
+  markOf(key: string): number {
+    return this.col.txOf(key);
+  }
+
+  get lastTx(): number {
+    return this.col.lastTx;
+  }
+
+  /** Validates, changes memory and the indexes at once; the promise settles when the shard is on disk. */
+  putNow(record: T, tx?: number): Promise<void> {
+    this.check(record);
+    const { previous, done } = this.col.put(record, tx);
+    this.indexPut(previous, this.col.get(this.col.keyOf(record))!);
+    return done;
+  }
+
+  deleteNow(key: string, tx?: number): Promise<void> {
+    const { previous, done } = this.col.delete(key, tx);
+    if (previous) this.indexDelete(previous);
+    return done;
+  }
+}
+
+export class Users extends Keyed<UserRecord> implements UserRepo {
+  /** Ids of users with any role: staff are few, users many. */
   readonly #withRoles = new Set<number>();
-  constructor(private readonly col: ShardedCollection<UserRecord>) {
-    for (const u of col.values()) if (u.roles.length > 0) this.#withRoles.add(u.id);
+  readonly #byChat = new Map<number, number>();
+  /** Every id, ascending, for cursor scans; rebuilt lazily after a new user. */
+  #sorted: number[] | null = null;
+
+  constructor(
+    col: ShardedCollection<UserRecord>,
+    private readonly drafts: Drafts,
+  ) {
+    super(col);
+    for (const u of col.values()) this.indexPut(undefined, u);
   }
-  get(id: number): UserRecord | undefined {
-    return this.col.get(String(id));
+  check(u: UserRecord): void {
+    requireKey(okInt(u.id), "users", "id", u.id);
   }
-  all(): UserRecord[] {
-    return this.col.all();
+  protected override indexPut(previous: UserRecord | undefined, u: UserRecord): void {
+    if (!previous) this.#sorted = null;
+    if (previous && previous.chatId !== u.chatId && this.#byChat.get(previous.chatId) === u.id) this.#byChat.delete(previous.chatId);
+    this.#byChat.set(u.chatId, u.id);
+    if (u.roles.length > 0) this.#withRoles.add(u.id);
+    else this.#withRoles.delete(u.id);
   }
-  withRole(role: StaffRole): UserRecord[] {
+  #ids(): number[] {
+    if (!this.#sorted) {
+      const ids: number[] = [];
+      for (const u of this.col.values()) ids.push(u.id);
+      this.#sorted = ids.sort((a, b) => a - b);
+    }
+    return this.#sorted;
+  }
+
+  async get(id: number): Promise<UserRecord | undefined> {
+    return this.peek(String(id));
+  }
+  async getByChat(chatId: number): Promise<UserRecord | undefined> {
+    const id = this.#byChat.get(chatId);
+    return id === undefined ? undefined : this.peek(String(id));
+  }
+  async withRole(role: StaffRole): Promise<UserRecord[]> {
     const out: UserRecord[] = [];
     for (const id of this.#withRoles) {
-      const u = this.get(id);
+      const u = this.peek(String(id));
       if (u?.roles.includes(role)) out.push(u);
+    }
+    return out.sort((a, b) => a.id - b.id);
+  }
+  async audience(query: AudienceQuery, page: IdCursor): Promise<UserRecord[]> {
+    const { after, limit } = checkCursor(page);
+    const ids = this.#ids();
+    // Binary search for the first id after the cursor.
+    let lo = 0;
+    let hi = ids.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ids[mid]! <= after) lo = mid + 1;
+      else hi = mid;
+    }
+    const owns = (id: number) => this.drafts.ownsMatching(id, query.draftScope);
+    const out: UserRecord[] = [];
+    for (let i = lo; i < ids.length && out.length < limit; i++) {
+      const u = this.peek(String(ids[i]));
+      if (u && inAudience(u, query, owns)) out.push(u);
     }
     return out;
   }
+  async count(): Promise<{ total: number; subscribed: number }> {
+    let subscribed = 0;
+    for (const u of this.col.values()) if (u.subscribed && u.reachable) subscribed++;
+    return { total: this.col.size, subscribed };
+  }
   put(user: UserRecord): Promise<void> {
-    if (!okInt(user.id)) return badKey("users", "id", user.id);
-    return attempt(() => {
-      const { done } = this.col.put(user);
-      if (user.roles.length > 0) this.#withRoles.add(user.id);
-      else this.#withRoles.delete(user.id);
-      return done;
-    });
+    return attempt(() => this.putNow(user));
   }
 }
 
-export class Sessions implements SessionRepo {
-  constructor(private readonly col: ShardedCollection<SessionRecord>) {}
-  get(userId: number): SessionRecord | undefined {
-    return this.col.get(String(userId));
+export class Sessions extends Keyed<SessionRecord> implements SessionRepo {
+  check(s: SessionRecord): void {
+    requireKey(okInt(s.userId), "sessions", "userId", s.userId);
+  }
+  async get(userId: number): Promise<SessionRecord | undefined> {
+    return this.peek(String(userId));
   }
   put(session: SessionRecord): Promise<void> {
-    if (!okInt(session.userId)) return badKey("sessions", "userId", session.userId);
-    return attempt(() => this.col.put(session).done);
+    return attempt(() => this.putNow(session));
   }
   delete(userId: number): Promise<void> {
-    return this.col.delete(String(userId)).done;
+    return this.deleteNow(String(userId));
   }
 }
 
-export class Drafts implements DraftRepo {
+export class Drafts extends Keyed<DraftRecord> implements DraftRepo {
   readonly #byOwner = new OwnerIndex();
-  constructor(private readonly col: ShardedCollection<DraftRecord>) {
+  constructor(col: ShardedCollection<DraftRecord>) {
+    super(col);
     for (const d of col.values()) this.#byOwner.add(d.ownerId, d.id);
   }
-  get(id: string): DraftRecord | undefined {
-    return this.col.get(id);
+  check(d: DraftRecord): void {
+    requireKey(okId(d.id), "drafts", "id", d.id);
+    requireKey(okInt(d.ownerId), "drafts", "ownerId", d.ownerId);
   }
-  /** Oldest first. */
-  byOwner(ownerId: number): DraftRecord[] {
+  protected override indexPut(previous: DraftRecord | undefined, d: DraftRecord): void {
+    if (previous) this.#byOwner.remove(previous.ownerId, previous.id);
+    this.#byOwner.add(d.ownerId, d.id);
+  }
+  protected override indexDelete(previous: DraftRecord): void {
+    this.#byOwner.remove(previous.ownerId, previous.id);
+  }
+  #owned(ownerId: number): DraftRecord[] {
     const out: DraftRecord[] = [];
     for (const id of this.#byOwner.keys(ownerId)) {
       const d = this.col.get(id);
       if (d) out.push(d);
     }
-    return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    return out;
   }
-  all(): DraftRecord[] {
-    return this.col.all();
+  ownsMatching(ownerId: number, scope: AudienceQuery["draftScope"]): boolean {
+    for (const id of this.#byOwner.keys(ownerId)) {
+      const d = this.col.get(id);
+      if (d && (!scope || matchesDraftScope(d, scope))) return true;
+    }
+    return false;
+  }
+  #matching(filter: DraftFilter): DraftRecord[] {
+    const match = draftMatcher(filter);
+    const source = filter.ownerId !== undefined ? this.#owned(filter.ownerId) : this.col.values();
+    const out: DraftRecord[] = [];
+    for (const d of source) if (match(d)) out.push(d);
+    return out;
+  }
+
+  async get(id: string): Promise<DraftRecord | undefined> {
+    return this.peek(id);
+  }
+  async byOwner(ownerId: number): Promise<DraftRecord[]> {
+    return this.#owned(ownerId).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  }
+  async find(filter: DraftFilter, page: PageRequest): Promise<Page<DraftRecord>> {
+    checkPage(page);
+    return paged(this.#matching(filter).sort(draftComparator), page);
+  }
+  async count(filter: DraftFilter = {}): Promise<number> {
+    return this.#matching(filter).length;
+  }
+  async countBySubProject(filter: DraftFilter = {}): Promise<{ subProjectId: string; count: number }[]> {
+    const counts = new Map<string, number>();
+    for (const d of this.#matching(filter)) {
+      const sp = d.answers.subProject;
+      if (typeof sp === "string") counts.set(sp, (counts.get(sp) ?? 0) + 1);
+    }
+    return [...counts].map(([subProjectId, count]) => ({ subProjectId, count }));
   }
   put(draft: DraftRecord): Promise<void> {
-    if (!okId(draft.id)) return badKey("drafts", "id", draft.id);
-    if (!okInt(draft.ownerId)) return badKey("drafts", "ownerId", draft.ownerId);
-    return attempt(() => {
-      const { previous, done } = this.col.put(draft);
-      if (previous) this.#byOwner.remove(previous.ownerId, previous.id);
-      this.#byOwner.add(draft.ownerId, draft.id);
-      return done;
-    });
+    return attempt(() => this.putNow(draft));
   }
   delete(id: string): Promise<void> {
-    const { previous, done } = this.col.delete(id);
-    if (previous) this.#byOwner.remove(previous.ownerId, previous.id);
-    return done;
+    return this.deleteNow(id);
   }
 }
 
-export class Declarations implements DeclarationRepo {
+/** Declarations fetched per batch by scan(). */
+const SCAN_BATCH = 500;
+
+export class Declarations extends Keyed<DeclarationRecord> implements DeclarationRepo {
   readonly #byOwner = new OwnerIndex();
   constructor(
-    private readonly col: ShardedCollection<DeclarationRecord>,
-    private readonly refs: RefAllocator,
+    col: ShardedCollection<DeclarationRecord>,
+    readonly refs: RefAllocator,
   ) {
+    super(col);
     for (const d of col.values()) {
       this.#byOwner.add(d.ownerId, d.ref);
       refs.observe(d.ref);
     }
   }
-  get(ref: string): DeclarationRecord | undefined {
-    return this.col.get(ref);
+  check(d: DeclarationRecord): void {
+    requireKey(okId(d.ref), "declarations", "ref", d.ref);
+    requireKey(okInt(d.ownerId), "declarations", "ownerId", d.ownerId);
   }
-  /** Oldest submission first. */
-  byOwner(ownerId: number): DeclarationRecord[] {
+  protected override indexPut(previous: DeclarationRecord | undefined, d: DeclarationRecord): void {
+    if (previous) this.#byOwner.remove(previous.ownerId, previous.ref);
+    this.#byOwner.add(d.ownerId, d.ref);
+    this.refs.observe(d.ref);
+  }
+  #owned(ownerId: number): DeclarationRecord[] {
     const out: DeclarationRecord[] = [];
     for (const ref of this.#byOwner.keys(ownerId)) {
       const d = this.col.get(ref);
       if (d) out.push(d);
     }
-    return out.sort((a, b) => a.submittedAt.localeCompare(b.submittedAt) || a.ref.localeCompare(b.ref));
+    return out;
   }
-  all(): DeclarationRecord[] {
-    return this.col.all();
+  #matching(filter: DeclarationFilter): DeclarationRecord[] {
+    const match = declarationMatcher(filter);
+    const source = filter.ownerId !== undefined ? this.#owned(filter.ownerId) : this.col.values();
+    const out: DeclarationRecord[] = [];
+    for (const d of source) if (match(d)) out.push(d);
+    return out;
   }
-  nextRef(plan: Plan, year: number): string {
-    return this.refs.next(plan, year);
+
+  async get(ref: string): Promise<DeclarationRecord | undefined> {
+    return this.peek(ref);
+  }
+  async byOwner(ownerId: number): Promise<DeclarationRecord[]> {
+    return this.#owned(ownerId).sort(declarationComparator());
+  }
+  async find(filter: DeclarationFilter, page: PageRequest, sort?: DeclarationSort): Promise<Page<DeclarationRecord>> {
+    checkPage(page);
+    return paged(this.#matching(filter).sort(declarationComparator(sort)), page);
+  }
+  async count(filter: DeclarationFilter = {}): Promise<number> {
+    if (Object.keys(filter).length === 0) return this.col.size;
+    return this.#matching(filter).length;
+  }
+  async aggregate(filter: DeclarationFilter, query: DeclarationAggregate): Promise<DeclarationGroupRow[]> {
+    return aggregateDeclarations(this.#matching(filter), query);
+  }
+  async *scan(filter: DeclarationFilter, sort?: DeclarationSort): AsyncIterable<DeclarationRecord> {
+    // The matching keys are sorted once; records are looked up a batch at a time, so one changed
+    // (or deleted) during the scan is seen as it is then.
+    const keys = this.#matching(filter).sort(declarationComparator(sort)).map((d) => d.ref);
+    for (let i = 0; i < keys.length; i += SCAN_BATCH) {
+      const batch: DeclarationRecord[] = [];
+      for (const ref of keys.slice(i, i + SCAN_BATCH)) {
+        const d = this.peek(ref);
+        if (d) batch.push(d);
+      }
+      yield* batch;
+      await Promise.resolve();
+    }
   }
   put(declaration: DeclarationRecord): Promise<void> {
-    if (!okId(declaration.ref)) return badKey("declarations", "ref", declaration.ref);
-    if (!okInt(declaration.ownerId)) return badKey("declarations", "ownerId", declaration.ownerId);
-    return attempt(() => {
-      const { previous, done } = this.col.put(declaration);
-      if (previous) this.#byOwner.remove(previous.ownerId, previous.ref);
-      this.#byOwner.add(declaration.ownerId, declaration.ref);
-      this.refs.observe(declaration.ref);
-      return done;
-    });
+    return attempt(() => this.putNow(declaration));
   }
 }
 
 export class Audit implements AuditRepo {
-  constructor(private readonly log: ChunkedLog<AuditRecord>) {}
-  append(entry: AuditRecord): Promise<void> {
-    return attempt(() => this.log.append(entry));
+  constructor(readonly log: ChunkedLog<AuditRecord>) {}
+  appendNow(entry: AuditRecord): Promise<void> {
+    return this.log.append(entry);
   }
-  /** Oldest first. */
-  all(): AuditRecord[] {
-    return this.log.entries();
+  append(entry: AuditRecord): Promise<void> {
+    return attempt(() => this.appendNow(entry));
+  }
+  #matching(filter: AuditFilter): AuditRecord[] {
+    const match = auditMatcher(filter);
+    return this.log.entries().filter(match);
+  }
+  async find(filter: AuditFilter, page: PageRequest): Promise<Page<AuditRecord>> {
+    checkPage(page);
+    return paged(this.#matching(filter).sort(auditComparator), page);
+  }
+  async count(filter: AuditFilter = {}): Promise<number> {
+    if (Object.keys(filter).length === 0) return this.log.length;
+    return this.#matching(filter).length;
   }
 }
 
-export class Deadlines implements DeadlineRepo {
-  constructor(private readonly col: ShardedCollection<DeadlineRecord>) {}
-  get(id: string): DeadlineRecord | undefined {
-    return this.col.get(id);
+export class Deadlines extends Keyed<DeadlineRecord> implements DeadlineRepo {
+  check(d: DeadlineRecord): void {
+    requireKey(okId(d.id), "deadlines", "id", d.id);
   }
-  /** By date, then id. */
-  all(): DeadlineRecord[] {
+  async get(id: string): Promise<DeadlineRecord | undefined> {
+    return this.peek(id);
+  }
+  async list(): Promise<DeadlineRecord[]> {
     return this.col.all().sort((a, b) => a.date.localeCompare(b.date) || a.id.localeCompare(b.id));
   }
   put(deadline: DeadlineRecord): Promise<void> {
-    if (!okId(deadline.id)) return badKey("deadlines", "id", deadline.id);
-    return attempt(() => this.col.put(deadline).done);
+    return attempt(() => this.putNow(deadline));
   }
   delete(id: string): Promise<void> {
-    return this.col.delete(id).done;
+    return this.deleteNow(id);
   }
 }
 
-export class Broadcasts implements BroadcastRepo {
-  constructor(private readonly col: ShardedCollection<BroadcastRecord>) {}
-  get(id: string): BroadcastRecord | undefined {
-    return this.col.get(id);
+export class Broadcasts extends Keyed<BroadcastRecord> implements BroadcastRepo {
+  check(b: BroadcastRecord): void {
+    requireKey(okId(b.id), "broadcasts", "id", b.id);
   }
-  /** Oldest first. */
-  all(): BroadcastRecord[] {
+  #oldestFirst(): BroadcastRecord[] {
     return this.col.all().sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   }
+  async get(id: string): Promise<BroadcastRecord | undefined> {
+    return this.peek(id);
+  }
+  async unfinished(): Promise<BroadcastRecord[]> {
+    return this.#oldestFirst().filter((b) => !b.finishedAt && !b.cancelledAt);
+  }
+  async list(page: PageRequest): Promise<Page<BroadcastRecord>> {
+    return paged(this.#oldestFirst().reverse(), page);
+  }
   put(broadcast: BroadcastRecord): Promise<void> {
-    if (!okId(broadcast.id)) return badKey("broadcasts", "id", broadcast.id);
-    return attempt(() => this.col.put(broadcast).done);
+    return attempt(() => this.putNow(broadcast));
   }
 }
+

@@ -80,8 +80,9 @@ export class ShardImage<T> {
     this.#changed.set(key, undefined);
   }
 
-  /** The shard's file content for the current records. */
-  serialize(records: Record<string, T>): Buffer {
+  /** The shard's file content for the current records (and transaction mark, sharded-collection.ts). */
+  serialize(records: Record<string, T>, tx?: number): Buffer {
+    const tail = tx === undefined ? TAIL : Buffer.from(`},"tx":${tx}}`);
     const parts: Buffer[] = [HEAD];
     const spans = new Map<string, number>();
     const old = this.#buf;
@@ -121,8 +122,8 @@ export class ShardImage<T> {
       }
     }
     flushRun();
-    parts.push(TAIL);
-    const buf = Buffer.concat(parts, pos + TAIL.length);
+    parts.push(tail);
+    const buf = Buffer.concat(parts, pos + tail.length);
     this.#buf = buf;
     this.#spans = spans;
     this.#changed.clear();

@@ -16,6 +16,8 @@ import { ShardImage } from "./shard-image.js";
 
 export interface ShardFile<T> {
   records: Record<string, T>;
+  /** The newest transaction (transaction.ts) applied to this shard when it was written. */
+  tx?: number;
 }
 
 export function shardFileName(i: number): string {
@@ -28,6 +30,8 @@ function shardValidator<T>(i: number, n: number, keyOf: (r: T) => string): (data
     if (typeof data !== "object" || data === null || Array.isArray(data)) return "expected an object";
     const records = (data as { records?: unknown }).records;
     if (typeof records !== "object" || records === null || Array.isArray(records)) return `expected "records" to be an object`;
+    const tx = (data as { tx?: unknown }).tx;
+    if (tx !== undefined && !(Number.isSafeInteger(tx) && (tx as number) > 0)) return `"tx" must be a positive whole number`;
     for (const k in records) {
       const v = (records as Record<string, unknown>)[k];
       if (typeof v !== "object" || v === null) return `record "${k}" is not an object`;
@@ -80,7 +84,7 @@ export class ShardedCollection<T> {
     const lows = Array.from({ length: n }, (_, i) => {
       const file = new DurableFile<ShardFile<T>>(join(dir, shardFileName(i)), tracker, {
         validate: shardValidator(i, n, opts.key),
-        serialize: (data) => images[i]!.serialize(data.records),
+        serialize: (data) => images[i]!.serialize(data.records, data.tx),
       });
       return new Low<ShardFile<T>>(file, { records: Object.create(null) as Record<string, T> });
     });
@@ -96,6 +100,22 @@ export class ShardedCollection<T> {
 
   get size(): number {
     return this.#size;
+  }
+
+  keyOf(record: T): string {
+    return this.#key(record);
+  }
+
+  /** The newest transaction number recorded in any shard (as loaded or since applied). */
+  get lastTx(): number {
+    let max = 0;
+    for (const low of this.#shards) max = Math.max(max, low.data.tx ?? 0);
+    return max;
+  }
+
+  /** The transaction mark of the shard that holds the key (as in memory). */
+  txOf(key: string): number {
+    return this.#shards[this.#index(key)]!.data.tx ?? 0;
   }
 
   #index(key: string): number {
@@ -121,7 +141,7 @@ export class ShardedCollection<T> {
    * the file will; a record JSON cannot represent is refused here, before anything changes);
    * `done` settles when its shard is on disk.
    */
-  put(record: T): { previous: T | undefined; done: Promise<void> } {
+  put(record: T, tx?: number): { previous: T | undefined; done: Promise<void> } {
     const key = this.#key(record);
     const json = JSON.stringify(record);
     if (json === undefined) throw new TypeError(`record "${key}" cannot be stored as JSON`);
@@ -130,15 +150,22 @@ export class ShardedCollection<T> {
     const previous = low.data.records[key];
     if (previous === undefined) this.#size++;
     low.data.records[key] = JSON.parse(json) as T;
+    if (tx !== undefined) low.data.tx = Math.max(low.data.tx ?? 0, tx);
     this.#images[i]!.changed(key, json);
     return { previous, done: handled(low.write()) };
   }
 
-  delete(key: string): { previous: T | undefined; done: Promise<void> } {
+  delete(key: string, tx?: number): { previous: T | undefined; done: Promise<void> } {
     const i = this.#index(key);
     const low = this.#shards[i]!;
     const previous = low.data.records[key];
-    if (previous === undefined) return { previous, done: Promise.resolve() };
+    if (previous === undefined) {
+      // Nothing to delete, but a transaction's mark must still reach the file (recovery compares it).
+      if (tx === undefined || (low.data.tx ?? 0) >= tx) return { previous, done: Promise.resolve() };
+      low.data.tx = tx;
+      return { previous, done: handled(low.write()) };
+    }
+    if (tx !== undefined) low.data.tx = Math.max(low.data.tx ?? 0, tx);
     delete low.data.records[key];
     this.#images[i]!.deleted(key);
     this.#size--;

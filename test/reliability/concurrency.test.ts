@@ -26,7 +26,7 @@ describe("one user, several updates at once", () => {
     const answers = ["王五", "赵六", "13800138000", "wz@xjnu.edu.cn"];
     const updates = answers.map((a) => app!.api.textUpdate(user.id, a));
     await Promise.all(updates.map((u) => app!.bot.handleUpdate(u)));
-    const draft = app.store.drafts.byOwner(user.id)[0]!;
+    const draft = (await app.store.drafts.byOwner(user.id))[0]!;
     expect(draft.answers).toMatchObject({ lead: "王五", contact: "赵六", phone: "13800138000", email: "wz@xjnu.edu.cn" });
     const saved = app.api.outputs(user.id).filter((o) => o.text.startsWith("💾 已保存"));
     expect(saved.length).toBeGreaterThanOrEqual(answers.length);
@@ -48,8 +48,8 @@ describe("one user, several updates at once", () => {
     const taps = [1, 2, 3].map(() => app!.api.callbackUpdate(user.id, confirm, summary.messageId));
     const more = ["/my", "/declare", "/deadlines"].map((c) => app!.api.textUpdate(user.id, c));
     await Promise.all([...taps, ...more].map((u) => app!.bot.handleUpdate(u)));
-    expect(app.store.declarations.byOwner(user.id)).toHaveLength(1);
-    expect(app.store.drafts.byOwner(user.id)).toHaveLength(0);
+    expect(await app.store.declarations.byOwner(user.id)).toHaveLength(1);
+    expect(await app.store.drafts.byOwner(user.id)).toHaveLength(0);
     for (const t of taps) expect(app.api.answeredQueries().has(t.callback_query!.id)).toBe(true);
     const said = app.api.outputs(user.id).map((o) => o.text);
     expect(said.filter((t) => t.includes("申报已提交"))).toHaveLength(1);
@@ -71,13 +71,14 @@ describe("many users submitting at the same moment", () => {
     });
     await Promise.all(confirms.map((c) => app!.bot.handleUpdate(c)));
 
-    const refs = users.map((u) => {
-      const mine = app!.store.declarations.byOwner(u.id);
+    const refs = [];
+    for (const u of users) {
+      const mine = await app!.store.declarations.byOwner(u.id);
       expect(mine, `user ${u.id}`).toHaveLength(1);
       const told = app!.api.outputs(u.id).find((o) => o.text.includes("申报已提交"))!.text;
       expect(told).toContain(mine[0]!.ref);
-      return mine[0]!.ref;
-    });
+      refs.push(mine[0]!.ref);
+    }
     expect(new Set(refs).size).toBe(users.length);
     for (const ref of refs) expect(ref).toMatch(/^(GP|QP)2024-\d{4}$/);
     // Numbers per plan are consecutive from 0001: none skipped, none reused.
@@ -89,7 +90,7 @@ describe("many users submitting at the same moment", () => {
     app = undefined;
     const store = await openStore(dir);
     try {
-      expect(store.declarations.all().map((d) => d.ref).sort()).toEqual([...refs].sort());
+      expect((await store.declarations.find({}, { limit: 1000 })).items.map((d) => d.ref).sort()).toEqual([...refs].sort());
     } finally {
       await store.close();
     }

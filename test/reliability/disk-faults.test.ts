@@ -64,11 +64,11 @@ describe.each(["ENOSPC", "EROFS"] as const)("disk refuses writes (%s)", (code) =
     expect(saysSaved(phone)).toBe(false);
     // The form goes on: the next step is asked, and what was typed is held in memory.
     expect(prompts(phone, /邮箱/)).toBe(true);
-    const draft = app.store.drafts.byOwner(user.id)[0]!;
+    const draft = (await app.store.drafts.byOwner(user.id))[0]!;
     expect(draft.answers.phone).toBe("13912345678");
     const email = await text(app, user.id, "u4242@xjnu.edu.cn");
     expect(email.map((o) => o.text).join("\n")).toMatch(SAVE_FAILED);
-    expect(app.store.drafts.get(draft.id)!.answers.email).toBe("u4242@xjnu.edu.cn");
+    expect((await app.store.drafts.get(draft.id))!.answers.email).toBe("u4242@xjnu.edu.cn");
     expect(disk.failedWrites).toBeGreaterThan(0);
     // Nothing half-written: temp files are removed, every file parses, the disk still has the old draft.
     expect(damage(dir)).toEqual({ temp: [], unparsable: [] });
@@ -87,7 +87,7 @@ describe.each(["ENOSPC", "EROFS"] as const)("disk refuses writes (%s)", (code) =
     // A fresh start reads it all back, cleanly.
     const store = await openStore(dir);
     try {
-      expect(store.drafts.byOwner(user.id)[0]!.answers).toMatchObject({ phone: "13912345678", email: "u4242@xjnu.edu.cn" });
+      expect((await store.drafts.byOwner(user.id))[0]!.answers).toMatchObject({ phone: "13912345678", email: "u4242@xjnu.edu.cn" });
     } finally {
       await store.close();
     }
@@ -114,14 +114,14 @@ describe.each(["ENOSPC", "EROFS"] as const)("disk refuses writes (%s)", (code) =
     const retry = again.some((o) => o.text.includes("未提交的申报草稿")) ? await tap(app, user.id, /^▶️ 继续 1\./) : again;
     if (retry.some((o) => o.text.includes("请核对申报信息"))) await tap(app, user.id, "确认提交");
     await app.store.flush();
-    const mine = app.store.declarations.byOwner(user.id);
+    const mine = await app.store.declarations.byOwner(user.id);
     expect(mine).toHaveLength(1);
-    expect(app.store.drafts.byOwner(user.id)).toHaveLength(0);
+    expect(await app.store.drafts.byOwner(user.id)).toHaveLength(0);
     await app.close();
     app = undefined;
     const store = await openStore(dir);
     try {
-      expect(store.declarations.byOwner(user.id).map((d) => d.ref)).toEqual(mine.map((d) => d.ref));
+      expect((await store.declarations.byOwner(user.id)).map((d) => d.ref)).toEqual(mine.map((d) => d.ref));
     } finally {
       await store.close();
     }

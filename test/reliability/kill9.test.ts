@@ -85,7 +85,7 @@ describe("kill -9 during declaration saves", () => {
     try {
       let checked = 0;
       for (const u of users) {
-        const records = [...store.drafts.byOwner(u.id), ...store.declarations.byOwner(u.id)].map((x) => JSON.stringify(x.answers));
+        const records = [...(await store.drafts.byOwner(u.id)), ...(await store.declarations.byOwner(u.id))].map((x) => JSON.stringify(x.answers));
         for (const value of acked.get(u.id)!) {
           checked++;
           // Lists (协同单位) are stored split at 、; every part must be there.
@@ -93,12 +93,18 @@ describe("kill -9 during declaration saves", () => {
           expect(records.some((json) => parts.every((p) => json.includes(p))), `user ${u.id}: acknowledged "${value}" not stored`).toBe(true);
         }
       }
-      const declarations = store.declarations.all();
+      const declarations = (await store.declarations.find({}, { limit: 1000 })).items;
       expect(new Set(declarations.map((d) => d.ref)).size).toBe(declarations.length);
-      const fromDrafts = declarations.map((d) => d.fromDraft).filter(Boolean);
+      const fromDrafts = declarations.map((d) => d.fromDraft).filter((id): id is string => !!id);
       expect(new Set(fromDrafts).size).toBe(fromDrafts.length);
+      // Submission is one unit of work: a submitted declaration's draft is gone, and its audit entry is there.
+      for (const d of declarations) {
+        if (d.fromDraft) expect(await store.drafts.get(d.fromDraft), `${d.ref}: draft left behind`).toBeUndefined();
+        expect(await store.audit.count({ target: d.ref, action: "declaration.submitted" }), `${d.ref}: audit entry`).toBe(1);
+      }
+      const openDrafts = await store.drafts.count();
       console.log(
-        `[kill -9 declarations] ${KILLS} kills; ${acks} acknowledged answers (${checked} distinct, all stored); ${declarations.length} declarations submitted; ${store.drafts.all().length} drafts open; ${unanswered} updates unanswered (their process was killed after confirming them)`,
+        `[kill -9 declarations] ${KILLS} kills; ${acks} acknowledged answers (${checked} distinct, all stored); ${declarations.length} declarations submitted; ${openDrafts} drafts open; ${unanswered} updates unanswered (their process was killed after confirming them)`,
       );
       expect(acks).toBeGreaterThan(20);
     } finally {

@@ -181,11 +181,17 @@ describe("pacer", () => {
 
 // ------------------------------------------------------------------ broadcaster
 
-class MemoryLedger implements Pick<LedgerRepo, "has" | "record" | "flush"> {
+class MemoryLedger implements Pick<LedgerRepo, "has" | "missing" | "record" | "flush"> {
   readonly sets = new Map<string, Set<number>>();
   records = 0;
-  has(d: string, c: number) {
+  async has(d: string, c: number) {
+    return this.hasNow(d, c);
+  }
+  hasNow(d: string, c: number) {
     return this.sets.get(d)?.has(c) ?? false;
+  }
+  async missing(d: string, chats: readonly number[]) {
+    return chats.filter((c) => !this.hasNow(d, c));
   }
   async record(d: string, c: number) {
     this.records++;
@@ -296,7 +302,7 @@ describe("broadcaster", () => {
     const ledger = new MemoryLedger();
     const r = await broadcast(job(range(3)), { send, ledger, pacer: new Pacer({ rate: 100 }), markUnreachable: async () => {}, maxAttempts: 3, backoffMs: () => 10 });
     expect(r).toMatchObject({ sent: 2, failed: 1, deferred: 1 });
-    expect(ledger.has("deadline:d1:3", 2)).toBe(false);
+    expect(ledger.hasNow("deadline:d1:3", 2)).toBe(false);
     // the next run sends it
     const again = await broadcast(job(range(3)), { send, ledger, pacer: new Pacer({ rate: 100 }), markUnreachable: async () => {} });
     expect(again).toMatchObject({ total: 1, sent: 1 });
@@ -311,7 +317,7 @@ describe("broadcaster", () => {
     const r = await broadcast(job(range(5)), deps);
     expect(r).toMatchObject({ sent: 4, failed: 1, blocked: 1, remaining: 0 });
     expect(unreachable).toEqual([4]);
-    expect(ledger.has("deadline:d1:3", 4)).toBe(true);
+    expect(ledger.hasNow("deadline:d1:3", 4)).toBe(true);
     const again = await broadcast(job(range(5)), deps);
     expect(again.total).toBe(0);
     expect(calls.filter((c) => c.chatId === 4)).toHaveLength(1);
@@ -339,7 +345,7 @@ describe("broadcaster", () => {
     const r = await broadcast(job([1, 2, 3]), { send, ledger, pacer: new Pacer({ rate: 5 }), markUnreachable: async () => {} });
     expect(r.fatal).toBe("Unauthorized");
     expect(r.stopped).toBe(true);
-    expect(ledger.has("deadline:d1:3", 1)).toBe(false);
+    expect(ledger.hasNow("deadline:d1:3", 1)).toBe(false);
   });
 });
 
@@ -374,11 +380,11 @@ describe("reminder content and recipients", () => {
       s.users.put(user(6)), // owns a draft
       s.drafts.put({ id: "dr6", ownerId: 6, stepId: "lead", answers: { plan: sp.plan, subProject: sp.id }, createdAt: "2025-01-01T00:00:00.000Z", updatedAt: "2025-01-01T00:00:00.000Z" }),
     ]);
-    const ids = (scope?: Parameters<typeof audience>[2]) => audience({ store: s, adminIds: [9] }, k, scope).map((r) => r.chatId).sort((a, b) => a - b);
-    expect(ids()).toEqual([1, 4, 6, 9]);
+    const ids = async (scope?: Parameters<typeof audience>[2]) => (await audience({ store: s, adminIds: [9] }, k, scope)).map((r) => r.chatId).sort((a, b) => a - b);
+    expect(await ids()).toEqual([1, 4, 6, 9]);
     const otherPlan = sp.plan === "guopei" ? "qupei" : "guopei";
-    expect(ids({ kind: "plan", plan: otherPlan })).toEqual([1, 4, 9]); // the draft is for the other plan
-    expect(audience({ store: s, adminIds: [9] }, k).find((r) => r.chatId === 4)?.staff).toBe(true);
+    expect(await ids({ kind: "plan", plan: otherPlan })).toEqual([1, 4, 9]); // the draft is for the other plan
+    expect((await audience({ store: s, adminIds: [9] }, k)).find((r) => r.chatId === 4)?.staff).toBe(true);
   });
 
   it("says the deadline, date and days left; coordinators get a digest; draft owners a nudge with a resume button", async () => {
@@ -389,22 +395,22 @@ describe("reminder content and recipients", () => {
     await s.users.put(user(6));
     await s.drafts.put({ id: "dr6", ownerId: 6, stepId: "lead", answers: { plan: sp.plan, subProject: sp.id, institution: "新疆师范大学" }, createdAt: "2025-01-01T00:00:00.000Z", updatedAt: "2025-01-01T00:00:00.000Z" });
     const d = deadline("2025-03-10", "d1", { title: "材料提交 <附件> & 盖章" });
-    const recipients = audience({ store: s, adminIds: [] }, k);
+    const recipients = await audience({ store: s, adminIds: [] }, k);
     const render = reminderRenderer({ store: s, knowledge: k, now: at9("2025-03-07"), timeZone: TZ }, d, 3, recipients);
 
-    const plain = render(1);
+    const plain = await render(1);
     expect(plain.text).toContain("还剩3天");
     expect(plain.text).toContain("2025年3月10日（星期一）");
     expect(plain.text).toContain("材料提交 &lt;附件&gt; &amp; 盖章");
     expect(plain.text).not.toContain("申报进度");
     expect(plain.replyMarkup).toBeUndefined();
 
-    const coordinator = render(4);
+    const coordinator = await render(4);
     expect(coordinator.text).toContain("申报进度");
     expect(coordinator.text).toContain(sp.name); // the one sub-project with activity
     expect(coordinator.text.split("\n").filter((l) => l.startsWith("• "))).toHaveLength(1);
 
-    const owner = render(6);
+    const owner = await render(6);
     expect(owner.text).toContain("未提交的申报草稿");
     expect(owner.text).toContain(sp.name);
     expect(owner.text).toMatch(/待填：.*联系人/);

@@ -8,6 +8,7 @@ import { shardOf } from "../../src/store/hash.js";
 import { openStore, StoreWriteError, type StoreHandle } from "../../src/store/index.js";
 import { V1_LAYOUT } from "../../src/store/migrations.js";
 import type { UserRecord } from "../../src/store/types.js";
+import { allAudit } from "../support/store-helpers.js";
 
 const dirs: string[] = [];
 const open: StoreHandle[] = [];
@@ -101,7 +102,7 @@ describe("store durability", () => {
     state.renames.length = 0;
     await Promise.all(Array.from({ length: 1000 }, (_, i) => s.users.put(user(i + 1))));
     expect(state.renames.length).toBe(USER_SHARDS);
-    expect(s.users.all()).toHaveLength(1000);
+    expect((await s.users.count()).total).toBe(1000);
   });
 
   it("directory fsyncs are group-committed: many shard writes in one folder share few", async () => {
@@ -126,13 +127,13 @@ describe("store durability", () => {
     const s = await openStore(tmp());
     open.push(s);
     await expect(s.users.put({ ...user(1), name: 1n as unknown as string })).rejects.toThrow(TypeError);
-    expect(s.users.get(1)).toBeUndefined();
+    expect((await s.users.get(1))).toBeUndefined();
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     await expect(s.audit.append({ at: "2024-05-01T00:00:00.000Z", actor: 1, action: "x", detail: cyclic })).rejects.toThrow(TypeError);
-    expect(s.audit.all()).toEqual([]);
+    expect((await allAudit(s))).toEqual([]);
     await s.users.put(user(2)); // the shard is not poisoned
-    expect(s.users.get(2)).toEqual(user(2));
+    expect((await s.users.get(2))).toEqual(user(2));
   });
 
   it.each(["ENOSPC", "EROFS", "EACCES"])("%s: put rejects, memory kept, nothing half-written, the next write persists it", async (code) => {
@@ -150,7 +151,7 @@ describe("store durability", () => {
     expect((err as StoreWriteError).code).toBe(code);
     expect((err as StoreWriteError).userMessage).toMatch(/保存失败/);
     expect((err as StoreWriteError).diskProblem).toBe(true);
-    expect(s.users.get(1)?.name).toBe("after"); // the user's input is not lost
+    expect((await s.users.get(1))?.name).toBe("after"); // the user's input is not lost
     expect(readFileSync(shardPath(dir, "users", "1", USER_SHARDS))).toEqual(before); // old file intact
     expect(allFiles(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]); // no partial temp file
     await expect(s.flush()).rejects.toBeInstanceOf(StoreWriteError); // still dirty
@@ -165,7 +166,7 @@ describe("store durability", () => {
     await s.close();
     s = await openStore(dir);
     open.push(s);
-    expect(s.users.get(1)?.name).toBe("after");
+    expect((await s.users.get(1))?.name).toBe("after");
   });
 
   it("after a failure, a successful write elsewhere retries the dirty shard; close() persists it too", async () => {
@@ -183,8 +184,8 @@ describe("store durability", () => {
     await s.close();
     const again = await openStore(dir);
     open.push(again);
-    expect(again.audit.all()).toHaveLength(1);
-    expect(again.users.get(1)).toEqual(user(1));
+    expect((await allAudit(again))).toHaveLength(1);
+    expect((await again.users.get(1))).toEqual(user(1));
   });
 
   it("close() rejects but still releases the lock when the disk stays full", async () => {
@@ -222,7 +223,7 @@ describe("store durability", () => {
     writeFileSync(join(dir, "meta.json.999-3.tmp"), "garbage");
     s = await openStore(dir);
     open.push(s);
-    expect(s.users.get(1)?.name).toBe("good");
+    expect((await s.users.get(1))?.name).toBe("good");
     expect(existsSync(tmpFile)).toBe(false);
     expect(existsSync(join(dir, "meta.json.999-3.tmp"))).toBe(false);
     expect(JSON.parse(readFileSync(shard, "utf8"))).toEqual({ records: { "1": user(1, "good") } });

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openStore, type StoreHandle } from "../../src/store/index.js";
 import type { AuditRecord, BroadcastRecord, DeadlineRecord, DeclarationRecord, DraftRecord, SessionRecord, UserRecord } from "../../src/store/types.js";
+import { allAudit, nextRef } from "../support/store-helpers.js";
 
 const dirs: string[] = [];
 const open: StoreHandle[] = [];
@@ -65,21 +66,21 @@ describe("store repositories", () => {
     const u = user(1001);
     await s.users.put(u);
     u.name = "changed after put";
-    expect(s.users.get(1001)?.name).toBe("用户1001");
+    expect((await s.users.get(1001))?.name).toBe("用户1001");
     await s.users.put(user(1002, { roles: ["coordinator"] }));
     await s.users.put(user(1001, { reachable: false }));
     s = await reopen(s);
-    expect(s.users.get(1001)).toEqual(user(1001, { reachable: false }));
-    expect(s.users.get(1002)?.roles).toEqual(["coordinator"]);
-    expect(s.users.get(9)).toBeUndefined();
-    expect(s.users.all().map((x) => x.id).sort()).toEqual([1001, 1002]);
+    expect((await s.users.get(1001))).toEqual(user(1001, { reachable: false }));
+    expect((await s.users.get(1002))?.roles).toEqual(["coordinator"]);
+    expect((await s.users.get(9))).toBeUndefined();
+    expect(await s.users.count()).toEqual({ total: 2, subscribed: 1 });
   });
 
   it("rejects records without a usable key", async () => {
     const s = await openIn(tmp());
     await expect(s.users.put({ ...user(1), id: undefined as unknown as number })).rejects.toThrow(TypeError);
     await expect(s.drafts.put({ ...draft("", 1) })).rejects.toThrow(TypeError);
-    expect(s.users.all()).toEqual([]);
+    expect((await s.users.count()).total).toBe(0);
   });
 
   it("sessions: put, delete, reopen", async () => {
@@ -89,9 +90,9 @@ describe("store repositories", () => {
     await s.sessions.delete(2);
     await s.sessions.delete(404);
     s = await reopen(s);
-    expect(s.sessions.get(1)).toEqual(sess(1, "apply"));
-    expect(s.sessions.get(2)).toBeUndefined();
-    expect(s.sessions.get(3)?.state).toEqual({ step: 2, answers: { a: [1, 2] } });
+    expect((await s.sessions.get(1))).toEqual(sess(1, "apply"));
+    expect((await s.sessions.get(2))).toBeUndefined();
+    expect((await s.sessions.get(3))?.state).toEqual({ step: 2, answers: { a: [1, 2] } });
   });
 
   it("drafts: owner index follows put, owner change and delete; survives reopen", async () => {
@@ -99,23 +100,23 @@ describe("store repositories", () => {
     await s.drafts.put(draft("d2", 7, "2024-05-02T00:00:00.000Z"));
     await s.drafts.put(draft("d1", 7, "2024-05-01T00:00:00.000Z"));
     await s.drafts.put(draft("d3", 8));
-    expect(s.drafts.byOwner(7).map((d) => d.id)).toEqual(["d1", "d2"]);
+    expect((await s.drafts.byOwner(7)).map((d) => d.id)).toEqual(["d1", "d2"]);
     await s.drafts.put({ ...draft("d2", 8), revises: "GP2024-0001" });
-    expect(s.drafts.byOwner(7).map((d) => d.id)).toEqual(["d1"]);
-    expect(s.drafts.byOwner(8).map((d) => d.id).sort()).toEqual(["d2", "d3"]);
+    expect((await s.drafts.byOwner(7)).map((d) => d.id)).toEqual(["d1"]);
+    expect((await s.drafts.byOwner(8)).map((d) => d.id).sort()).toEqual(["d2", "d3"]);
     await s.drafts.delete("d3");
     s = await reopen(s);
-    expect(s.drafts.get("d2")?.revises).toBe("GP2024-0001");
-    expect(s.drafts.byOwner(8).map((d) => d.id)).toEqual(["d2"]);
-    expect(s.drafts.byOwner(7).map((d) => d.id)).toEqual(["d1"]);
-    expect(s.drafts.all()).toHaveLength(2);
-    expect(s.drafts.byOwner(999)).toEqual([]);
+    expect((await s.drafts.get("d2"))?.revises).toBe("GP2024-0001");
+    expect((await s.drafts.byOwner(8)).map((d) => d.id)).toEqual(["d2"]);
+    expect((await s.drafts.byOwner(7)).map((d) => d.id)).toEqual(["d1"]);
+    expect(await s.drafts.count()).toBe(2);
+    expect((await s.drafts.byOwner(999))).toEqual([]);
   });
 
   it("declarations: round trip, owner index, history, reopen", async () => {
     let s = await openIn(tmp());
-    const ref1 = s.declarations.nextRef("guopei", 2024);
-    const ref2 = s.declarations.nextRef("qupei", 2024);
+    const ref1 = (await nextRef(s, "guopei", 2024));
+    const ref2 = (await nextRef(s, "qupei", 2024));
     expect(ref1).toBe("GP2024-0001");
     expect(ref2).toBe("QP2024-0001");
     await s.declarations.put(declaration(ref1, 5, "2024-05-01T00:00:00.000Z"));
@@ -130,18 +131,18 @@ describe("store repositories", () => {
     };
     await s.declarations.put(approved);
     s = await reopen(s);
-    expect(s.declarations.get(ref1)).toEqual(approved);
-    expect(s.declarations.byOwner(5).map((d) => d.ref)).toEqual([ref1, ref2]);
-    expect(s.declarations.all()).toHaveLength(2);
-    expect(s.declarations.nextRef("guopei", 2024)).toBe("GP2024-0002");
-    expect(s.declarations.nextRef("guopei", 2025)).toBe("GP2025-0001");
+    expect((await s.declarations.get(ref1))).toEqual(approved);
+    expect((await s.declarations.byOwner(5)).map((d) => d.ref)).toEqual([ref1, ref2]);
+    expect(await s.declarations.count()).toBe(2);
+    expect((await nextRef(s, "guopei", 2024))).toBe("GP2024-0002");
+    expect((await nextRef(s, "guopei", 2025))).toBe("GP2025-0001");
   });
 
   it("nextRef: 200 concurrent submissions get unique, increasing numbers that survive reopen", async () => {
     let s = await openIn(tmp());
     const submit = async (i: number) => {
       await Promise.resolve();
-      const ref = s.declarations.nextRef(i % 2 ? "qupei" : "guopei", 2024);
+      const ref = (await nextRef(s, i % 2 ? "qupei" : "guopei", 2024));
       await s.declarations.put(declaration(ref, 1000 + i));
       return ref;
     };
@@ -151,23 +152,23 @@ describe("store repositories", () => {
     expect(gp[0]).toBe("GP2024-0001");
     expect(gp[99]).toBe("GP2024-0100");
     // an allocated number whose declaration was never saved is not handed out again either
-    expect(s.declarations.nextRef("guopei", 2024)).toBe("GP2024-0101");
+    expect((await nextRef(s, "guopei", 2024))).toBe("GP2024-0101");
     s = await reopen(s);
-    expect(s.declarations.all()).toHaveLength(200);
-    expect(s.declarations.nextRef("guopei", 2024)).toBe("GP2024-0102");
-    expect(s.declarations.nextRef("qupei", 2024)).toBe("QP2024-0101");
+    expect(await s.declarations.count()).toBe(200);
+    expect((await nextRef(s, "guopei", 2024))).toBe("GP2024-0102");
+    expect((await nextRef(s, "qupei", 2024))).toBe("QP2024-0101");
   });
 
   it("nextRef after reopen is derived from stored declarations even if meta.json lost the counter", async () => {
     let s = await openIn(tmp());
-    for (let i = 0; i < 5; i++) await s.declarations.put(declaration(s.declarations.nextRef("guopei", 2024), 1));
+    for (let i = 0; i < 5; i++) await s.declarations.put(declaration((await nextRef(s, "guopei", 2024)), 1));
     await s.declarations.put(declaration("GP2024-0042", 1)); // e.g. imported
     await s.close();
     const metaPath = join(s.dataDir, "meta.json");
     const meta = JSON.parse(readFileSync(metaPath, "utf8")) as { refCounters: Record<string, number> };
     expect(meta.refCounters.GP2024).toBe(5);
     s = await openIn(s.dataDir);
-    expect(s.declarations.nextRef("guopei", 2024)).toBe("GP2024-0043");
+    expect((await nextRef(s, "guopei", 2024))).toBe("GP2024-0043");
   });
 
   it("audit: append-only, ordered, chunked, survives reopen", async () => {
@@ -175,10 +176,10 @@ describe("store repositories", () => {
     const entries: AuditRecord[] = Array.from({ length: 2500 }, (_, i) => ({ at: T, actor: 1, action: "declaration.approve", target: `GP2024-${i}`, detail: { i } }));
     await Promise.all(entries.map((e) => s.audit.append(e)));
     s = await reopen(s);
-    expect(s.audit.all()).toEqual(entries);
+    expect((await allAudit(s))).toEqual(entries);
     expect(readdirSync(join(s.dataDir, "audit")).sort()).toEqual(["000001.json", "000002.json", "000003.json"]);
     await s.audit.append({ at: T, actor: 2, action: "x" });
-    expect(s.audit.all()).toHaveLength(2501);
+    expect((await allAudit(s))).toHaveLength(2501);
   });
 
   it("deadlines and broadcasts: put, delete, reopen", async () => {
@@ -192,10 +193,10 @@ describe("store repositories", () => {
     await s.broadcasts.put(bc);
     await s.broadcasts.put({ ...bc, finishedAt: "2024-05-01T03:00:00.000Z" });
     s = await reopen(s);
-    expect(s.deadlines.all().map((d) => d.id)).toEqual(["a", "b"]);
-    expect(s.deadlines.get("b")?.scope).toEqual({ kind: "plan", plan: "qupei" });
-    expect(s.broadcasts.get("bc1")?.finishedAt).toBe("2024-05-01T03:00:00.000Z");
-    expect(s.broadcasts.all()).toHaveLength(1);
+    expect((await s.deadlines.list()).map((d) => d.id)).toEqual(["a", "b"]);
+    expect((await s.deadlines.get("b"))?.scope).toEqual({ kind: "plan", plan: "qupei" });
+    expect((await s.broadcasts.get("bc1"))?.finishedAt).toBe("2024-05-01T03:00:00.000Z");
+    expect((await s.broadcasts.list({ limit: 100 })).items).toHaveLength(1);
   });
 
   it("writes one folder per collection and a meta.json", async () => {

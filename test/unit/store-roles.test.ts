@@ -18,13 +18,13 @@ describe("users.withRole", () => {
     dirs.push(dir);
     const s = await openStore(dir, { fsync: false });
     await Promise.all([s.users.put(user(1)), s.users.put(user(2, ["coordinator"])), s.users.put(user(3, ["coordinator"]))]);
-    expect(s.users.withRole("coordinator").map((u) => u.id).sort()).toEqual([2, 3]);
+    expect((await s.users.withRole("coordinator")).map((u) => u.id).sort()).toEqual([2, 3]);
     await s.users.put(user(3)); // revoked
     await s.users.put(user(1, ["coordinator"])); // granted
-    expect(s.users.withRole("coordinator").map((u) => u.id).sort()).toEqual([1, 2]);
+    expect((await s.users.withRole("coordinator")).map((u) => u.id).sort()).toEqual([1, 2]);
     await s.close();
     const again = await openStore(dir, { fsync: false });
-    expect(again.users.withRole("coordinator").map((u) => u.id).sort()).toEqual([1, 2]);
+    expect((await again.users.withRole("coordinator")).map((u) => u.id).sort()).toEqual([1, 2]);
     await again.close();
   });
 });

@@ -8,6 +8,7 @@ import { MIGRATIONS, openStore, StoreError, type Migration, type StoreHandle } f
 import { shardOf } from "../../src/store/hash.js";
 import { shardFileName } from "../../src/store/sharded-collection.js";
 import type { AuditRecord, DeclarationRecord, UserRecord } from "../../src/store/types.js";
+import { allAudit, reachedAmong, nextRef } from "../support/store-helpers.js";
 
 const dirs: string[] = [];
 const open: StoreHandle[] = [];
@@ -125,25 +126,25 @@ describe("schema versions and migrations", () => {
     };
     writeFileSync(join(dir, "db.json"), JSON.stringify(v0));
     let s = await openIn(dir);
-    const check = (st: StoreHandle) => {
-      expect(st.users.all()).toHaveLength(2);
-      expect(st.sessions.get(1)?.state).toEqual({ s: 1 });
-      expect(st.drafts.byOwner(2).map((d) => d.id)).toEqual(["d1"]);
-      expect(st.declarations.byOwner(1).map((d) => d.ref)).toEqual(["GP2024-0007"]);
-      expect(st.audit.all()).toEqual(audit);
-      expect(st.deadlines.get("dl")?.scope).toEqual({ kind: "all" });
-      expect(st.broadcasts.get("b")?.text).toBe("hi");
-      expect([...st.ledger.reached("broadcast:b")].sort()).toEqual([1, 2]);
+    const check = async (st: StoreHandle) => {
+      expect((await st.users.count()).total).toBe(2);
+      expect((await st.sessions.get(1))?.state).toEqual({ s: 1 });
+      expect((await st.drafts.byOwner(2)).map((d) => d.id)).toEqual(["d1"]);
+      expect((await st.declarations.byOwner(1)).map((d) => d.ref)).toEqual(["GP2024-0007"]);
+      expect((await allAudit(st))).toEqual(audit);
+      expect((await st.deadlines.get("dl"))?.scope).toEqual({ kind: "all" });
+      expect((await st.broadcasts.get("b"))?.text).toBe("hi");
+      expect(await reachedAmong(st, "broadcast:b", [1, 2, 3])).toEqual([1, 2]);
     };
-    check(s);
-    expect(s.declarations.nextRef("guopei", 2024)).toBe("GP2024-0008");
+    await check(s);
+    expect((await nextRef(s, "guopei", 2024))).toBe("GP2024-0008");
     expect(existsSync(join(dir, "db.json"))).toBe(false);
     expect(readFileSync(join(dir, "db.json.v0-imported"), "utf8")).toBe(JSON.stringify(v0));
     expect(JSON.parse(readFileSync(join(dir, "meta.json"), "utf8")).schemaVersion).toBe(1);
     expect(readdirSync(join(dir, "audit")).sort()).toEqual(["000001.json", "000002.json"]);
     await s.close();
     s = await openIn(dir);
-    check(s);
+    await check(s);
   });
 
   it("a corrupt v0 db.json stops start-up and is not touched", async () => {
@@ -170,7 +171,7 @@ describe("schema versions and migrations", () => {
     await s.close();
     s = await openIn(dir, { migrations: [...MIGRATIONS, v2] });
     expect(runs).toBe(1);
-    expect(s.users.get(1)).toEqual(user(1));
+    expect((await s.users.get(1))).toEqual(user(1));
     await s.close();
     s = await openIn(dir, { migrations: [...MIGRATIONS, v2] });
     expect(runs).toBe(1);
@@ -249,7 +250,7 @@ describe("one process per data folder", () => {
     child.kill("SIGKILL");
     await exited;
     const s = await openIn(dir);
-    expect(s.users.get(77)?.name).toBe("child");
+    expect((await s.users.get(77))?.name).toBe("child");
     expect(JSON.parse(readFileSync(join(dir, ".lock"), "utf8")).pid).toBe(process.pid);
   });
 

@@ -34,9 +34,9 @@ function newDraftId(): string {
 }
 
 /** The sender's own draft, or undefined for anything else. */
-function ownDraft(ctx: BotContext, id: string | undefined): DraftRecord | undefined {
+async function ownDraft(ctx: BotContext, id: string | undefined): Promise<DraftRecord | undefined> {
   if (!id || !DRAFT_ID.test(id)) return undefined;
-  const d = ctx.deps.store.drafts.get(id);
+  const d = await ctx.deps.store.drafts.get(id);
   return d && d.ownerId === ctx.account.id ? d : undefined;
 }
 
@@ -57,7 +57,7 @@ async function saveDraft(ctx: BotContext, session: FlowSession): Promise<void> {
   const id = session.draftId;
   if (!id) return;
   const drafts = ctx.deps.store.drafts;
-  const existing = drafts.get(id);
+  const existing = await drafts.get(id);
   if (existing && existing.ownerId !== ctx.account.id) return;
   const { at, answers, trail, editing } = session.flow;
   // Opening /declare and leaving at once leaves no empty draft behind.
@@ -79,7 +79,7 @@ async function saveDraft(ctx: BotContext, session: FlowSession): Promise<void> {
 async function submitted(ctx: BotContext, answers: Answers, session: FlowSession): Promise<void> {
   const fctx = flowContext(ctx);
   const flow = declarationFlow(ctx.deps.knowledge);
-  const draft = session.draftId ? ctx.deps.store.drafts.get(session.draftId) : undefined;
+  const draft = session.draftId ? await ctx.deps.store.drafts.get(session.draftId) : undefined;
   const foreign = !!draft && draft.ownerId !== ctx.account.id;
   const draftId = !foreign && session.draftId ? session.draftId : newDraftId();
   const reopen = (lead: string, at?: string) =>
@@ -94,7 +94,7 @@ async function submitted(ctx: BotContext, answers: Answers, session: FlowSession
     return;
   }
   if (!draft?.revises) {
-    const { deadline, passed } = governingDeadline(ctx, { plan: plan.data, subProjectId: sp.id });
+    const { deadline, passed } = await governingDeadline(ctx, { plan: plan.data, subProjectId: sp.id });
     if (!decide("submit", { state: "draft", actor: ["owner"], deadlinePassed: passed }).ok && deadline) {
       // Nothing typed is lost: the draft stays at the summary, ready for an extension.
       const now = ctx.deps.now().toISOString();
@@ -112,8 +112,8 @@ async function submitted(ctx: BotContext, answers: Answers, session: FlowSession
   const store = ctx.deps.store;
 
   if (draft?.revises && !foreign) {
-    const before = store.declarations.get(draft.revises);
-    const refusal = !before || before.ownerId !== by ? DENIED : revisionRefusal(ctx, before);
+    const before = await store.declarations.get(draft.revises);
+    const refusal = !before || before.ownerId !== by ? DENIED : await revisionRefusal(ctx, before);
     if (refusal) {
       await send(ctx, `${escapeHtml(refusal)}\n修改内容仍保存在草稿中。`, { keyboard: keyboard([[{ label: "📋 我的申报", data: "my|l|0" }]]) });
       // Keep the draft (at the summary) so nothing typed is lost.
@@ -124,20 +124,25 @@ async function submitted(ctx: BotContext, answers: Answers, session: FlowSession
       await reopen(`❗ 修改不能更换计划（${escapeHtml(before!.ref)} 属于${escapeHtml(fctx.knowledge.plans.find((p) => p.id === before!.plan)?.name ?? before!.plan)}）。如需申报另一计划，请新建申报。`, SUMMARY);
       return;
     }
-    const changes = answerChanges(before!.answers, answers);
-    const revised: DeclarationRecord = {
-      ...before!,
-      subProjectId: sp.id,
-      rowId,
-      answers,
-      budget,
-      status: "submitted",
-      updatedAt: now,
-      history: [...before!.history, { at: now, by, action: "revised", changes }],
-    };
-    await store.declarations.put(revised);
-    await store.drafts.delete(draft.id);
-    await store.audit.append({ at: now, actor: by, action: "declaration.revised", target: revised.ref, detail: { fields: Object.keys(changes) } });
+    // One unit of work: the revised declaration, the draft's removal and the audit entry.
+    const { revised, changes } = await store.transaction(async (tx) => {
+      const current = (await tx.declarations.get(draft.revises!)) ?? before!;
+      const changes = answerChanges(current.answers, answers);
+      const revised: DeclarationRecord = {
+        ...current,
+        subProjectId: sp.id,
+        rowId,
+        answers,
+        budget,
+        status: "submitted",
+        updatedAt: now,
+        history: [...current.history, { at: now, by, action: "revised", changes }],
+      };
+      await tx.declarations.put(revised);
+      await tx.drafts.delete(draft.id);
+      await tx.audit.append({ at: now, actor: by, action: "declaration.revised", target: revised.ref, detail: { fields: Object.keys(changes) } });
+      return { revised, changes };
+    });
     const what = Object.keys(changes).length ? `修改了 ${Object.keys(changes).length} 项` : "内容未变";
     await send(
       ctx,
@@ -148,16 +153,16 @@ async function submitted(ctx: BotContext, answers: Answers, session: FlowSession
     return;
   }
 
-  // A crash between storing the declaration and deleting its draft leaves the draft behind: never submit it twice.
-  const already = submittedFrom(ctx, draftId);
-  if (already) {
+  // A draft already submitted (a double tap, or a draft left by an older version's crash) is never submitted twice.
+  const alreadySent = async () => {
+    const already = await submittedFrom(ctx, draftId);
+    if (!already) return false;
     await store.drafts.delete(draftId);
     await send(ctx, `这份草稿已于 ${formatInstant(already.submittedAt, fctx.timeZone)} 提交，申报编号 <b>${already.ref}</b>。`, { keyboard: keyboard([[{ label: "📋 查看申报", data: `my|v|${already.ref}` }]]) });
-    return;
-  }
-  const ref = store.declarations.nextRef(plan.data, GUIDE_YEAR);
-  const record: DeclarationRecord = {
-    ref,
+    return true;
+  };
+  if (await alreadySent()) return;
+  const record: Omit<DeclarationRecord, "ref"> = {
     ownerId: by,
     plan: plan.data,
     subProjectId: sp.id,
@@ -170,9 +175,19 @@ async function submitted(ctx: BotContext, answers: Answers, session: FlowSession
     history: [{ at: now, by, action: "submitted" }],
     fromDraft: draftId,
   };
-  await store.declarations.put(record);
-  if (draft) await store.drafts.delete(draft.id);
-  await store.audit.append({ at: now, actor: by, action: "declaration.submitted", target: ref, detail: { subProject: sp.id } });
+  // One unit of work: the reference number, the declaration, the draft's removal and the audit entry.
+  const ref = await store.transaction(async (tx) => {
+    if (draft && !(await tx.drafts.get(draft.id))) return undefined; // submitted by a concurrent tap
+    const ref = await tx.declarations.nextRef(plan.data, GUIDE_YEAR);
+    await tx.declarations.put({ ref, ...record });
+    if (draft) await tx.drafts.delete(draft.id);
+    await tx.audit.append({ at: now, actor: by, action: "declaration.submitted", target: ref, detail: { subProject: sp.id } });
+    return ref;
+  });
+  if (ref === undefined) {
+    await alreadySent();
+    return;
+  }
   await send(
     ctx,
     [
@@ -192,24 +207,24 @@ async function submitted(ctx: BotContext, answers: Answers, session: FlowSession
 }
 
 /** The sender's declaration submitted from this draft, if any. */
-function submittedFrom(ctx: BotContext, draftId: string): DeclarationRecord | undefined {
-  return ctx.deps.store.declarations.byOwner(ctx.account.id).find((d) => d.fromDraft === draftId);
+async function submittedFrom(ctx: BotContext, draftId: string): Promise<DeclarationRecord | undefined> {
+  const { items } = await ctx.deps.store.declarations.find({ ownerId: ctx.account.id, fromDraft: draftId }, { limit: 1 });
+  return items[0];
 }
 
 /** Tells every coordinator and admin, in the background (never delays or fails the applicant's reply). */
 function notifyStaff(ctx: BotContext, ref: string, text: string): void {
-  const ids = staffIds(ctx).filter((id) => id !== ctx.account.id);
-  if (!ids.length) return;
   const open = keyboard([[{ label: "🔎 查看并审核", data: `rv|o|${ref}` }]]);
   ctx.deps.background(async () => {
+    const ids = (await staffIds(ctx)).filter((id) => id !== ctx.account.id);
     for (const id of ids) await notifyUser(ctx, id, text, open);
   }, "notifying coordinators");
 }
 
 /** Why a declaration may not be revised now, or undefined if it may (the rule itself is the lifecycle's). */
-export function revisionRefusal(ctx: BotContext, d: DeclarationRecord): string | undefined {
-  const { deadline, passed } = governingDeadline(ctx, d);
-  const decision = decide("revise", { state: d.status, actor: actorsOf(ctx, d), deadlinePassed: passed });
+export async function revisionRefusal(ctx: BotContext, d: DeclarationRecord): Promise<string | undefined> {
+  const { deadline, passed } = await governingDeadline(ctx, d);
+  const decision = decide("revise", { state: d.status, actor: await actorsOf(ctx, d), deadlinePassed: passed });
   if (decision.ok) return undefined;
   if (decision.refusal === "deadlinePassed" && deadline) return `“${deadline.title}”已于 ${deadline.date} 截止，不能再修改。`;
   if (decision.refusal === "notPermitted") return DENIED;
@@ -223,7 +238,7 @@ registerFlow(DECLARATION_FLOW, {
   save: saveDraft,
   completed: submitted,
   cancelled: async (ctx, _answers, session) => {
-    const kept = session.draftId && ctx.deps.store.drafts.get(session.draftId);
+    const kept = session.draftId && (await ctx.deps.store.drafts.get(session.draftId));
     await send(ctx, kept ? "草稿已保存，发送 /declare 继续。" : "已取消。", { keyboard: keyboard([[{ label: "📝 申报", data: "dc|l" }]]) });
   },
 });
@@ -232,7 +247,7 @@ registerFlow(DECLARATION_FLOW, {
 
 /** Starts a new declaration, optionally with the sub-project chosen (from a project card). */
 export async function startDeclaration(ctx: BotContext, subProjectId?: string): Promise<void> {
-  const drafts = ctx.deps.store.drafts.byOwner(ctx.account.id);
+  const drafts = await ctx.deps.store.drafts.byOwner(ctx.account.id);
   if (drafts.length >= MAX_DRAFTS) {
     await send(ctx, `您已有 ${drafts.length} 份草稿，最多保留 ${MAX_DRAFTS} 份。请继续或删除一份后再新建。`);
     await showDrafts(ctx, false);
@@ -268,7 +283,7 @@ function draftTitle(ctx: BotContext, d: DraftRecord): string {
 async function showDrafts(ctx: BotContext, offerNew = true): Promise<void> {
   const fctx = flowContext(ctx);
   const flow = declarationFlow(ctx.deps.knowledge);
-  const drafts = ctx.deps.store.drafts.byOwner(ctx.account.id).sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+  const drafts = (await ctx.deps.store.drafts.byOwner(ctx.account.id)).sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
   const lines = drafts.map((d, i) => `${i + 1}. ${escapeHtml(draftTitle(ctx, d))}\n   ${draftProgress(flow, d, fctx)}，更新于 ${formatInstant(d.updatedAt, fctx.timeZone)}`);
   const rows = drafts.map((d, i) => [
     { label: `▶️ 继续 ${i + 1}. ${short(draftTitle(ctx, d), 18)}`, data: `dc|r|${d.id}` },
@@ -284,8 +299,8 @@ function short(s: string, n: number): string {
 
 /** /declare and the menu: drafts first if there are any, else a new form. */
 async function declareEntry(ctx: BotContext): Promise<void> {
-  for (const d of ctx.deps.store.drafts.byOwner(ctx.account.id)) if (!d.revises && submittedFrom(ctx, d.id)) await ctx.deps.store.drafts.delete(d.id);
-  if (ctx.deps.store.drafts.byOwner(ctx.account.id).length) await showDrafts(ctx);
+  for (const d of await ctx.deps.store.drafts.byOwner(ctx.account.id)) if (!d.revises && (await submittedFrom(ctx, d.id))) await ctx.deps.store.drafts.delete(d.id);
+  if ((await ctx.deps.store.drafts.count({ ownerId: ctx.account.id })) > 0) await showDrafts(ctx);
   else await startDeclaration(ctx);
 }
 
@@ -306,13 +321,13 @@ declareFeature.callbackQuery(/^dc\|/, async (ctx) => {
       await ctx.answerCallbackQuery();
       return declareEntry(ctx);
     case "r": {
-      const draft = ownDraft(ctx, arg);
+      const draft = await ownDraft(ctx, arg);
       if (!draft) return deny(ctx);
       await ctx.answerCallbackQuery();
       return resumeDraft(ctx, draft, `▶️ 继续填写：${escapeHtml(draftTitle(ctx, draft))}`);
     }
     case "d": {
-      const draft = ownDraft(ctx, arg);
+      const draft = await ownDraft(ctx, arg);
       if (!draft) return deny(ctx);
       await ctx.answerCallbackQuery();
       return send(ctx, `确定删除草稿“${escapeHtml(draftTitle(ctx, draft))}”吗？删除后不能恢复。`, {
@@ -321,14 +336,16 @@ declareFeature.callbackQuery(/^dc\|/, async (ctx) => {
       });
     }
     case "dd": {
-      const draft = ownDraft(ctx, arg);
+      const draft = await ownDraft(ctx, arg);
       if (!draft) return deny(ctx);
       await ctx.answerCallbackQuery();
-      const open = ctx.deps.store.sessions.get(ctx.account.id);
+      const open = await ctx.deps.store.sessions.get(ctx.account.id);
       if (open?.flow === DECLARATION_FLOW && (open.state as unknown as FlowSession).draftId === draft.id) await endFlow(ctx);
-      await ctx.deps.store.drafts.delete(draft.id);
-      await ctx.deps.store.audit.append({ at: ctx.deps.now().toISOString(), actor: ctx.account.id, action: "draft.deleted", target: draft.id });
-      const left = ctx.deps.store.drafts.byOwner(ctx.account.id).length;
+      await ctx.deps.store.transaction(async (tx) => {
+        await tx.drafts.delete(draft.id);
+        await tx.audit.append({ at: ctx.deps.now().toISOString(), actor: ctx.account.id, action: "draft.deleted", target: draft.id });
+      });
+      const left = await ctx.deps.store.drafts.count({ ownerId: ctx.account.id });
       return send(ctx, `已删除草稿。${left ? `还有 ${left} 份草稿。` : ""}`, { keyboard: keyboard([[{ label: left ? "📝 查看草稿" : "➕ 新建申报", data: left ? "dc|l" : "dc|new" }]]), edit: true });
     }
     default:

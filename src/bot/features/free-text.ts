@@ -128,7 +128,7 @@ freeTextFeature.on("message:text", async (ctx) => {
     return;
   }
   const parse = () => parseIntent(text.slice(0, MAX_QUESTION_CHARS), { knowledge: ctx.deps.knowledge, index: ctx.deps.search });
-  const open = openStep(ctx);
+  const open = await openStep(ctx);
   if (open) {
     // A question typed mid-flow is answered, then the flow asks its step again.
     if (looksLikeQuestion(text)) {

@@ -50,17 +50,17 @@ function offsetsText(offsets: readonly number[]): string {
   return parts.join("及");
 }
 
-function newId(prefix: string, taken: (id: string) => boolean): string {
+async function newId(prefix: string, taken: (id: string) => Promise<boolean>): Promise<string> {
   for (;;) {
     const id = `${prefix}${randomBytes(3).toString("hex")}`;
-    if (!taken(id)) return id;
+    if (!(await taken(id))) return id;
   }
 }
 
-function deadlinesText(ctx: BotContext): string {
+async function deadlinesText(ctx: BotContext): Promise<string> {
   const { store, knowledge, config } = ctx.deps;
   const admin = isAdmin(ctx.deps, ctx.account.id);
-  const coming = upcomingDeadlines(store.deadlines.all(), ctx.deps.now(), config.TZ);
+  const coming = upcomingDeadlines(await store.deadlines.list(), ctx.deps.now(), config.TZ);
   const lines = ["<b>申报截止日期</b>"];
   if (coming.length === 0) {
     lines.push("目前还没有发布截止日期。指南本身没有规定截止日期，由管理员在这里发布。");
@@ -79,7 +79,7 @@ function deadlinesText(ctx: BotContext): string {
 const toggleButton = (ctx: BotContext) => keyboard([[ctx.account.subscribed ? { label: "🔕 退订提醒", data: "rm|unsub" } : { label: "🔔 订阅提醒", data: "rm|sub" }]]);
 
 async function showDeadlines(ctx: BotContext): Promise<void> {
-  await send(ctx, deadlinesText(ctx), { keyboard: toggleButton(ctx) });
+  await send(ctx, await deadlinesText(ctx), { keyboard: toggleButton(ctx) });
 }
 
 async function subscribe(ctx: BotContext): Promise<void> {
@@ -91,7 +91,7 @@ async function subscribe(ctx: BotContext): Promise<void> {
     await store.users.put(ctx.account);
   }
   const head = was ? "你已经订阅了截止提醒。" : "✅ 已订阅截止提醒。";
-  const coming = upcomingDeadlines(store.deadlines.all(), ctx.deps.now(), config.TZ);
+  const coming = upcomingDeadlines(await store.deadlines.list(), ctx.deps.now(), config.TZ);
   const next = coming[0] ? `\n最近的截止：<b>${escapeHtml(coming[0].deadline.title)}</b>，${dateText(coming[0].deadline.date)}，${daysLeftText(coming[0].daysLeft)}。` : "\n目前还没有发布截止日期，发布后会按时提醒你。";
   await send(ctx, `${head}${offsetsText(config.REMINDER_OFFSETS)}会发消息提醒你。${next}\n退订请发送 /unsubscribe。`, { keyboard: keyboard([[{ label: "📅 查看截止日期", data: "rm|list" }]]) });
 }
@@ -165,15 +165,17 @@ remindersFeature.command("deadline", async (ctx) => {
     return;
   }
   const record: DeadlineRecord = {
-    id: newId("d", (id) => deps.store.deadlines.get(id) !== undefined),
+    id: await newId("d", async (id) => (await deps.store.deadlines.get(id)) !== undefined),
     date: parsed.date,
     title: parsed.title,
     scope: parsed.scope,
     createdBy: ctx.account.id,
     createdAt: deps.now().toISOString(),
   };
-  await deps.store.deadlines.put(record);
-  await deps.store.audit.append({ at: record.createdAt, actor: ctx.account.id, action: "deadline.add", target: record.id, detail: { date: record.date, title: record.title, scope: record.scope } });
+  await deps.store.transaction(async (tx) => {
+    await tx.deadlines.put(record);
+    await tx.audit.append({ at: record.createdAt, actor: ctx.account.id, action: "deadline.add", target: record.id, detail: { date: record.date, title: record.title, scope: record.scope } });
+  });
 
   const left = daysLeft(record.date, deps.now(), deps.config.TZ);
   const due = dueOffset(left, deps.config.REMINDER_OFFSETS);
@@ -187,7 +189,7 @@ remindersFeature.command("deadline", async (ctx) => {
   ];
   const service = reminderService();
   if (due !== undefined && service) {
-    const count = audience({ store: deps.store, adminIds: deps.config.ADMIN_IDS }, deps.knowledge, record.scope).length;
+    const count = (await audience({ store: deps.store, adminIds: deps.config.ADMIN_IDS }, deps.knowledge, record.scope)).length;
     lines.push(`现在就发送“${daysLeftText(left)}”的提醒（约 ${count} 人），完成后告诉你。`);
   } else if (due !== undefined) {
     lines.push("提醒将由运行中的机器人在下次检查时发出。");
@@ -210,15 +212,17 @@ remindersFeature.command("deadline_del", async (ctx) => {
   if (!(await adminOnly(ctx))) return;
   const { store } = ctx.deps;
   const id = (typeof ctx.match === "string" ? ctx.match : "").trim();
-  const found = id ? store.deadlines.get(id) : undefined;
+  const found = id ? await store.deadlines.get(id) : undefined;
   if (!found) {
-    const list = upcomingDeadlines(store.deadlines.all(), ctx.deps.now(), ctx.deps.config.TZ).map(({ deadline: d }) => `<code>${d.id}</code> ${escapeHtml(d.title)}（${d.date}）`);
+    const list = upcomingDeadlines(await store.deadlines.list(), ctx.deps.now(), ctx.deps.config.TZ).map(({ deadline: d }) => `<code>${d.id}</code> ${escapeHtml(d.title)}（${d.date}）`);
     const hint = list.length ? `现有截止日期：\n${list.join("\n")}` : "目前没有截止日期。";
     await send(ctx, `${id ? `没有编号为 ${escapeHtml(id)} 的截止日期。` : "请写上要删除的编号，例如 /deadline_del d1a2b3。"}\n${hint}`);
     return;
   }
-  await store.deadlines.delete(found.id);
-  await store.audit.append({ at: ctx.deps.now().toISOString(), actor: ctx.account.id, action: "deadline.delete", target: found.id, detail: { date: found.date, title: found.title } });
+  await store.transaction(async (tx) => {
+    await tx.deadlines.delete(found.id);
+    await tx.audit.append({ at: ctx.deps.now().toISOString(), actor: ctx.account.id, action: "deadline.delete", target: found.id, detail: { date: found.date, title: found.title } });
+  });
   await send(ctx, `🗑 已删除截止日期：<b>${escapeHtml(found.title)}</b>（${found.date}）。相关提醒不再发送。`);
 });
 
@@ -245,9 +249,9 @@ remindersFeature.command("broadcast", async (ctx) => {
   }
   const now = Date.now();
   for (const [id, p] of pending) if (now - p.at > PENDING_TTL_MS) pending.delete(id);
-  const id = newId("b", (x) => pending.has(x) || deps.store.broadcasts.get(x) !== undefined);
+  const id = await newId("b", async (x) => pending.has(x) || (await deps.store.broadcasts.get(x)) !== undefined);
   pending.set(id, { text, adminId: ctx.account.id, at: now });
-  const count = audience({ store: deps.store, adminIds: deps.config.ADMIN_IDS }, deps.knowledge).length;
+  const count = (await audience({ store: deps.store, adminIds: deps.config.ADMIN_IDS }, deps.knowledge)).length;
   await send(ctx, `📢 <b>确认群发</b>\n将发给约 ${count} 位用户（订阅者、协调员和有草稿的用户）：\n\n${escapeHtml(text)}`, {
     keyboard: keyboard([
       [
@@ -263,7 +267,7 @@ remindersFeature.callbackQuery(/^bc\|(ok|no|stop)\|([a-z0-9]{1,16})$/, async (ct
   const { deps } = ctx;
   const [action, id] = [ctx.match[1]!, ctx.match[2]!];
   if (action === "stop") {
-    const b = deps.store.broadcasts.get(id);
+    const b = await deps.store.broadcasts.get(id);
     if (!b || b.finishedAt || b.cancelledAt) {
       await ctx.answerCallbackQuery({ text: "这次群发已经结束。" });
       return;
@@ -291,8 +295,10 @@ remindersFeature.callbackQuery(/^bc\|(ok|no|stop)\|([a-z0-9]{1,16})$/, async (ct
     createdAt: deps.now().toISOString(),
     ...(message ? { progress: { chatId: message.chat.id, messageId: message.message_id } } : {}),
   };
-  await deps.store.broadcasts.put(record);
-  await deps.store.audit.append({ at: record.createdAt, actor: ctx.account.id, action: "broadcast", target: broadcastDelivery(id), detail: { chars: p.text.length } });
+  await deps.store.transaction(async (tx) => {
+    await tx.broadcasts.put(record);
+    await tx.audit.append({ at: record.createdAt, actor: ctx.account.id, action: "broadcast", target: broadcastDelivery(id), detail: { chars: p.text.length } });
+  });
   const service = reminderService();
   await send(ctx, service ? "📢 <b>群发已开始</b>，进度会在这里更新。" : "📢 群发已保存，将由运行中的机器人发送。", {
     edit: true,

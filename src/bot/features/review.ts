@@ -10,9 +10,9 @@ import { STATUS_LABEL, declarationCard, declarationLine, subProjectName } from "
 import { escapeHtml } from "../../answers/html.js";
 import { allowedEvents, decide } from "../../domain/lifecycle.js";
 import { requiredText } from "../../domain/validate.js";
-import type { DeclarationRecord, DeclarationStatus, SessionRecord } from "../../store/types.js";
+import type { DeclarationFilter, DeclarationRecord, DeclarationStatus, SessionRecord } from "../../store/types.js";
 import { isCoordinator, type BotContext } from "../context.js";
-import { DENIED, REF, actorsOf, declarationFlow, governingDeadline, notifyUser, requireCoordinator, userName } from "../declarations.js";
+import { DENIED, REF, actorsOf, declarationFlow, governingDeadline, notifyUser, requireCoordinator, userNames } from "../declarations.js";
 import { flowContext } from "../flow-runner.js";
 import { keyboard, send } from "../render.js";
 
@@ -32,8 +32,9 @@ function pageOf(arg: string | undefined): number {
 }
 
 async function home(ctx: BotContext, edit: boolean): Promise<void> {
-  const all = ctx.deps.store.declarations.all();
-  const count = (s: DeclarationStatus) => all.filter((d) => d.status === s).length;
+  const byStatus = await ctx.deps.store.declarations.aggregate({}, { by: ["status"] });
+  const count = (s: DeclarationStatus) => byStatus.find((r) => r.status === s)?.count ?? 0;
+  const total = byStatus.reduce((n, r) => n + r.count, 0);
   const rows: Rows = [
     [
       { label: `${STATUS_LABEL.submitted} (${count("submitted")})`, data: "rv|s|submitted|0" },
@@ -46,19 +47,21 @@ async function home(ctx: BotContext, edit: boolean): Promise<void> {
     [{ label: "📂 按子项目查看", data: "rv|ps|0" }],
   ];
   const lines = STATUSES.map((s) => `${STATUS_LABEL[s]}：${count(s)}`);
-  await send(ctx, [`<b>申报审核</b>（共 ${all.length} 份）`, ...lines, "", "请选择要查看的列表："].join("\n"), { keyboard: keyboard(rows), edit });
+  await send(ctx, [`<b>申报审核</b>（共 ${total} 份）`, ...lines, "", "请选择要查看的列表："].join("\n"), { keyboard: keyboard(rows), edit });
 }
 
-/** A paged list of declarations with an open button each. */
-async function list(ctx: BotContext, title: string, items: DeclarationRecord[], page: number, pageData: (p: number) => string, back: string): Promise<void> {
+/** A paged list of declarations (oldest submission first) with an open button each; one page is fetched. */
+async function list(ctx: BotContext, title: string, filter: DeclarationFilter, page: number, pageData: (p: number) => string, back: string): Promise<void> {
   const fctx = flowContext(ctx);
-  if (!items.length) {
+  const declarations = ctx.deps.store.declarations;
+  let { items: slice, total } = await declarations.find(filter, { limit: PAGE, offset: page * PAGE });
+  if (!total) {
     await send(ctx, `${title}\n暂无申报。`, { keyboard: keyboard([[{ label: "⬅️ 返回", data: back }]]), edit: true });
     return;
   }
-  const pages = Math.ceil(items.length / PAGE);
+  const pages = Math.ceil(total / PAGE);
   const p = Math.min(page, pages - 1);
-  const slice = items.slice(p * PAGE, (p + 1) * PAGE);
+  if (p !== page) ({ items: slice, total } = await declarations.find(filter, { limit: PAGE, offset: p * PAGE }));
   const rows: Rows = slice.map((d) => [
     { label: `${d.ref} ${short(typeof d.answers.institution === "string" ? d.answers.institution : subProjectName(fctx, d.subProjectId), 16)}`, data: `rv|o|${d.ref}` },
   ]);
@@ -67,14 +70,13 @@ async function list(ctx: BotContext, title: string, items: DeclarationRecord[], 
   if (p < pages - 1) nav.push({ label: "下一页 ➡️", data: pageData(p + 1) });
   if (nav.length) rows.push(nav);
   rows.push([{ label: "⬅️ 返回", data: back }]);
-  const head = `${title}（${items.length} 份${pages > 1 ? `，第${p + 1}/${pages}页` : ""}）`;
+  const head = `${title}（${total} 份${pages > 1 ? `，第${p + 1}/${pages}页` : ""}）`;
   await send(ctx, [head, ...slice.map((d) => declarationLine(d, fctx))].join("\n"), { keyboard: keyboard(rows), edit: true });
 }
 
 async function subProjects(ctx: BotContext, page: number): Promise<void> {
-  const all = ctx.deps.store.declarations.all();
   const counts = new Map<string, number>();
-  for (const d of all) counts.set(d.subProjectId, (counts.get(d.subProjectId) ?? 0) + 1);
+  for (const r of await ctx.deps.store.declarations.aggregate({}, { by: ["subProjectId"] })) counts.set(r.subProjectId!, r.count);
   const fctx = flowContext(ctx);
   const ids = fctx.knowledge.subProjects.map((s) => s.id).filter((id) => counts.has(id));
   if (!ids.length) {
@@ -96,35 +98,42 @@ async function open(ctx: BotContext, d: DeclarationRecord): Promise<void> {
   const fctx = flowContext(ctx);
   const rows: Rows = [];
   const actions = [];
-  const allowed = allowedEvents({ state: d.status, actor: actorsOf(ctx, d), deadlinePassed: governingDeadline(ctx, d).passed });
+  const allowed = allowedEvents({ state: d.status, actor: await actorsOf(ctx, d), deadlinePassed: (await governingDeadline(ctx, d)).passed });
   if (allowed.includes("approve")) actions.push({ label: "✅ 通过", data: `rv|a|${d.ref}` });
   if (allowed.includes("return")) actions.push({ label: "↩️ 退回（需填写意见）", data: `rv|r|${d.ref}` });
   if (actions.length) rows.push(actions);
   rows.push([{ label: "⬅️ 返回审核", data: "rv|h" }]);
-  const extra = [`申报人：${escapeHtml(userName(ctx, d.ownerId))}`];
-  await send(ctx, declarationCard(declarationFlow(ctx.deps.knowledge), d, fctx, { extra, whoName: (id) => userName(ctx, id) }), { keyboard: keyboard(rows) });
+  const whoName = await userNames(ctx, [d.ownerId, ...d.history.map((h) => h.by)]);
+  const extra = [`申报人：${escapeHtml(whoName(d.ownerId))}`];
+  await send(ctx, declarationCard(declarationFlow(ctx.deps.knowledge), d, fctx, { extra, whoName }), { keyboard: keyboard(rows) });
 }
 
 /**
- * Stores a status change in the declaration and the audit log, and tells the applicant. The record is
- * re-read and checked right before the write (no await in between), so two reviewers acting at once
- * cannot both change it; returns undefined if its status no longer allows the change.
+ * Stores a status change in the declaration and the audit log (one unit of work), and tells the
+ * applicant. The record is re-read and checked inside the transaction, so two reviewers acting at
+ * once cannot both change it; returns undefined if its status no longer allows the change.
  */
 async function changeStatus(ctx: BotContext, ref: string, status: "approved" | "returned", comment?: string): Promise<DeclarationRecord | undefined> {
-  const d = ctx.deps.store.declarations.get(ref);
-  if (!d) return undefined;
-  const event = status === "approved" ? "approve" : "return";
-  if (!decide(event, { state: d.status, actor: actorsOf(ctx, d), deadlinePassed: governingDeadline(ctx, d).passed, ...(comment ? { comment } : {}) }).ok) return undefined;
   const now = ctx.deps.now().toISOString();
   const by = ctx.account.id;
-  const updated: DeclarationRecord = {
-    ...d,
-    status,
-    updatedAt: now,
-    history: [...d.history, { at: now, by, action: status, ...(comment ? { comment } : {}) }],
-  };
-  await ctx.deps.store.declarations.put(updated);
-  await ctx.deps.store.audit.append({ at: now, actor: by, action: `declaration.${status}`, target: d.ref, ...(comment ? { detail: { comment } } : {}) });
+  const updated = await ctx.deps.store.transaction(async (tx) => {
+    const d = await tx.declarations.get(ref);
+    if (!d) return undefined;
+    const event = status === "approved" ? "approve" : "return";
+    const deadlinePassed = (await governingDeadline(ctx, d)).passed;
+    if (!decide(event, { state: d.status, actor: await actorsOf(ctx, d), deadlinePassed, ...(comment ? { comment } : {}) }).ok) return undefined;
+    const updated: DeclarationRecord = {
+      ...d,
+      status,
+      updatedAt: now,
+      history: [...d.history, { at: now, by, action: status, ...(comment ? { comment } : {}) }],
+    };
+    await tx.declarations.put(updated);
+    await tx.audit.append({ at: now, actor: by, action: `declaration.${status}`, target: d.ref, ...(comment ? { detail: { comment } } : {}) });
+    return updated;
+  });
+  if (!updated) return undefined;
+  const d = updated;
   const name = escapeHtml(subProjectName(flowContext(ctx), d.subProjectId));
   const text =
     status === "approved"
@@ -135,12 +144,12 @@ async function changeStatus(ctx: BotContext, ref: string, status: "approved" | "
 }
 
 async function statusChanged(ctx: BotContext, ref: string): Promise<void> {
-  const d = ctx.deps.store.declarations.get(ref);
+  const d = await ctx.deps.store.declarations.get(ref);
   await send(ctx, d ? `${d.ref} 的状态已变为“${STATUS_LABEL[d.status]}”，未作更改。` : DENIED, { keyboard: keyboard([[{ label: "⬅️ 返回审核", data: "rv|h" }]]) });
 }
 
-function pendingComment(ctx: BotContext): SessionRecord | undefined {
-  const s = ctx.deps.store.sessions.get(ctx.account.id);
+async function pendingComment(ctx: BotContext): Promise<SessionRecord | undefined> {
+  const s = await ctx.deps.store.sessions.get(ctx.account.id);
   return s?.flow === REVIEW_COMMENT ? s : undefined;
 }
 
@@ -156,7 +165,7 @@ reviewFeature.callbackQuery(/^rv\|/, async (ctx) => {
   if (!(await requireCoordinator(ctx))) return;
   const [, kind, a, b] = ctx.callbackQuery.data.split("|");
   const store = ctx.deps.store;
-  const declaration = () => (a && REF.test(a) ? store.declarations.get(a) : undefined);
+  const declaration = () => (a && REF.test(a) ? store.declarations.get(a) : Promise.resolve(undefined));
   switch (kind) {
     case "h":
       await ctx.answerCallbackQuery();
@@ -165,8 +174,7 @@ reviewFeature.callbackQuery(/^rv\|/, async (ctx) => {
       const status = STATUSES.find((s) => s === a);
       if (!status) break;
       await ctx.answerCallbackQuery();
-      const items = store.declarations.all().filter((d) => d.status === status).sort((x, y) => x.submittedAt.localeCompare(y.submittedAt));
-      return list(ctx, `<b>${STATUS_LABEL[status]}</b>`, items, pageOf(b), (p) => `rv|s|${status}|${p}`, "rv|h");
+      return list(ctx, `<b>${STATUS_LABEL[status]}</b>`, { status }, pageOf(b), (p) => `rv|s|${status}|${p}`, "rv|h");
     }
     case "ps":
       await ctx.answerCallbackQuery();
@@ -175,17 +183,16 @@ reviewFeature.callbackQuery(/^rv\|/, async (ctx) => {
       const sp = ctx.deps.knowledge.subProjects.find((s) => s.id === a);
       if (!sp) break;
       await ctx.answerCallbackQuery();
-      const items = store.declarations.all().filter((d) => d.subProjectId === sp.id).sort((x, y) => x.submittedAt.localeCompare(y.submittedAt));
-      return list(ctx, `<b>${escapeHtml(sp.name)}</b>`, items, pageOf(b), (p) => `rv|p|${sp.id}|${p}`, "rv|ps|0");
+      return list(ctx, `<b>${escapeHtml(sp.name)}</b>`, { subProjectId: sp.id }, pageOf(b), (p) => `rv|p|${sp.id}|${p}`, "rv|ps|0");
     }
     case "o": {
-      const d = declaration();
+      const d = await declaration();
       if (!d) break;
       await ctx.answerCallbackQuery();
       return open(ctx, d);
     }
     case "a": {
-      const d = declaration();
+      const d = await declaration();
       if (!d) break;
       await ctx.answerCallbackQuery();
       const approved = await changeStatus(ctx, d.ref, "approved");
@@ -193,9 +200,9 @@ reviewFeature.callbackQuery(/^rv\|/, async (ctx) => {
       return send(ctx, `✅ 已通过 <b>${d.ref}</b>，已通知申报人。`, { keyboard: keyboard([[{ label: "⬅️ 返回审核", data: "rv|h" }]]) });
     }
     case "r": {
-      const d = declaration();
+      const d = await declaration();
       if (!d) break;
-      if (!allowedEvents({ state: d.status, actor: actorsOf(ctx, d), deadlinePassed: governingDeadline(ctx, d).passed }).includes("return")) {
+      if (!allowedEvents({ state: d.status, actor: await actorsOf(ctx, d), deadlinePassed: (await governingDeadline(ctx, d)).passed }).includes("return")) {
         await ctx.answerCallbackQuery();
         return statusChanged(ctx, d.ref);
       }
@@ -206,7 +213,7 @@ reviewFeature.callbackQuery(/^rv\|/, async (ctx) => {
     }
     case "rc": {
       await ctx.answerCallbackQuery();
-      if (pendingComment(ctx)) await store.sessions.delete(ctx.account.id);
+      if (await pendingComment(ctx)) await store.sessions.delete(ctx.account.id);
       return send(ctx, "已取消退回。", { keyboard: keyboard([[{ label: "⬅️ 返回审核", data: "rv|h" }]]), edit: true });
     }
   }
@@ -215,13 +222,13 @@ reviewFeature.callbackQuery(/^rv\|/, async (ctx) => {
 
 /** The comment of a pending return: the next text message that is not a command. */
 reviewFeature.on("message:text", async (ctx, next) => {
-  const pending = pendingComment(ctx);
+  const pending = await pendingComment(ctx);
   if (!pending || ctx.message.text.startsWith("/")) return next();
   const store = ctx.deps.store;
   const ref = typeof pending.state.ref === "string" ? pending.state.ref : "";
-  const d = store.declarations.get(ref);
+  const d = await store.declarations.get(ref);
   // The role may have been revoked meanwhile; the declaration may have been withdrawn or revised.
-  if (!isCoordinator(ctx.deps, ctx.account.id) || !d) {
+  if (!(await isCoordinator(ctx.deps, ctx.account.id)) || !d) {
     await store.sessions.delete(ctx.account.id);
     await send(ctx, DENIED);
     return;

@@ -32,7 +32,7 @@ async function change(ctx: BotContext, cmd: "grant" | "revoke"): Promise<void> {
   }
   const users = ctx.deps.store.users;
   const now = ctx.deps.now().toISOString();
-  const existing = users.get(id);
+  const existing = await users.get(id);
   const user: UserRecord = existing ?? { id, chatId: id, name: "", roles: [], subscribed: false, reachable: true, createdAt: now };
   const has = user.roles.includes("coordinator");
   const who = escapeHtml(user.name ? `${user.name}（${id}）` : String(id));
@@ -42,8 +42,10 @@ async function change(ctx: BotContext, cmd: "grant" | "revoke"): Promise<void> {
       await send(ctx, `${who} 已经是协调员。`);
       return;
     }
-    await users.put({ ...user, roles: [...user.roles, "coordinator"] });
-    await ctx.deps.store.audit.append({ at: now, actor: ctx.account.id, action: "role.granted", target: String(id), detail: { role: "coordinator" } });
+    await ctx.deps.store.transaction(async (tx) => {
+      await tx.users.put({ ...user, roles: [...user.roles, "coordinator"] });
+      await tx.audit.append({ at: now, actor: ctx.account.id, action: "role.granted", target: String(id), detail: { role: "coordinator" } });
+    });
     const note = existing ? "" : "\n（该用户还没有和本机器人对话过；对方发送 /start 后即可使用。）";
     await send(ctx, `✅ 已授予 ${who} 协调员权限：/review 审核、/export 导出、/stats 统计。${note}`);
     await notifyUser(ctx, id, "您已被授予协调员权限。可以使用：/review 审核申报、/export 导出申报、/stats 查看统计。");
@@ -54,8 +56,10 @@ async function change(ctx: BotContext, cmd: "grant" | "revoke"): Promise<void> {
     await send(ctx, `${who} 不是协调员，无需撤销。${adminNote}`);
     return;
   }
-  await users.put({ ...user, roles: user.roles.filter((r) => r !== "coordinator") });
-  await ctx.deps.store.audit.append({ at: now, actor: ctx.account.id, action: "role.revoked", target: String(id), detail: { role: "coordinator" } });
+  await ctx.deps.store.transaction(async (tx) => {
+    await tx.users.put({ ...user, roles: user.roles.filter((r) => r !== "coordinator") });
+    await tx.audit.append({ at: now, actor: ctx.account.id, action: "role.revoked", target: String(id), detail: { role: "coordinator" } });
+  });
   const adminNote = isAdmin(ctx.deps, id) ? "\n注意：该用户同时是管理员（ADMIN_IDS），仍可使用全部功能。" : "";
   await send(ctx, `已撤销 ${who} 的协调员权限。${adminNote}`);
   await notifyUser(ctx, id, "您的协调员权限已被撤销。如有疑问，请联系管理员。");

@@ -65,7 +65,7 @@ startFeature.command("help", (ctx) => entry("help")!(ctx));
 startFeature.command("cancel", async (ctx) => {
   const ended = await endFlow(ctx);
   const draftId = (ended?.state as FlowSession | undefined)?.draftId;
-  const kept = draftId !== undefined && ctx.deps.store.drafts.get(draftId) !== undefined;
+  const kept = draftId !== undefined && (await ctx.deps.store.drafts.get(draftId)) !== undefined;
   const note = kept ? "已取消。草稿已保存，发送 /declare 可继续填写。" : ended ? "已取消。" : "当前没有进行中的操作。";
   await send(ctx, note, { keyboard: menuKeyboard() });
 });

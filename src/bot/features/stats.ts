@@ -2,7 +2,8 @@
 import { Composer } from "grammy";
 import { formatInstant } from "../../answers/declaration-answer.js";
 import { escapeHtml } from "../../answers/html.js";
-import { declarationStats, type SubProjectStats } from "../../domain/stats.js";
+import type { SubProjectStats } from "../../domain/stats.js";
+import { storedStats } from "../../reminders/content.js";
 import { groupDigits } from "../../domain/money.js";
 import type { BotContext } from "../context.js";
 import { requireCoordinator } from "../declarations.js";
@@ -23,10 +24,10 @@ function statsLine(s: SubProjectStats): string {
 export async function sendStats(ctx: BotContext): Promise<void> {
   if (!(await requireCoordinator(ctx))) return;
   const store = ctx.deps.store;
-  const stats = declarationStats(ctx.deps.knowledge, store.declarations.all(), store.drafts.all());
+  const stats = await storedStats(ctx.deps.knowledge, store);
   const active = stats.filter((s) => s.submitted + s.approved + s.returned + s.drafts > 0);
   const sum = (f: (s: SubProjectStats) => number) => stats.reduce((n, s) => n + f(s), 0);
-  const withdrawn = store.declarations.all().filter((d) => d.status === "withdrawn").length;
+  const withdrawn = await store.declarations.count({ status: "withdrawn" });
   const head = [
     `<b>申报统计</b>（截至 ${formatInstant(ctx.deps.now().toISOString(), ctx.deps.config.TZ)}）`,
     `有效申报 ${sum((s) => s.submitted + s.approved + s.returned)} 份：待审核 ${sum((s) => s.submitted)} · 已通过 ${sum((s) => s.approved)} · 已退回 ${sum((s) => s.returned)}${withdrawn ? `（另有撤回 ${withdrawn}）` : ""}`,
