@@ -20,7 +20,7 @@ import { DEFAULT_REF_PREFIXES, RefAllocator } from "./refs.js";
 import { Audit, Broadcasts, Deadlines, Declarations, Drafts, Sessions, Users } from "./repos.js";
 import { ShardedCollection } from "./sharded-collection.js";
 import { TXN_DIR, Transactions } from "./transaction.js";
-import type { AuditRecord, Store } from "./types.js";
+import type { AuditRecord, BroadcastRecord, DeadlineRecord, DeclarationRecord, DraftRecord, SessionRecord, Store, UserRecord } from "./types.js";
 
 export type * from "./types.js";
 export { StoreError, StoreWriteError } from "./errors.js";
@@ -43,8 +43,24 @@ export interface OpenStoreOptions {
   imageCacheBytes?: number;
 }
 
+/** Every record of an embedded store, for `npm run store:migrate` (copying a folder into PostgreSQL). */
+export interface StoreDump {
+  users: Iterable<UserRecord>;
+  sessions: Iterable<SessionRecord>;
+  drafts: Iterable<DraftRecord>;
+  declarations: Iterable<DeclarationRecord>;
+  audit: Iterable<AuditRecord>;
+  deadlines: Iterable<DeadlineRecord>;
+  broadcasts: Iterable<BroadcastRecord>;
+  ledger: Iterable<[delivery: string, chatId: number]>;
+  /** Last allocated number per prefix and year, as in meta.json: { "GP2024": 12 }. */
+  refCounters: Record<string, number>;
+}
+
 export interface StoreHandle extends Store {
   readonly dataDir: string;
+  /** Every record as it is in memory now (not part of the Store contract: a migration tool's view). */
+  dump(): StoreDump;
   /** Flushes every pending write, then releases the lock. Rejects (after releasing) if something could not be written. */
   close(): Promise<void>;
 }
@@ -133,6 +149,17 @@ export async function openStore(dataDir: string, opts: OpenStoreOptions = {}): P
       ...repos,
       ledger,
       transaction: (fn) => transactions.run(fn),
+      dump: () => ({
+        users: users.values(),
+        sessions: sessions.values(),
+        drafts: drafts.values(),
+        declarations: declarations.values(),
+        audit: audit.entries(),
+        deadlines: deadlines.values(),
+        broadcasts: broadcasts.values(),
+        ledger: ledger.pairs(),
+        refCounters: refs.counters(),
+      }),
       flush,
       close() {
         closed ??= (async () => {

@@ -105,6 +105,11 @@ export class Ledger implements LedgerRepo {
     if (leases?.get(chatId)?.owner === owner) leases.delete(chatId);
   }
 
+  /** Every (delivery, chat) recorded. */
+  *pairs(): IterableIterator<[string, number]> {
+    for (const [delivery, set] of this.#sets) for (const chat of set) yield [delivery, chat];
+  }
+
   /** Deliveries with at least one recorded chat. */
   deliveries(): string[] {
     return [...this.#sets.keys()];

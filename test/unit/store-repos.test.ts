@@ -209,6 +209,25 @@ describe("store repositories", () => {
     expect(readdirSync(s.dataDir)).not.toContain(".lock");
   });
 
+  it("dump() lists every record, for copying a folder into another store", async () => {
+    const s = await openIn(tmp());
+    await s.users.put(user(1));
+    await s.drafts.put(draft("d1", 1));
+    const ref = await nextRef(s, "qupei", 2024);
+    await s.declarations.put(declaration(ref, 1));
+    await s.audit.append({ at: T, actor: 1, action: "x" });
+    await s.ledger.record("broadcast:b", 1);
+    await s.ledger.record("broadcast:b", 2);
+    const d = s.dump();
+    expect([...d.users]).toEqual([user(1)]);
+    expect([...d.drafts].map((x) => x.id)).toEqual(["d1"]);
+    expect([...d.declarations].map((x) => x.ref)).toEqual(["QP2024-0001"]);
+    expect([...d.audit]).toEqual([{ at: T, actor: 1, action: "x" }]);
+    expect([...d.sessions, ...d.deadlines, ...d.broadcasts]).toEqual([]);
+    expect([...d.ledger]).toEqual([["broadcast:b", 1], ["broadcast:b", 2]]);
+    expect(d.refCounters).toEqual({ QP2024: 1 });
+  });
+
   it("rejects writes after close", async () => {
     const s = await openIn(tmp());
     await s.close();
