@@ -116,7 +116,11 @@ export function groupSteps(k: Knowledge): Step[] {
         const d = partOf(a, ctx)!;
         return `参加${d.label}的${d.who}有多少人？请输入正整数。`;
       },
-      parse: (raw: string, a: Answers, ctx: FlowContext) => positiveInt(raw, `${partOf(a, ctx)!.who}人数`, "人", 100_000),
+      parse: (raw: string, a: Answers, ctx: FlowContext) => {
+        const n = positiveInt(raw, `${partOf(a, ctx)!.who}人数`, "人", 100_000);
+        const over = n.ok ? aboveQuota(subProjectOf(ctx.knowledge, a), "人", n.value) : undefined;
+        return over ? { ok: false, error: `${over}请检查后重新输入。` } : n;
+      },
       format: (v: unknown, a: Answers, ctx: FlowContext) => `${partOf(a, ctx)?.who ?? ""} ${String(v)}人`,
     } satisfies Step;
   });

@@ -179,6 +179,16 @@ describe("form rules", () => {
     expect(d.r.state.answers.people).toBe(100);
   });
 
+  it("refuses a group's head-count above the region's plan too (自主学习试点: 4706人)", () => {
+    const d = new Driver({ plan: "guopei", subProject: "self-directed-pilot", institution: "新疆师范大学", institutionType: "高等院校", partners: ["和田县教育局"], lead: "张三", contact: "李四", phone: "13912345678", email: "a@b.cn", people: 100 });
+    expect(d.at).toBe("people:concentrated");
+    d.say("5000");
+    expect(d.r.rejected).toBe(true);
+    expect(d.text).toContain("5000人超过了指南中该项目全区计划的4706人");
+    d.say("二十");
+    expect(d.r.state.answers["people:concentrated"]).toBe(20);
+  });
+
   it("checks dates: real, in the future, end after start", () => {
     const d = new Driver({ plan: "guopei", subProject: "county-backbone", row: "primary", subjects: ["语文"], institution: "新疆师范大学", institutionType: "高等院校", partners: ["甲小学"], lead: "张三", contact: "李四", phone: "13912345678", email: "a@b.cn", people: 100, "dur:concentrated": 15, "dur:shadow": 7, "dur:online": 50, cycleYear: "1" });
     expect(d.at).toBe("start");
