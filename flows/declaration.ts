@@ -8,7 +8,7 @@ import { escapeHtml } from "../src/answers/html.js";
 import { scheduleOf } from "../src/domain/budget.js";
 import { implementerOf, partnerExamples, partnerMismatch, partnerRule } from "../src/domain/implementer.js";
 import { dateRangeProblem } from "../src/domain/schedule.js";
-import { email, futureDate, institutionName, mobile, partnerList, personName, requiredText } from "../src/domain/validate.js";
+import { email, futureDate, institutionName, institutionTypeProblem, mobile, partnerList, personName, requiredText } from "../src/domain/validate.js";
 import { stillOffered } from "../src/engine/run.js";
 import type { Answers, Flow, FlowContext, Option, Step } from "../src/engine/types.js";
 import type { Knowledge } from "../src/knowledge/schema.js";
@@ -88,6 +88,15 @@ export function makeDeclarationFlow(k: Knowledge): Flow {
           { value: "高等院校", label: "高等院校" },
           { value: "教师培训机构", label: "教师培训机构" },
         ],
+        check: (v, a) => {
+          const why = typeof a.institution === "string" ? institutionTypeProblem(a.institution, String(v)) : undefined;
+          return why ? { ok: false, error: why } : { ok: true, value: v };
+        },
+        // A renamed applicant may no longer be of the type chosen: asked again.
+        fits: (v, a) => {
+          const why = typeof a.institution === "string" ? institutionTypeProblem(a.institution, String(v)) : undefined;
+          return why ? `单位类型：${why}` : undefined;
+        },
       },
       ...projectSteps(),
       {

@@ -121,6 +121,15 @@ export function institutionName(raw: string, what = "申报单位"): Parsed<stri
   return text;
 }
 
+/** How a 高等院校's full name ends (a bracketed department allowed): a 中心 or 进修学校 is not one. */
+const UNIVERSITY_ENDING = /(大学|学院|高等专科学校|职业技术学校|分院|分校|校区)([（(][^）)]*[）)])?$/;
+
+/** Why the applicant's name does not fit the type chosen for it, or undefined. */
+export function institutionTypeProblem(name: string, type: string): string | undefined {
+  if (type !== "高等院校" || UNIVERSITY_ENDING.test(name)) return undefined;
+  return `“${echo(name)}”看起来不是高等院校（高等院校的名称通常以“大学”“学院”结尾）。请选择“教师培训机构”，或先修改申报单位名称。`;
+}
+
 export function mobile(raw: string): Parsed<string> {
   const schema = z
     .string()

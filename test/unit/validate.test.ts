@@ -4,6 +4,7 @@ import {
   calendarDate,
   email,
   institutionName,
+  institutionTypeProblem,
   partnerList,
   futureDate,
   mobile,
@@ -145,6 +146,22 @@ describe("institutionName", () => {
     ["新".repeat(61), "不超过60个字"],
   ])("refuses %s", (raw, message) => {
     expect(institutionName(raw)).toEqual(err(message));
+  });
+});
+
+describe("institutionTypeProblem", () => {
+  it.each<[string, string, boolean]>([
+    ["新疆师范大学", "高等院校", true],
+    ["昌吉学院", "高等院校", true],
+    ["新疆大学（继续教育学院）", "高等院校", true],
+    ["乌鲁木齐市教师发展中心", "高等院校", false],
+    ["和田县教师进修学校", "高等院校", false],
+    ["乌鲁木齐市教师发展中心", "教师培训机构", true],
+    ["新疆教育学院", "教师培训机构", true],
+  ])("%s as %s fits: %s", (name, type, fits) => {
+    const why = institutionTypeProblem(name, type);
+    expect(why === undefined).toBe(fits);
+    if (!fits) expect(why).toContain("看起来不是高等院校");
   });
 });
 
