@@ -3,6 +3,7 @@
  * edit links and the budget before 确认提交. Only the fields the chosen sub-project needs are asked.
  */
 import { budgetAnswer } from "../src/answers/budget-answer.js";
+import { belowGuideLines } from "../src/answers/declaration-answer.js";
 import { INFERRED_MARK, place } from "../src/answers/cite.js";
 import { escapeHtml } from "../src/answers/html.js";
 import { scheduleOf } from "../src/domain/budget.js";
@@ -173,7 +174,9 @@ export function makeDeclarationFlow(k: Knowledge): Flow {
     ],
     summaryExtra: (a, ctx) => {
       const b = budgetOf(ctx.knowledge, a);
-      return b ? budgetAnswer(b) : "";
+      // The applicant sees every figure the reviewer will see flagged; the budget already names the billed ones.
+      const flags = belowGuideLines(a, ctx).filter((l) => !b?.warnings.some((w) => l.includes(escapeHtml(w))));
+      return [b ? budgetAnswer(b) : "", flags.length ? `<b>与指南要求不符</b>\n${flags.join("\n")}` : ""].filter(Boolean).join("\n\n");
     },
   };
 }

@@ -2,8 +2,7 @@
  * How a stored declaration reads in the chat (/my, /review, notifications): every field with the
  * form's own labels, the budget totals, the dates and the history. All user-typed text is escaped.
  */
-import { findRow, scheduleOf } from "../domain/budget.js";
-import { belowMinimum } from "../domain/schedule.js";
+import { durationWarning, findRow, scheduleOf } from "../domain/budget.js";
 import { formatAnswer, stepLabel } from "../engine/run.js";
 import type { Flow, FlowContext } from "../engine/types.js";
 import { yuan } from "../domain/money.js";
@@ -84,8 +83,8 @@ export function declarationLine(d: DeclarationRecord, fctx: FlowContext): string
 }
 
 /**
- * Planned days or hours below what the guide sets (影子学习 5天 where it says 不少于7天): the form warned
- * the applicant, and the reviewer must see it too.
+ * Planned days or hours outside what the guide sets (影子学习 5天 where it says 不少于7天): the form warned
+ * the applicant (the same durationWarning rule), and the reviewer must see it too.
  */
 export function belowGuideLines(answers: Record<string, unknown>, fctx: FlowContext): string[] {
   const sp = fctx.knowledge.subProjects.find((s) => s.id === answers.subProject);
@@ -93,7 +92,7 @@ export function belowGuideLines(answers: Record<string, unknown>, fctx: FlowCont
   const out: string[] = [];
   for (const d of scheduleOf(sp, findRow(sp, typeof answers.row === "string" ? answers.row : undefined))) {
     const planned = answers[`dur:${d.id}`];
-    const flag = typeof planned === "number" ? belowMinimum(d, planned) : undefined;
+    const flag = typeof planned === "number" ? durationWarning(d, planned) : undefined;
     if (flag) out.push(`⚠️ ${escapeHtml(flag)}（📖${escapeHtml(d.cite.where)}）`);
   }
   return out;
@@ -107,7 +106,7 @@ export function declarationCard(flow: Flow, d: DeclarationRecord, fctx: FlowCont
   const out = [
     `<b>申报 ${d.ref}</b> ${STATUS_LABEL[d.status]}`,
     fields.join("\n"),
-    ...(flags.length ? [`<b>低于指南要求</b>\n${flags.join("\n")}`] : []),
+    ...(flags.length ? [`<b>与指南要求不符</b>\n${flags.join("\n")}`] : []),
     budgetLine(d, fctx),
     `提交时间：${formatInstant(d.submittedAt, fctx.timeZone)}（${zone}）\n最后更新：${formatInstant(d.updatedAt, fctx.timeZone)}`,
     ...(opts.extra ?? []),

@@ -3,7 +3,6 @@
  * (集中研修), and the training dates against the days declared. Worked cases: test/unit/schedule.test.ts.
  */
 import type { Duration } from "../knowledge/schema.js";
-import { describeDuration } from "./budget.js";
 
 /** Planned days or hours per schedule part, by duration id. */
 export type Planned = Record<string, number | undefined>;
@@ -64,10 +63,4 @@ export function dateRangeProblem(schedule: Duration[], planned: Planned, start: 
   const span = daysInclusive(start, end);
   if (days <= span) return undefined;
   return `培训时间${start}至${end}共${span}天，放不下申报的${terms.join(" + ")}${terms.length > 1 ? `（共${days}天）` : ""}。请调整日期，或先在汇总中修改天数。`;
-}
-
-/** A planned figure below what the guide sets (不少于7天 planned as 5天): for the reviewer's view. */
-export function belowMinimum(d: Duration, planned: number): string | undefined {
-  if (planned >= d.value) return undefined;
-  return `${d.label}计划${planned}${d.unit}，少于指南规定的${describeDuration(d)}`;
 }

@@ -158,6 +158,8 @@ describe("the acceptance declaration", () => {
     d.say("6");
     expect(d.at).toBe(SUMMARY);
     expect(d.text).toContain("影子学习计划6天，少于指南要求的不少于7天");
+    // The summary itself keeps the flag (not only the one-off warning), as the reviewer's card will.
+    expect(d.text).toMatch(/<b>与指南要求不符<\/b>\n⚠️ 影子学习计划6天/);
   });
 });
 

@@ -1,6 +1,6 @@
 /** Rules across planned days (src/domain/schedule.ts), as tables of worked cases from the guide's schedules. */
 import { beforeAll, describe, expect, it } from "vitest";
-import { belowMinimum, dateRangeProblem, daysInclusive, splitProblem, splitsCompletely } from "../../src/domain/schedule.js";
+import { dateRangeProblem, daysInclusive, splitProblem, splitsCompletely } from "../../src/domain/schedule.js";
 import { loadKnowledge } from "../../src/knowledge/load.js";
 import type { Duration, Knowledge } from "../../src/knowledge/schema.js";
 
@@ -59,16 +59,5 @@ describe("dateRangeProblem", () => {
     const p = dateRangeProblem(schedule(id), planned, start, end);
     if (problem === undefined) expect(p).toBeUndefined();
     else expect(p).toContain(problem);
-  });
-});
-
-describe("belowMinimum", () => {
-  it.each<[string, number, number, string | undefined]>([
-    ["county-backbone", 1, 6, "影子学习计划6天，少于指南规定的不少于7天"],
-    ["county-backbone", 1, 7, undefined],
-    ["county-backbone", 0, 12, "集中培训计划12天，少于指南规定的15天"],
-    ["county-backbone", 0, 20, undefined],
-  ])("%s part %i planned %i", (id, i, planned, flag) => {
-    expect(belowMinimum(schedule(id)[i]!, planned)).toBe(flag);
   });
 });
