@@ -5,17 +5,14 @@
 import { durationWarning, findRow, scheduleOf } from "../domain/budget.js";
 import { formatAnswer, stepLabel } from "../engine/run.js";
 import type { Flow, FlowContext } from "../engine/types.js";
+import { STATUS_LABEL } from "../domain/lifecycle.js";
 import { yuan } from "../domain/money.js";
 import { localDateTime } from "../domain/time.js";
 import type { DeclarationRecord, DeclarationStatus, DraftRecord, HistoryEntry } from "../store/types.js";
 import { escapeHtml } from "./html.js";
 
-export const STATUS_LABEL: Record<DeclarationStatus, string> = {
-  submitted: "🟡 待审核",
-  approved: "✅ 已通过",
-  returned: "↩️ 已退回",
-  withdrawn: "⚪ 已撤回",
-};
+/** The labels live with the lifecycle; re-exported for the renderers that import them from here. */
+export { STATUS_LABEL };
 
 const ACTION_LABEL: Record<HistoryEntry["action"], string> = {
   submitted: "提交",

@@ -20,6 +20,14 @@ export const DECLARATION_STATUSES = ["submitted", "approved", "returned", "withd
 export type DeclarationStatus = (typeof DECLARATION_STATUSES)[number];
 export type LifecycleState = "draft" | DeclarationStatus;
 
+/** How each status reads to people (chat, web, exports). */
+export const STATUS_LABEL: Readonly<Record<DeclarationStatus, string>> = {
+  submitted: "🟡 待审核",
+  approved: "✅ 已通过",
+  returned: "↩️ 已退回",
+  withdrawn: "⚪ 已撤回",
+};
+
 export type LifecycleEvent = "submit" | "revise" | "approve" | "return" | "withdraw";
 
 /** Who is acting, relative to the declaration: its owner, or staff (coordinators by grant, admins by ADMIN_IDS). */

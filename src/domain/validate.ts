@@ -3,7 +3,7 @@
  * zod does the checking; the messages are ours (zod's own are written for developers).
  */
 import { z } from "zod";
-import type { Parsed } from "../engine/types.js";
+import type { Parsed } from "./parsed.js";
 import { parseTypedCount } from "../nlu/numbers.js";
 import { echo } from "./non-answer.js";
 import { todayIn } from "./time.js";

@@ -16,7 +16,8 @@ export interface Option {
   label: string;
 }
 
-export type Parsed<T = unknown> = { ok: true; value: T; warning?: string } | { ok: false; error: string };
+import type { Parsed } from "../domain/parsed.js";
+export type { Parsed };
 
 export type StepKind = "choice" | "multi" | "number" | "text" | "date";
 

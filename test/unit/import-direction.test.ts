@@ -1,0 +1,78 @@
+/**
+ * Imports point one way: domain ← services ← features. A rule is a folder and the folders it may not
+ * import from; the check reads every import (static, `export … from` and dynamic) of every file.
+ */
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+
+function files(dir: string): string[] {
+  const abs = join(ROOT, dir);
+  return readdirSync(abs).flatMap((name) => {
+    const p = join(abs, name);
+    return statSync(p).isDirectory() ? files(relative(ROOT, p)) : p.endsWith(".ts") ? [relative(ROOT, p)] : [];
+  });
+}
+
+/** Project-relative targets of a file's relative imports ("src/store/types.js"). */
+export function importsOf(file: string, source = readFileSync(join(ROOT, file), "utf8")): string[] {
+  const specs = [...source.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?\bfrom\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1] ?? m[2]!);
+  return specs.filter((s) => s.startsWith(".")).map((s) => relative(ROOT, resolve(ROOT, dirname(file), s)));
+}
+
+interface Rule {
+  folder: string;
+  why: string;
+  forbidden: string[];
+  /** Exceptions inside a forbidden folder. */
+  allowed?: string[];
+}
+
+const RULES: Rule[] = [
+  {
+    folder: "src/domain",
+    why: "the domain is pure rules: no I/O, no NLU, no store records, no engine, no transport",
+    forbidden: ["src/nlu", "src/store", "src/engine", "src/bot", "src/console", "src/services", "src/answers", "src/reminders", "src/export", "src/web", "flows"],
+  },
+  {
+    folder: "src/services",
+    why: "services carry the workflow for every transport: they know the domain and the store's contract, never a transport or a store implementation",
+    forbidden: ["src/bot", "src/console", "src/web", "src/nlu", "src/store"],
+    allowed: ["src/store/types.js"],
+  },
+  {
+    folder: "src/bot/features",
+    why: "features keep the conversation and the rendering; the workflow and every store access go through services",
+    forbidden: ["src/store"],
+    allowed: ["src/store/types.js"],
+  },
+];
+
+describe("imports point one way", () => {
+  it.each(RULES.map((r) => [r.folder, r] as const))("%s", (_folder, rule) => {
+    const offending: string[] = [];
+    for (const file of files(rule.folder)) {
+      for (const target of importsOf(file)) {
+        const hit = rule.forbidden.some((f) => target === f || target.startsWith(`${f}/`));
+        if (hit && !rule.allowed?.includes(target)) offending.push(`${file} → ${target}`);
+      }
+    }
+    expect(offending, rule.why).toEqual([]);
+  });
+
+  it("features make no direct store calls", () => {
+    const calls = files("src/bot/features").flatMap((file) =>
+      readFileSync(join(ROOT, file), "utf8")
+        .split("\n")
+        .flatMap((line, i) => (/\bdeps\.store\b|\.store\.(?:users|sessions|drafts|declarations|audit|deadlines|broadcasts|ledger|transaction)\b/.test(line) ? [`${file}:${i + 1}: ${line.trim()}`] : [])),
+    );
+    expect(calls).toEqual([]);
+  });
+
+  it("reads the import forms it checks", () => {
+    const src = 'import { a } from "../store/x.js";\nexport * from "./y.js";\nimport type { T } from "../engine/types.js";\nconst m = await import("../nlu/z.js");';
+    expect(importsOf("src/domain/f.ts", src)).toEqual(["src/store/x.js", "src/domain/y.js", "src/engine/types.js", "src/nlu/z.js"]);
+  });
+});
