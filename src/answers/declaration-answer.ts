@@ -8,7 +8,7 @@ import type { Flow, FlowContext } from "../engine/types.js";
 import { STATUS_LABEL } from "../domain/lifecycle.js";
 import { yuan } from "../domain/money.js";
 import { localDateTime } from "../domain/time.js";
-import type { DeclarationRecord, DeclarationStatus, DraftRecord, HistoryEntry } from "../store/types.js";
+import type { DeclarationRecord, DraftRecord, HistoryEntry } from "../store/types.js";
 import { escapeHtml } from "./html.js";
 
 /** The labels live with the lifecycle; re-exported for the renderers that import them from here. */

@@ -4,6 +4,7 @@ import type { Config } from "../config.js";
 import type { SearchIndex } from "../nlu/search.js";
 import type { Outcome } from "../answers/outcome.js";
 import type { Knowledge } from "../knowledge/schema.js";
+import type { ServiceDeps } from "../services/context.js";
 import type { Store, UserRecord } from "../store/types.js";
 
 /** Everything a feature may use; built once in main.ts (or by a test). */
@@ -48,10 +49,18 @@ export interface BotFlavor {
 
 export type BotContext = Context & BotFlavor;
 
-export function isAdmin(deps: Deps, userId: number): boolean {
-  return deps.config.ADMIN_IDS.includes(userId);
+const serviceDeps = new WeakMap<Deps, ServiceDeps>();
+
+/** What the services need, taken from the bot's dependencies (features reach the store only through services). */
+export function servicesOf(deps: Deps): ServiceDeps {
+  let s = serviceDeps.get(deps);
+  if (!s) {
+    s = { store: deps.store, knowledge: deps.knowledge, adminIds: deps.config.ADMIN_IDS, timeZone: deps.config.TZ, now: () => deps.now() };
+    serviceDeps.set(deps, s);
+  }
+  return s;
 }
 
-export async function isCoordinator(deps: Deps, userId: number): Promise<boolean> {
-  return isAdmin(deps, userId) || ((await deps.store.users.get(userId))?.roles.includes("coordinator") ?? false);
+export function isAdmin(deps: Deps, userId: number): boolean {
+  return deps.config.ADMIN_IDS.includes(userId);
 }

@@ -10,7 +10,8 @@ import type { Config } from "../config.js";
 import type { BotContext, Deps } from "./context.js";
 import { errorBoundary } from "./error-boundary.js";
 import { trackUser } from "./track-user.js";
-import { FEATURES } from "./features/index.js";
+import { MENU_COMMANDS } from "./commands.js";
+import { createFeatures } from "./features/index.js";
 
 export interface CreateBotOptions {
   /** Skips getMe (console mode and tests). */
@@ -23,18 +24,8 @@ export interface CreateBotOptions {
   features?: Composer<BotContext>[];
 }
 
-export const COMMANDS = [
-  { command: "start", description: "开始 / 主菜单" },
-  { command: "eligibility", description: "资格自测：我能报哪个项目" },
-  { command: "projects", description: "项目浏览" },
-  { command: "budget", description: "预算测算" },
-  { command: "declare", description: "申报项目（院校/培训机构）" },
-  { command: "my", description: "我的申报" },
-  { command: "subscribe", description: "订阅截止提醒" },
-  { command: "deadlines", description: "查看申报截止日期" },
-  { command: "help", description: "帮助" },
-  { command: "cancel", description: "取消当前操作" },
-] as const;
+/** Telegram's command menu, from the one command catalogue (src/bot/commands.ts). */
+export const COMMANDS = MENU_COMMANDS;
 
 export function createBot(config: Config, deps: Deps, opts: CreateBotOptions = {}): Bot<BotContext> {
   const botConfig: BotConfig<BotContext> = { client: { apiRoot: config.TELEGRAM_API_ROOT } };
@@ -60,7 +51,7 @@ export function createBot(config: Config, deps: Deps, opts: CreateBotOptions = {
   // One update at a time per chat (flow state is per user), many chats at once.
   bot.use(sequentialize((ctx) => (ctx.chat?.id ?? ctx.from?.id)?.toString()));
   bot.use(trackUser);
-  for (const feature of [...(opts.features ?? []), ...FEATURES]) bot.use(feature);
+  for (const feature of [...(opts.features ?? []), ...createFeatures()]) bot.use(feature);
   bot.catch((err) => deps.logger.error({ err: err.error, update: err.ctx.update.update_id }, "unhandled bot error"));
   return bot;
 }

@@ -27,8 +27,21 @@ export async function staffIds(deps: ServiceDeps): Promise<number[]> {
   return [...ids];
 }
 
-/** "张三 (123)" for staff views. */
-export async function userName(deps: ServiceDeps, id: number): Promise<string> {
-  const name = (await deps.store.users.get(id))?.name;
-  return name ? `${name} (${id})` : String(id);
+
+/** Looks users up once, for renderers that name people synchronously (a card's history): "张三 (123)". */
+export async function userNames(deps: ServiceDeps, ids: Iterable<number>): Promise<(id: number) => string> {
+  const names = new Map<number, string>();
+  for (const id of new Set(ids)) {
+    const name = (await deps.store.users.get(id))?.name;
+    if (name) names.set(id, name);
+  }
+  return (id) => {
+    const name = names.get(id);
+    return name ? `${name} (${id})` : String(id);
+  };
+}
+
+/** The private chat a user is reached in (their id when they have never written). */
+export async function chatOf(deps: ServiceDeps, userId: number): Promise<number> {
+  return (await deps.store.users.get(userId))?.chatId ?? userId;
 }

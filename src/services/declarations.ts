@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { budgetOf } from "../../flows/budget.js";
 import { escapeHtml } from "../answers/html.js";
+import { SUMMARY } from "../engine/run.js";
 import { allowedEvents, decide, type LifecycleEvent } from "../domain/lifecycle.js";
 import { Plan } from "../knowledge/schema.js";
 import type { DeadlineRecord, DeclarationAnswers, DeclarationRecord, DraftRecord } from "../store/types.js";
@@ -18,8 +19,8 @@ import { governingDeadline } from "./deadlines.js";
 export const GUIDE_YEAR = 2024;
 /** Drafts one user may keep; more would make the resume list unreadable on a phone. */
 export const MAX_DRAFTS = 8;
-/** The step id of the form's summary ("check your answers"). */
-export const SUMMARY_STEP = "summary";
+/** A refused submission is kept at the form's summary ("check your answers"). */
+const SUMMARY_STEP = SUMMARY;
 
 const DRAFT_ID = /^[A-Za-z0-9_-]{6,24}$/;
 /** GP2024-0001: what a button or a URL may carry as a reference number. */
@@ -67,9 +68,18 @@ export async function myDrafts(deps: ServiceDeps, userId: number): Promise<Draft
   return live.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
 }
 
-/** The user's declarations, newest submission first, a page at a time. */
-export async function myDeclarations(deps: ServiceDeps, userId: number, page: { limit: number; offset: number }) {
-  return deps.store.declarations.find({ ownerId: userId }, page, { by: "submittedAt", dir: "desc" });
+/** The user's declarations, newest submission first, a page at a time (the last page if asked past the end), and how many drafts they hold. */
+export async function myDeclarations(deps: ServiceDeps, userId: number, pageSize: number, page: number) {
+  const mine = { ownerId: userId };
+  const newestFirst = { by: "submittedAt", dir: "desc" } as const;
+  let p = Math.max(page, 0);
+  let found = await deps.store.declarations.find(mine, { limit: pageSize, offset: p * pageSize }, newestFirst);
+  const pages = Math.max(1, Math.ceil(found.total / pageSize));
+  if (p > pages - 1) {
+    p = pages - 1;
+    found = await deps.store.declarations.find(mine, { limit: pageSize, offset: p * pageSize }, newestFirst);
+  }
+  return { items: found.items, total: found.total, page: p, pages, drafts: await deps.store.drafts.count(mine) };
 }
 
 export interface DeclarationView {
@@ -243,6 +253,7 @@ export async function submit(deps: ServiceDeps, userId: number, draftId: string,
     return keep(refuse("deadline", `“${escapeHtml(g.deadline.title)}”已于 ${g.deadline.date} 截止，不能再提交。草稿已保存；如截止日期延长，可发送 /declare 继续提交。`));
   }
   const declaration = await deps.store.transaction(async (tx) => {
+    if (draft && !(await tx.drafts.get(draft.id))) return undefined; // submitted by a concurrent tap
     const ref = await tx.declarations.nextRef(plan.data, GUIDE_YEAR);
     const record: DeclarationRecord = { ref, ownerId: userId, plan: plan.data, subProjectId: sp.id, rowId, answers, budget, status: "submitted", submittedAt: at, updatedAt: at, history: [{ at, by: userId, action: "submitted" }], fromDraft: id };
     await tx.declarations.put(record);
@@ -250,6 +261,10 @@ export async function submit(deps: ServiceDeps, userId: number, draftId: string,
     await tx.audit.append({ at, actor: userId, action: "declaration.submitted", target: ref, detail: { subProject: sp.id } });
     return record;
   });
+  if (!declaration) {
+    const done = await submittedFrom(deps, userId, id);
+    return done ? { ok: true, result: { kind: "already", declaration: done }, draftId: id, notify: [] } : denied();
+  }
   const institution = typeof answers.institution === "string" ? ` · ${escapeHtml(answers.institution)}` : "";
   const notify = staff.map((s): Notice => ({ userId: s, text: `📥 新申报 <b>${declaration.ref}</b>：${escapeHtml(sp.name)}${institution}。发送 /review 审核。`, link: { kind: "review", ref: declaration.ref } }));
   return { ok: true, result: { kind: "submitted", declaration }, draftId: id, notify };

@@ -7,7 +7,7 @@
 import { escapeHtml } from "../answers/html.js";
 import { DECLARATION_STATUSES, STATUS_LABEL, decide, type DeclarationStatus } from "../domain/lifecycle.js";
 import { requiredText } from "../domain/validate.js";
-import type { DeclarationFilter, DeclarationRecord, Page, PageRequest } from "../store/types.js";
+import type { DeclarationAggregate, DeclarationFilter, DeclarationGroupRow, DeclarationRecord, DeclarationSort, Page, PageRequest } from "../store/types.js";
 import { actorsOf, isStaff } from "./access.js";
 import { DENIED, STAFF_ONLY, denied, nowIso, refuse, type Outcome, type ServiceDeps } from "./context.js";
 import { REF } from "./declarations.js";
@@ -35,9 +35,15 @@ export async function subProjectCounts(deps: ServiceDeps, userId: number): Promi
 }
 
 /** A page of declarations for staff, oldest submission first. */
-export async function listDeclarations(deps: ServiceDeps, userId: number, filter: DeclarationFilter, page: PageRequest): Promise<Outcome<{ page: Page<DeclarationRecord> }>> {
+export async function listDeclarations(deps: ServiceDeps, userId: number, filter: DeclarationFilter, page: PageRequest, sort?: DeclarationSort): Promise<Outcome<{ page: Page<DeclarationRecord> }>> {
   if (!(await isStaff(deps, userId))) return staffOnly();
-  return { ok: true, page: await deps.store.declarations.find(filter, page), notify: [] };
+  return { ok: true, page: await deps.store.declarations.find(filter, page, sort), notify: [] };
+}
+
+/** Counts and planned trainees per group (the desk's counts per filter, charts, /stats). */
+export async function declarationGroups(deps: ServiceDeps, userId: number, filter: DeclarationFilter, query: DeclarationAggregate): Promise<Outcome<{ rows: DeclarationGroupRow[] }>> {
+  if (!(await isStaff(deps, userId))) return staffOnly();
+  return { ok: true, rows: await deps.store.declarations.aggregate(filter, query), notify: [] };
 }
 
 /** What a comment must look like before it is shown for confirmation (and checked again when sent). */

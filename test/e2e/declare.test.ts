@@ -234,7 +234,16 @@ describe("a declaration from first answer to export", () => {
     const empty = await ask(ADMIN, "好", "退回意见至少2个字");
     expect(empty.text).toContain("请重新发送");
     const comment = "请补充<协同学校>的联系人 & 电话";
-    const returned = await ask(ADMIN, comment, "已退回");
+    // The comment is shown back exactly as the applicant will read it; nothing is sent before 确认退回.
+    const draft = await ask(ADMIN, "这个要怎么写", "请确认退回");
+    expect(draft.text).toContain("这个要怎么写");
+    expect(labels(draft)).toEqual(expect.arrayContaining(["✅ 确认退回", "✏️ 重写意见", "✖️ 取消退回"]));
+    await tap(ADMIN, "✏️ 重写意见", "请发送退回");
+    const preview = await ask(ADMIN, comment, "请确认退回");
+    expect(preview.text).toContain(comment);
+    expect(preview.text).not.toContain("这个要怎么写");
+    expect(api.transcript(APPLICANT).filter((o) => o.text.includes("被退回"))).toEqual([]);
+    const returned = await tap(ADMIN, "✅ 确认退回", "已退回");
     expect(returned.text).toContain(comment);
 
     const note = await api.waitForMessage(APPLICANT, "被退回");
@@ -477,7 +486,13 @@ describe("deadlines, approval and a draft already submitted", () => {
     await say(ADMIN, "/review", "申报审核");
     await press(ADMIN, /^🟡 待审核 \(1\)$/, "GP2024-0008");
     await press(ADMIN, /^GP2024-0008/, "申报 GP2024-0008");
-    await press(ADMIN, "✅ 通过", "已通过 GP2024-0008");
+    // Approving asks first; 取消 tells nobody anything.
+    const confirm = await press(ADMIN, "✅ 通过", "确认通过 GP2024-0008");
+    expect(labels(confirm)).toEqual(["✅ 确认通过", "取消"]);
+    await press(ADMIN, "取消", "申报 GP2024-0008");
+    expect(seededApi.transcript(OWNER).filter((o) => o.text.includes("已审核通过"))).toEqual([]);
+    await press(ADMIN, "✅ 通过", "确认通过 GP2024-0008");
+    await press(ADMIN, "✅ 确认通过", "已通过 GP2024-0008");
     const note = await seededApi.waitForMessage(OWNER, "已审核通过");
     expect(note.text).toContain("GP2024-0008");
     // A second tap on the stale 通过 button changes nothing.

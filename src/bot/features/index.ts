@@ -1,34 +1,46 @@
-/** Every feature, in the order they see an update; free text and the fallback come last. */
+/**
+ * The bot's features, wired explicitly: which flows and named entry points exist, and the order in
+ * which features see an update (free text and the fallback last). Nothing registers itself when
+ * its module is imported; createBot calls createFeatures() once per bot.
+ */
 import type { Composer } from "grammy";
 import type { BotContext } from "../context.js";
+import { registerEntry, type Entry } from "../entries.js";
+import { registerFlow } from "../flow-runner.js";
 import { budgetFeature } from "./budget.js";
-import { declareFeature } from "./declare.js";
+import { DECLARATION_FLOW, declarationHooks, declareEntries, declareFeature } from "./declare.js";
 import { exportFeature } from "./export.js";
 import { eligibilityFeature } from "./eligibility.js";
 import { fallbackFeature } from "./fallback.js";
 import { flowButtonsFeature } from "./flow-buttons.js";
 import { freeTextFeature } from "./free-text.js";
-import { myFeature } from "./my.js";
+import { myEntries, myFeature } from "./my.js";
 import { projectsFeature } from "./projects.js";
-import { remindersFeature } from "./reminders.js";
+import { reminderEntries, remindersFeature } from "./reminders.js";
 import { reviewFeature } from "./review.js";
 import { rolesFeature } from "./roles.js";
-import { startFeature } from "./start.js";
+import { startEntries, startFeature } from "./start.js";
 import { statsFeature } from "./stats.js";
 
-export const FEATURES: Composer<BotContext>[] = [
-  startFeature,
-  eligibilityFeature,
-  projectsFeature,
-  budgetFeature,
-  declareFeature,
-  myFeature,
-  reviewFeature,
-  rolesFeature,
-  exportFeature,
-  statsFeature,
-  remindersFeature,
-  flowButtonsFeature,
-  freeTextFeature,
-  fallbackFeature,
-];
+const ENTRIES: Record<string, Entry>[] = [startEntries, declareEntries, myEntries, reminderEntries];
+
+export function createFeatures(): Composer<BotContext>[] {
+  registerFlow(DECLARATION_FLOW, declarationHooks);
+  for (const group of ENTRIES) for (const [name, entry] of Object.entries(group)) registerEntry(name, entry);
+  return [
+    startFeature,
+    eligibilityFeature,
+    projectsFeature,
+    budgetFeature,
+    declareFeature,
+    myFeature,
+    reviewFeature,
+    rolesFeature,
+    exportFeature,
+    statsFeature,
+    remindersFeature,
+    flowButtonsFeature,
+    freeTextFeature,
+    fallbackFeature,
+  ];
+}

@@ -3,18 +3,20 @@
  * /deadline_del and /broadcast for admins. Sending happens in the reminder service, in the
  * background: the admin is answered at once and the bot keeps answering everyone while it runs.
  */
-import { randomBytes } from "node:crypto";
 import { Composer } from "grammy";
 import { escapeHtml } from "../../answers/html.js";
-import { addDays, dateText, daysLeft, daysLeftText, dueOffset, upcomingDeadlines } from "../../domain/reminders.js";
+import { addDays, dateText, daysLeft, daysLeftText, dueOffset } from "../../domain/reminders.js";
 import { todayIn } from "../../domain/time.js";
 import { calendarDate } from "../../domain/validate.js";
 import type { Knowledge } from "../../knowledge/schema.js";
-import { audience, scopeLabel } from "../../reminders/content.js";
-import { broadcastDelivery, reminderService } from "../../reminders/scheduler.js";
-import type { BroadcastRecord, DeadlineRecord, DeadlineScope } from "../../store/types.js";
-import { isAdmin, type BotContext } from "../context.js";
-import { registerEntry } from "../entries.js";
+import { scopeLabel } from "../../reminders/content.js";
+import { reminderService } from "../../reminders/scheduler.js";
+import { audienceSize, newBroadcastId, startBroadcast, stopBroadcast } from "../../services/broadcasts.js";
+import { addDeadline, removeDeadline, upcoming } from "../../services/deadlines.js";
+import * as subscriptions from "../../services/subscriptions.js";
+import type { DeadlineScope } from "../../store/types.js";
+import { isAdmin, servicesOf, type BotContext } from "../context.js";
+import type { Entry } from "../entries.js";
 import { keyboard, send } from "../render.js";
 
 const MAX_TITLE = 60;
@@ -50,17 +52,10 @@ function offsetsText(offsets: readonly number[]): string {
   return parts.join("及");
 }
 
-async function newId(prefix: string, taken: (id: string) => Promise<boolean>): Promise<string> {
-  for (;;) {
-    const id = `${prefix}${randomBytes(3).toString("hex")}`;
-    if (!(await taken(id))) return id;
-  }
-}
-
 async function deadlinesText(ctx: BotContext): Promise<string> {
-  const { store, knowledge, config } = ctx.deps;
+  const { knowledge, config } = ctx.deps;
   const admin = isAdmin(ctx.deps, ctx.account.id);
-  const coming = upcomingDeadlines(await store.deadlines.list(), ctx.deps.now(), config.TZ);
+  const coming = await upcoming(servicesOf(ctx.deps));
   const lines = ["<b>申报截止日期</b>"];
   if (coming.length === 0) {
     lines.push("目前还没有发布截止日期。指南本身没有规定截止日期，由管理员在这里发布。");
@@ -83,28 +78,21 @@ async function showDeadlines(ctx: BotContext): Promise<void> {
 }
 
 async function subscribe(ctx: BotContext): Promise<void> {
-  const { store, config } = ctx.deps;
-  const was = ctx.account.subscribed;
-  if (!was || ctx.account.unsubscribedAt) {
-    const { unsubscribedAt: _gone, ...rest } = ctx.account;
-    ctx.account = { ...rest, subscribed: true };
-    await store.users.put(ctx.account);
-  }
-  const head = was ? "你已经订阅了截止提醒。" : "✅ 已订阅截止提醒。";
-  const coming = upcomingDeadlines(await store.deadlines.list(), ctx.deps.now(), config.TZ);
+  const { config } = ctx.deps;
+  const out = await subscriptions.subscribe(servicesOf(ctx.deps), ctx.account);
+  ctx.account = out.user;
+  const head = out.already ? "你已经订阅了截止提醒。" : "✅ 已订阅截止提醒。";
+  const coming = await upcoming(servicesOf(ctx.deps));
   const next = coming[0] ? `\n最近的截止：<b>${escapeHtml(coming[0].deadline.title)}</b>，${dateText(coming[0].deadline.date)}，${daysLeftText(coming[0].daysLeft)}。` : "\n目前还没有发布截止日期，发布后会按时提醒你。";
   await send(ctx, `${head}${offsetsText(config.REMINDER_OFFSETS)}会发消息提醒你。${next}\n退订请发送 /unsubscribe。`, { keyboard: keyboard([[{ label: "📅 查看截止日期", data: "rm|list" }]]) });
 }
 
 async function unsubscribe(ctx: BotContext): Promise<void> {
-  const { store } = ctx.deps;
-  ctx.account = { ...ctx.account, subscribed: false, unsubscribedAt: ctx.deps.now().toISOString() };
-  await store.users.put(ctx.account);
+  ctx.account = (await subscriptions.unsubscribe(servicesOf(ctx.deps), ctx.account)).user;
   await send(ctx, "已退订，不会再收到截止提醒。想重新订阅，发送 /subscribe 即可。");
 }
 
-registerEntry("subscribe", subscribe);
-registerEntry("deadlines", showDeadlines);
+export const reminderEntries: Record<string, Entry> = { subscribe, deadlines: showDeadlines };
 
 remindersFeature.command("subscribe", subscribe);
 remindersFeature.command("unsubscribe", unsubscribe);
@@ -164,18 +152,9 @@ remindersFeature.command("deadline", async (ctx) => {
     await send(ctx, escapeHtml(parsed.error));
     return;
   }
-  const record: DeadlineRecord = {
-    id: await newId("d", async (id) => (await deps.store.deadlines.get(id)) !== undefined),
-    date: parsed.date,
-    title: parsed.title,
-    scope: parsed.scope,
-    createdBy: ctx.account.id,
-    createdAt: deps.now().toISOString(),
-  };
-  await deps.store.transaction(async (tx) => {
-    await tx.deadlines.put(record);
-    await tx.audit.append({ at: record.createdAt, actor: ctx.account.id, action: "deadline.add", target: record.id, detail: { date: record.date, title: record.title, scope: record.scope } });
-  });
+  const added = await addDeadline(servicesOf(deps), ctx.account.id, parsed);
+  if (!added.ok) return send(ctx, added.message);
+  const record = added.deadline;
 
   const left = daysLeft(record.date, deps.now(), deps.config.TZ);
   const due = dueOffset(left, deps.config.REMINDER_OFFSETS);
@@ -189,7 +168,7 @@ remindersFeature.command("deadline", async (ctx) => {
   ];
   const service = reminderService();
   if (due !== undefined && service) {
-    const count = (await audience({ store: deps.store, adminIds: deps.config.ADMIN_IDS }, deps.knowledge, record.scope)).length;
+    const count = await audienceSize(servicesOf(deps), record.scope);
     lines.push(`现在就发送“${daysLeftText(left)}”的提醒（约 ${count} 人），完成后告诉你。`);
   } else if (due !== undefined) {
     lines.push("提醒将由运行中的机器人在下次检查时发出。");
@@ -210,19 +189,15 @@ remindersFeature.command("deadline", async (ctx) => {
 
 remindersFeature.command("deadline_del", async (ctx) => {
   if (!(await adminOnly(ctx))) return;
-  const { store } = ctx.deps;
   const id = (typeof ctx.match === "string" ? ctx.match : "").trim();
-  const found = id ? await store.deadlines.get(id) : undefined;
-  if (!found) {
-    const list = upcomingDeadlines(await store.deadlines.list(), ctx.deps.now(), ctx.deps.config.TZ).map(({ deadline: d }) => `<code>${d.id}</code> ${escapeHtml(d.title)}（${d.date}）`);
+  const removed = id ? await removeDeadline(servicesOf(ctx.deps), ctx.account.id, id) : undefined;
+  if (!removed?.ok) {
+    const list = (await upcoming(servicesOf(ctx.deps))).map(({ deadline: d }) => `<code>${d.id}</code> ${escapeHtml(d.title)}（${d.date}）`);
     const hint = list.length ? `现有截止日期：\n${list.join("\n")}` : "目前没有截止日期。";
     await send(ctx, `${id ? `没有编号为 ${escapeHtml(id)} 的截止日期。` : "请写上要删除的编号，例如 /deadline_del d1a2b3。"}\n${hint}`);
     return;
   }
-  await store.transaction(async (tx) => {
-    await tx.deadlines.delete(found.id);
-    await tx.audit.append({ at: ctx.deps.now().toISOString(), actor: ctx.account.id, action: "deadline.delete", target: found.id, detail: { date: found.date, title: found.title } });
-  });
+  const found = removed.deadline;
   await send(ctx, `🗑 已删除截止日期：<b>${escapeHtml(found.title)}</b>（${found.date}）。相关提醒不再发送。`);
 });
 
@@ -249,9 +224,9 @@ remindersFeature.command("broadcast", async (ctx) => {
   }
   const now = Date.now();
   for (const [id, p] of pending) if (now - p.at > PENDING_TTL_MS) pending.delete(id);
-  const id = await newId("b", async (x) => pending.has(x) || (await deps.store.broadcasts.get(x)) !== undefined);
+  const id = await newBroadcastId(servicesOf(deps), (x) => pending.has(x));
   pending.set(id, { text, adminId: ctx.account.id, at: now });
-  const count = (await audience({ store: deps.store, adminIds: deps.config.ADMIN_IDS }, deps.knowledge)).length;
+  const count = await audienceSize(servicesOf(deps));
   await send(ctx, `📢 <b>确认群发</b>\n将发给约 ${count} 位用户（订阅者、协调员和有草稿的用户）：\n\n${escapeHtml(text)}`, {
     keyboard: keyboard([
       [
@@ -267,13 +242,8 @@ remindersFeature.callbackQuery(/^bc\|(ok|no|stop)\|([a-z0-9]{1,16})$/, async (ct
   const { deps } = ctx;
   const [action, id] = [ctx.match[1]!, ctx.match[2]!];
   if (action === "stop") {
-    const b = await deps.store.broadcasts.get(id);
-    if (!b || b.finishedAt || b.cancelledAt) {
-      await ctx.answerCallbackQuery({ text: "这次群发已经结束。" });
-      return;
-    }
-    await deps.store.broadcasts.put({ ...b, cancelledAt: deps.now().toISOString() });
-    await ctx.answerCallbackQuery({ text: "正在停止群发…" });
+    const out = await stopBroadcast(servicesOf(deps), ctx.account.id, id);
+    await ctx.answerCallbackQuery({ text: out.ok && out.result === "stopping" ? "正在停止群发…" : "这次群发已经结束。" });
     return;
   }
   const p = pending.get(id);
@@ -288,17 +258,8 @@ remindersFeature.callbackQuery(/^bc\|(ok|no|stop)\|([a-z0-9]{1,16})$/, async (ct
     return;
   }
   const message = ctx.callbackQuery.message;
-  const record: BroadcastRecord = {
-    id,
-    text: p.text,
-    createdBy: ctx.account.id,
-    createdAt: deps.now().toISOString(),
-    ...(message ? { progress: { chatId: message.chat.id, messageId: message.message_id } } : {}),
-  };
-  await deps.store.transaction(async (tx) => {
-    await tx.broadcasts.put(record);
-    await tx.audit.append({ at: record.createdAt, actor: ctx.account.id, action: "broadcast", target: broadcastDelivery(id), detail: { chars: p.text.length } });
-  });
+  const started = await startBroadcast(servicesOf(deps), ctx.account.id, { id, text: p.text, ...(message ? { progress: { chatId: message.chat.id, messageId: message.message_id } } : {}) });
+  if (!started.ok) return send(ctx, started.message);
   const service = reminderService();
   await send(ctx, service ? "📢 <b>群发已开始</b>，进度会在这里更新。" : "📢 群发已保存，将由运行中的机器人发送。", {
     edit: true,

@@ -1,27 +1,32 @@
 /**
  * /review (coordinators and admins): counts by status, lists by status or by sub-project (paged),
- * one declaration in full, then approve it or return it with a comment. The comment is asked as the
- * next text message (kept in the user's session, so it survives a restart); it may not be empty.
- * Each change goes into the declaration's history and the audit log and is sent to the applicant.
+ * one declaration in full, then approve it or return it with a comment. Both ask for confirmation
+ * first, and a return shows the comment exactly as the applicant will read it: the applicant is told
+ * only once the reviewer has confirmed. The comment waits in the reviewer's session (it survives a
+ * restart). Roles, the lifecycle, the history and the audit trail are the review service's.
  */
-import { randomBytes } from "node:crypto";
 import { Composer } from "grammy";
-import { STATUS_LABEL, declarationCard, declarationLine, subProjectName } from "../../answers/declaration-answer.js";
+import { declarationCard, declarationLine, subProjectName } from "../../answers/declaration-answer.js";
 import { escapeHtml } from "../../answers/html.js";
-import { allowedEvents, decide } from "../../domain/lifecycle.js";
-import { requiredText } from "../../domain/validate.js";
-import type { DeclarationFilter, DeclarationRecord, DeclarationStatus, SessionRecord } from "../../store/types.js";
-import { isCoordinator, type BotContext } from "../context.js";
-import { DENIED, REF, actorsOf, declarationFlow, governingDeadline, notifyUser, requireCoordinator, userNames } from "../declarations.js";
+import { DECLARATION_STATUSES, STATUS_LABEL } from "../../domain/lifecycle.js";
+import { userNames } from "../../services/access.js";
+import { viewDeclaration } from "../../services/declarations.js";
+import * as review from "../../services/review.js";
+import { closeSession, currentSession, openSession } from "../../services/sessions.js";
+import type { DeclarationFilter, SessionRecord } from "../../store/types.js";
+import { servicesOf, type BotContext } from "../context.js";
+import { DENIED, declarationFlow, deliver, requireCoordinator, showRefusal } from "../declarations.js";
 import { flowContext } from "../flow-runner.js";
 import { keyboard, send } from "../render.js";
 
 const PAGE = 8;
 /** The session "flow" id of a pending return comment. */
 export const REVIEW_COMMENT = "review-comment";
-const STATUSES: DeclarationStatus[] = ["submitted", "returned", "approved", "withdrawn"];
 
 type Rows = { label: string; data: string }[][];
+
+const backHome = () => keyboard([[{ label: "⬅️ 返回审核", data: "rv|h" }]]);
+const cancelReturn = () => keyboard([[{ label: "✖️ 取消退回", data: "rv|rc" }]]);
 
 function short(s: string, n: number): string {
   return s.length > n ? `${s.slice(0, n - 1)}…` : s;
@@ -32,9 +37,9 @@ function pageOf(arg: string | undefined): number {
 }
 
 async function home(ctx: BotContext, edit: boolean): Promise<void> {
-  const byStatus = await ctx.deps.store.declarations.aggregate({}, { by: ["status"] });
-  const count = (s: DeclarationStatus) => byStatus.find((r) => r.status === s)?.count ?? 0;
-  const total = byStatus.reduce((n, r) => n + r.count, 0);
+  const out = await review.statusCounts(servicesOf(ctx.deps), ctx.account.id);
+  if (!out.ok) return showRefusal(ctx, out);
+  const count = (s: (typeof DECLARATION_STATUSES)[number]) => out.counts[s];
   const rows: Rows = [
     [
       { label: `${STATUS_LABEL.submitted} (${count("submitted")})`, data: "rv|s|submitted|0" },
@@ -46,22 +51,28 @@ async function home(ctx: BotContext, edit: boolean): Promise<void> {
     ],
     [{ label: "📂 按子项目查看", data: "rv|ps|0" }],
   ];
-  const lines = STATUSES.map((s) => `${STATUS_LABEL[s]}：${count(s)}`);
-  await send(ctx, [`<b>申报审核</b>（共 ${total} 份）`, ...lines, "", "请选择要查看的列表："].join("\n"), { keyboard: keyboard(rows), edit });
+  const lines = DECLARATION_STATUSES.map((s) => `${STATUS_LABEL[s]}：${count(s)}`);
+  await send(ctx, [`<b>申报审核</b>（共 ${out.total} 份）`, ...lines, "", "请选择要查看的列表："].join("\n"), { keyboard: keyboard(rows), edit });
 }
 
 /** A paged list of declarations (oldest submission first) with an open button each; one page is fetched. */
 async function list(ctx: BotContext, title: string, filter: DeclarationFilter, page: number, pageData: (p: number) => string, back: string): Promise<void> {
   const fctx = flowContext(ctx);
-  const declarations = ctx.deps.store.declarations;
-  let { items: slice, total } = await declarations.find(filter, { limit: PAGE, offset: page * PAGE });
+  const deps = servicesOf(ctx.deps);
+  let out = await review.listDeclarations(deps, ctx.account.id, filter, { limit: PAGE, offset: page * PAGE });
+  if (!out.ok) return showRefusal(ctx, out);
+  const total = out.page.total;
   if (!total) {
     await send(ctx, `${title}\n暂无申报。`, { keyboard: keyboard([[{ label: "⬅️ 返回", data: back }]]), edit: true });
     return;
   }
   const pages = Math.ceil(total / PAGE);
   const p = Math.min(page, pages - 1);
-  if (p !== page) ({ items: slice, total } = await declarations.find(filter, { limit: PAGE, offset: p * PAGE }));
+  if (p !== page) {
+    out = await review.listDeclarations(deps, ctx.account.id, filter, { limit: PAGE, offset: p * PAGE });
+    if (!out.ok) return showRefusal(ctx, out);
+  }
+  const slice = out.page.items;
   const rows: Rows = slice.map((d) => [
     { label: `${d.ref} ${short(typeof d.answers.institution === "string" ? d.answers.institution : subProjectName(fctx, d.subProjectId), 16)}`, data: `rv|o|${d.ref}` },
   ]);
@@ -75,82 +86,57 @@ async function list(ctx: BotContext, title: string, filter: DeclarationFilter, p
 }
 
 async function subProjects(ctx: BotContext, page: number): Promise<void> {
-  const counts = new Map<string, number>();
-  for (const r of await ctx.deps.store.declarations.aggregate({}, { by: ["subProjectId"] })) counts.set(r.subProjectId!, r.count);
+  const out = await review.subProjectCounts(servicesOf(ctx.deps), ctx.account.id);
+  if (!out.ok) return showRefusal(ctx, out);
   const fctx = flowContext(ctx);
-  const ids = fctx.knowledge.subProjects.map((s) => s.id).filter((id) => counts.has(id));
-  if (!ids.length) {
-    await send(ctx, "<b>按子项目</b>\n暂无申报。", { keyboard: keyboard([[{ label: "⬅️ 返回", data: "rv|h" }]]), edit: true });
+  if (!out.rows.length) {
+    await send(ctx, "<b>按子项目</b>\n暂无申报。", { keyboard: backHome(), edit: true });
     return;
   }
-  const pages = Math.ceil(ids.length / PAGE);
+  const pages = Math.ceil(out.rows.length / PAGE);
   const p = Math.min(page, pages - 1);
-  const rows: Rows = ids.slice(p * PAGE, (p + 1) * PAGE).map((id) => [{ label: `${short(subProjectName(fctx, id), 22)} (${counts.get(id)})`, data: `rv|p|${id}|0` }]);
+  const rows: Rows = out.rows.slice(p * PAGE, (p + 1) * PAGE).map((r) => [{ label: `${short(subProjectName(fctx, r.subProjectId), 22)} (${r.count})`, data: `rv|p|${r.subProjectId}|0` }]);
   const nav = [];
   if (p > 0) nav.push({ label: "⬅️ 上一页", data: `rv|ps|${p - 1}` });
   if (p < pages - 1) nav.push({ label: "下一页 ➡️", data: `rv|ps|${p + 1}` });
   if (nav.length) rows.push(nav);
   rows.push([{ label: "⬅️ 返回", data: "rv|h" }]);
-  await send(ctx, `<b>按子项目</b>（${ids.length} 个子项目有申报${pages > 1 ? `，第${p + 1}/${pages}页` : ""}）`, { keyboard: keyboard(rows), edit: true });
+  await send(ctx, `<b>按子项目</b>（${out.rows.length} 个子项目有申报${pages > 1 ? `，第${p + 1}/${pages}页` : ""}）`, { keyboard: keyboard(rows), edit: true });
 }
 
-async function open(ctx: BotContext, d: DeclarationRecord): Promise<void> {
-  const fctx = flowContext(ctx);
-  const rows: Rows = [];
+/** One declaration in full, with the review actions the lifecycle allows this reviewer now. */
+async function open(ctx: BotContext, ref: string): Promise<void> {
+  const deps = servicesOf(ctx.deps);
+  const view = await viewDeclaration(deps, ctx.account.id, ref);
+  if (!view) return void (await ctx.answerCallbackQuery({ text: DENIED }));
+  await ctx.answerCallbackQuery();
+  const d = view.declaration;
   const actions = [];
-  const allowed = allowedEvents({ state: d.status, actor: await actorsOf(ctx, d), deadlinePassed: (await governingDeadline(ctx, d)).passed });
-  if (allowed.includes("approve")) actions.push({ label: "✅ 通过", data: `rv|a|${d.ref}` });
-  if (allowed.includes("return")) actions.push({ label: "↩️ 退回（需填写意见）", data: `rv|r|${d.ref}` });
-  if (actions.length) rows.push(actions);
+  if (view.allowed.includes("approve")) actions.push({ label: "✅ 通过", data: `rv|a|${d.ref}` });
+  if (view.allowed.includes("return")) actions.push({ label: "↩️ 退回（需填写意见）", data: `rv|r|${d.ref}` });
+  const rows: Rows = actions.length ? [actions] : [];
   rows.push([{ label: "⬅️ 返回审核", data: "rv|h" }]);
-  const whoName = await userNames(ctx, [d.ownerId, ...d.history.map((h) => h.by)]);
+  const whoName = await userNames(deps, [d.ownerId, ...d.history.map((h) => h.by)]);
   const extra = [`申报人：${escapeHtml(whoName(d.ownerId))}`];
-  await send(ctx, declarationCard(declarationFlow(ctx.deps.knowledge), d, fctx, { extra, whoName }), { keyboard: keyboard(rows) });
-}
-
-/**
- * Stores a status change in the declaration and the audit log (one unit of work), and tells the
- * applicant. The record is re-read and checked inside the transaction, so two reviewers acting at
- * once cannot both change it; returns undefined if its status no longer allows the change.
- */
-async function changeStatus(ctx: BotContext, ref: string, status: "approved" | "returned", comment?: string): Promise<DeclarationRecord | undefined> {
-  const now = ctx.deps.now().toISOString();
-  const by = ctx.account.id;
-  const updated = await ctx.deps.store.transaction(async (tx) => {
-    const d = await tx.declarations.get(ref);
-    if (!d) return undefined;
-    const event = status === "approved" ? "approve" : "return";
-    const deadlinePassed = (await governingDeadline(ctx, d)).passed;
-    if (!decide(event, { state: d.status, actor: await actorsOf(ctx, d), deadlinePassed, ...(comment ? { comment } : {}) }).ok) return undefined;
-    const updated: DeclarationRecord = {
-      ...d,
-      status,
-      updatedAt: now,
-      history: [...d.history, { at: now, by, action: status, ...(comment ? { comment } : {}) }],
-    };
-    await tx.declarations.put(updated);
-    await tx.audit.append({ at: now, actor: by, action: `declaration.${status}`, target: d.ref, ...(comment ? { detail: { comment } } : {}) });
-    return updated;
-  });
-  if (!updated) return undefined;
-  const d = updated;
-  const name = escapeHtml(subProjectName(flowContext(ctx), d.subProjectId));
-  const text =
-    status === "approved"
-      ? `🎉 您的申报 <b>${d.ref}</b>（${name}）已审核通过。`
-      : `↩️ 您的申报 <b>${d.ref}</b>（${name}）被退回。\n<b>意见</b>：${escapeHtml(comment ?? "")}\n\n请发送 /my 查看，按意见修改后重新提交。`;
-  await notifyUser(ctx, d.ownerId, text, keyboard([[{ label: "📋 查看申报", data: `my|v|${d.ref}` }]]));
-  return updated;
-}
-
-async function statusChanged(ctx: BotContext, ref: string): Promise<void> {
-  const d = await ctx.deps.store.declarations.get(ref);
-  await send(ctx, d ? `${d.ref} 的状态已变为“${STATUS_LABEL[d.status]}”，未作更改。` : DENIED, { keyboard: keyboard([[{ label: "⬅️ 返回审核", data: "rv|h" }]]) });
+  await send(ctx, declarationCard(declarationFlow(ctx.deps.knowledge), d, flowContext(ctx), { extra, whoName }), { keyboard: keyboard(rows) });
 }
 
 async function pendingComment(ctx: BotContext): Promise<SessionRecord | undefined> {
-  const s = await ctx.deps.store.sessions.get(ctx.account.id);
+  const s = await currentSession(servicesOf(ctx.deps), ctx.account.id);
   return s?.flow === REVIEW_COMMENT ? s : undefined;
+}
+
+/** The return as the applicant will read it, with 确认 / 重写 / 取消: nothing is sent until 确认退回. */
+async function confirmReturn(ctx: BotContext, ref: string, comment: string): Promise<void> {
+  await send(ctx, [`请确认退回 <b>${ref}</b>。以下意见将原样发给申报人：`, "", `<blockquote>${escapeHtml(comment)}</blockquote>`, "", "确认后才会通知申报人。"].join("\n"), {
+    keyboard: keyboard([
+      [
+        { label: "✅ 确认退回", data: `rv|ry|${ref}` },
+        { label: "✏️ 重写意见", data: `rv|r|${ref}` },
+      ],
+      [{ label: "✖️ 取消退回", data: "rv|rc" }],
+    ]),
+  });
 }
 
 export async function showReview(ctx: BotContext): Promise<void> {
@@ -161,17 +147,16 @@ export const reviewFeature = new Composer<BotContext>();
 reviewFeature.command("review", showReview);
 
 reviewFeature.callbackQuery(/^rv\|/, async (ctx) => {
-  // The role is checked from the tapping user's id on every tap: a forged button does nothing.
+  // The role is checked from the tapping user's id on every tap (here and again in the service): a forged button does nothing.
   if (!(await requireCoordinator(ctx))) return;
-  const [, kind, a, b] = ctx.callbackQuery.data.split("|");
-  const store = ctx.deps.store;
-  const declaration = () => (a && REF.test(a) ? store.declarations.get(a) : Promise.resolve(undefined));
+  const deps = servicesOf(ctx.deps);
+  const [, kind, a = "", b] = ctx.callbackQuery.data.split("|");
   switch (kind) {
     case "h":
       await ctx.answerCallbackQuery();
       return home(ctx, true);
     case "s": {
-      const status = STATUSES.find((s) => s === a);
+      const status = DECLARATION_STATUSES.find((s) => s === a);
       if (!status) break;
       await ctx.answerCallbackQuery();
       return list(ctx, `<b>${STATUS_LABEL[status]}</b>`, { status }, pageOf(b), (p) => `rv|s|${status}|${p}`, "rv|h");
@@ -185,60 +170,72 @@ reviewFeature.callbackQuery(/^rv\|/, async (ctx) => {
       await ctx.answerCallbackQuery();
       return list(ctx, `<b>${escapeHtml(sp.name)}</b>`, { subProjectId: sp.id }, pageOf(b), (p) => `rv|p|${sp.id}|${p}`, "rv|ps|0");
     }
-    case "o": {
-      const d = await declaration();
-      if (!d) break;
-      await ctx.answerCallbackQuery();
-      return open(ctx, d);
-    }
+    case "o":
+      return open(ctx, a);
     case "a": {
-      const d = await declaration();
-      if (!d) break;
+      // Step 1 of approving: say what will happen, and ask.
+      const may = await review.reviewable(deps, ctx.account.id, a, "approve");
+      if (!may.ok) return showRefusal(ctx, may, { label: "⬅️ 返回审核", data: "rv|h" });
       await ctx.answerCallbackQuery();
-      const approved = await changeStatus(ctx, d.ref, "approved");
-      if (!approved) return statusChanged(ctx, d.ref);
-      return send(ctx, `✅ 已通过 <b>${d.ref}</b>，已通知申报人。`, { keyboard: keyboard([[{ label: "⬅️ 返回审核", data: "rv|h" }]]) });
+      return send(ctx, `确认通过 <b>${may.declaration.ref}</b>？\n确认后将通知申报人“已审核通过”。`, {
+        keyboard: keyboard([[{ label: "✅ 确认通过", data: `rv|ay|${may.declaration.ref}` }, { label: "取消", data: `rv|o|${may.declaration.ref}` }]]),
+      });
+    }
+    case "ay": {
+      const out = await review.decideReview(deps, ctx.account.id, a, "approve");
+      if (!out.ok) return showRefusal(ctx, out, { label: "⬅️ 返回审核", data: "rv|h" });
+      await ctx.answerCallbackQuery();
+      deliver(ctx, out.notify);
+      return send(ctx, `✅ 已通过 <b>${out.declaration.ref}</b>，已通知申报人。`, { keyboard: backHome(), edit: true });
     }
     case "r": {
-      const d = await declaration();
-      if (!d) break;
-      if (!allowedEvents({ state: d.status, actor: await actorsOf(ctx, d), deadlinePassed: (await governingDeadline(ctx, d)).passed }).includes("return")) {
-        await ctx.answerCallbackQuery();
-        return statusChanged(ctx, d.ref);
-      }
+      const may = await review.reviewable(deps, ctx.account.id, a, "return");
+      if (!may.ok) return showRefusal(ctx, may, { label: "⬅️ 返回审核", data: "rv|h" });
       await ctx.answerCallbackQuery();
-      const now = ctx.deps.now().toISOString();
-      await store.sessions.put({ userId: ctx.account.id, flow: REVIEW_COMMENT, nonce: randomBytes(4).toString("base64url"), state: { ref: d.ref }, updatedAt: now });
-      return send(ctx, `请发送退回 <b>${d.ref}</b> 的意见（必填，会原样转告申报人）：`, { keyboard: keyboard([[{ label: "✖️ 取消退回", data: "rv|rc" }]]) });
+      await openSession(deps, ctx.account.id, REVIEW_COMMENT, { ref: may.declaration.ref });
+      return send(ctx, `请发送退回 <b>${may.declaration.ref}</b> 的意见（必填，${review.COMMENT_MIN}～${review.COMMENT_MAX}字，会原样转告申报人；发送前会请您确认）：`, { keyboard: cancelReturn() });
+    }
+    case "ry": {
+      const pending = await pendingComment(ctx);
+      const comment = pending?.state.ref === a && typeof pending.state.comment === "string" ? pending.state.comment : undefined;
+      if (!comment) {
+        await ctx.answerCallbackQuery({ text: "这条退回确认已过期，请重新点“退回”。", show_alert: true });
+        return;
+      }
+      const out = await review.decideReview(deps, ctx.account.id, a, "return", comment);
+      await closeSession(deps, ctx.account.id);
+      if (!out.ok) return showRefusal(ctx, out, { label: "⬅️ 返回审核", data: "rv|h" });
+      await ctx.answerCallbackQuery();
+      deliver(ctx, out.notify);
+      return send(ctx, `↩️ 已退回 <b>${out.declaration.ref}</b>，意见已转告申报人：\n${escapeHtml(comment)}`, { keyboard: backHome(), edit: true });
     }
     case "rc": {
       await ctx.answerCallbackQuery();
-      if (await pendingComment(ctx)) await store.sessions.delete(ctx.account.id);
-      return send(ctx, "已取消退回。", { keyboard: keyboard([[{ label: "⬅️ 返回审核", data: "rv|h" }]]), edit: true });
+      if (await pendingComment(ctx)) await closeSession(deps, ctx.account.id);
+      return send(ctx, "已取消退回，申报人未收到任何通知。", { keyboard: backHome(), edit: true });
     }
   }
   await ctx.answerCallbackQuery({ text: DENIED });
 });
 
-/** The comment of a pending return: the next text message that is not a command. */
+/** The comment of a pending return: the next text message that is not a command. It is shown back for confirmation, never sent at once. */
 reviewFeature.on("message:text", async (ctx, next) => {
   const pending = await pendingComment(ctx);
   if (!pending || ctx.message.text.startsWith("/")) return next();
-  const store = ctx.deps.store;
+  const deps = servicesOf(ctx.deps);
   const ref = typeof pending.state.ref === "string" ? pending.state.ref : "";
-  const d = await store.declarations.get(ref);
   // The role may have been revoked meanwhile; the declaration may have been withdrawn or revised.
-  if (!(await isCoordinator(ctx.deps, ctx.account.id)) || !d) {
-    await store.sessions.delete(ctx.account.id);
-    await send(ctx, DENIED);
+  const may = await review.reviewable(deps, ctx.account.id, ref, "return");
+  if (!may.ok) {
+    await closeSession(deps, ctx.account.id);
+    await send(ctx, may.message, { keyboard: backHome() });
     return;
   }
-  const comment = requiredText(ctx.message.text, "退回意见", 2, 500);
+  const comment = review.checkComment(ctx.message.text);
   if (!comment.ok) {
-    await send(ctx, `❗ ${escapeHtml(comment.error)}\n请重新发送退回 <b>${d.ref}</b> 的意见：`, { keyboard: keyboard([[{ label: "✖️ 取消退回", data: "rv|rc" }]]) });
+    await send(ctx, `❗ ${escapeHtml(comment.error)}\n请重新发送退回 <b>${ref}</b> 的意见：`, { keyboard: cancelReturn() });
     return;
   }
-  await store.sessions.delete(ctx.account.id);
-  if (!(await changeStatus(ctx, d.ref, "returned", comment.value))) return statusChanged(ctx, d.ref);
-  await send(ctx, `↩️ 已退回 <b>${d.ref}</b>，意见已转告申报人：\n${escapeHtml(comment.value)}`, { keyboard: keyboard([[{ label: "⬅️ 返回审核", data: "rv|h" }]]) });
+  await openSession(deps, ctx.account.id, REVIEW_COMMENT, { ref, comment: comment.value });
+  await confirmReturn(ctx, ref, comment.value);
 });

@@ -4,9 +4,9 @@
  */
 import { Composer } from "grammy";
 import { escapeHtml } from "../../answers/html.js";
-import type { UserRecord } from "../../store/types.js";
-import { isAdmin, type BotContext } from "../context.js";
-import { notifyUser } from "../declarations.js";
+import { changeRole } from "../../services/roles.js";
+import { isAdmin, servicesOf, type BotContext } from "../context.js";
+import { deliver } from "../declarations.js";
 import { send } from "../render.js";
 
 /** A Telegram user id as typed after the command: digits only, a positive safe integer. */
@@ -30,39 +30,20 @@ async function change(ctx: BotContext, cmd: "grant" | "revoke"): Promise<void> {
     await send(ctx, raw.trim() ? `“${escapeHtml(raw.trim().slice(0, 30))}”不是有效的用户ID。\n${USAGE(cmd)}` : USAGE(cmd));
     return;
   }
-  const users = ctx.deps.store.users;
-  const now = ctx.deps.now().toISOString();
-  const existing = await users.get(id);
-  const user: UserRecord = existing ?? { id, chatId: id, name: "", roles: [], subscribed: false, reachable: true, createdAt: now };
-  const has = user.roles.includes("coordinator");
-  const who = escapeHtml(user.name ? `${user.name}（${id}）` : String(id));
-
-  if (cmd === "grant") {
-    if (has) {
-      await send(ctx, `${who} 已经是协调员。`);
-      return;
-    }
-    await ctx.deps.store.transaction(async (tx) => {
-      await tx.users.put({ ...user, roles: [...user.roles, "coordinator"] });
-      await tx.audit.append({ at: now, actor: ctx.account.id, action: "role.granted", target: String(id), detail: { role: "coordinator" } });
-    });
-    const note = existing ? "" : "\n（该用户还没有和本机器人对话过；对方发送 /start 后即可使用。）";
-    await send(ctx, `✅ 已授予 ${who} 协调员权限：/review 审核、/export 导出、/stats 统计。${note}`);
-    await notifyUser(ctx, id, "您已被授予协调员权限。可以使用：/review 审核申报、/export 导出申报、/stats 查看统计。");
-    return;
+  const out = await changeRole(servicesOf(ctx.deps), ctx.account.id, id, cmd);
+  if (!out.ok) return send(ctx, out.message);
+  deliver(ctx, out.notify);
+  const who = escapeHtml(out.target.name ? `${out.target.name}（${id}）` : String(id));
+  switch (out.change) {
+    case "alreadyCoordinator":
+      return send(ctx, `${who} 已经是协调员。`);
+    case "granted":
+      return send(ctx, `✅ 已授予 ${who} 协调员权限：/review 审核、/export 导出、/stats 统计。${out.unknownUser ? "\n（该用户还没有和本机器人对话过；对方发送 /start 后即可使用。）" : ""}`);
+    case "notCoordinator":
+      return send(ctx, `${who} 不是协调员，无需撤销。${out.targetIsAdmin ? "该用户是管理员（由 ADMIN_IDS 配置），其权限不能在此撤销。" : ""}`);
+    case "revoked":
+      return send(ctx, `已撤销 ${who} 的协调员权限。${out.targetIsAdmin ? "\n注意：该用户同时是管理员（ADMIN_IDS），仍可使用全部功能。" : ""}`);
   }
-  if (!has) {
-    const adminNote = isAdmin(ctx.deps, id) ? "该用户是管理员（由 ADMIN_IDS 配置），其权限不能在此撤销。" : "";
-    await send(ctx, `${who} 不是协调员，无需撤销。${adminNote}`);
-    return;
-  }
-  await ctx.deps.store.transaction(async (tx) => {
-    await tx.users.put({ ...user, roles: user.roles.filter((r) => r !== "coordinator") });
-    await tx.audit.append({ at: now, actor: ctx.account.id, action: "role.revoked", target: String(id), detail: { role: "coordinator" } });
-  });
-  const adminNote = isAdmin(ctx.deps, id) ? "\n注意：该用户同时是管理员（ADMIN_IDS），仍可使用全部功能。" : "";
-  await send(ctx, `已撤销 ${who} 的协调员权限。${adminNote}`);
-  await notifyUser(ctx, id, "您的协调员权限已被撤销。如有疑问，请联系管理员。");
 }
 
 export const rolesFeature = new Composer<BotContext>();

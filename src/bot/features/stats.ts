@@ -3,10 +3,10 @@ import { Composer } from "grammy";
 import { formatInstant } from "../../answers/declaration-answer.js";
 import { escapeHtml } from "../../answers/html.js";
 import type { SubProjectStats } from "../../domain/stats.js";
-import { storedStats } from "../../reminders/content.js";
+import { statistics } from "../../services/stats.js";
 import { groupDigits } from "../../domain/money.js";
-import type { BotContext } from "../context.js";
-import { requireCoordinator } from "../declarations.js";
+import { servicesOf, type BotContext } from "../context.js";
+import { showRefusal } from "../declarations.js";
 import { send } from "../render.js";
 
 function percent(part: number, whole: number): string {
@@ -22,12 +22,11 @@ function statsLine(s: SubProjectStats): string {
 }
 
 export async function sendStats(ctx: BotContext): Promise<void> {
-  if (!(await requireCoordinator(ctx))) return;
-  const store = ctx.deps.store;
-  const stats = await storedStats(ctx.deps.knowledge, store);
+  const out = await statistics(servicesOf(ctx.deps), ctx.account.id);
+  if (!out.ok) return showRefusal(ctx, out);
+  const { rows: stats, withdrawn } = out;
   const active = stats.filter((s) => s.submitted + s.approved + s.returned + s.drafts > 0);
   const sum = (f: (s: SubProjectStats) => number) => stats.reduce((n, s) => n + f(s), 0);
-  const withdrawn = await store.declarations.count({ status: "withdrawn" });
   const head = [
     `<b>申报统计</b>（截至 ${formatInstant(ctx.deps.now().toISOString(), ctx.deps.config.TZ)}）`,
     `有效申报 ${sum((s) => s.submitted + s.approved + s.returned)} 份：待审核 ${sum((s) => s.submitted)} · 已通过 ${sum((s) => s.approved)} · 已退回 ${sum((s) => s.returned)}${withdrawn ? `（另有撤回 ${withdrawn}）` : ""}`,
