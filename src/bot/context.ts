@@ -4,6 +4,7 @@ import type { Config } from "../config.js";
 import type { SearchIndex } from "../nlu/search.js";
 import type { Outcome } from "../answers/outcome.js";
 import type { Knowledge } from "../knowledge/schema.js";
+import { isStaff } from "../services/access.js";
 import type { ServiceDeps } from "../services/context.js";
 import type { Store, UserRecord } from "../store/types.js";
 
@@ -63,4 +64,9 @@ export function servicesOf(deps: Deps): ServiceDeps {
 
 export function isAdmin(deps: Deps, userId: number): boolean {
   return deps.config.ADMIN_IDS.includes(userId);
+}
+
+/** Coordinator or admin, looked up from the user's own id (the rule is the services' access check). */
+export async function isCoordinator(deps: Deps, userId: number): Promise<boolean> {
+  return isStaff(servicesOf(deps), userId);
 }
