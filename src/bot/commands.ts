@@ -62,5 +62,5 @@ export function helpText(): string {
 
 /** The terminal's opening hint: the menu commands on one line. */
 export function consoleHint(): string {
-  return `可用命令：${MENU_COMMANDS.map((c) => `/${c.command}`).join(" ")}（按钮输入序号，Ctrl-D 退出）`;
+  return `可用命令：${MENU_COMMANDS.map((c) => `/${c.command}`).join(" ")}`;
 }

@@ -8,6 +8,7 @@ import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import type { Bot, Transformer } from "grammy";
 import type { Message, Update, UserFromGetMe } from "grammy/types";
+import { consoleHint } from "../bot/commands.js";
 import type { BotContext } from "../bot/context.js";
 import { NUMBER_STEP_BUTTON } from "../bot/render.js";
 
@@ -153,7 +154,7 @@ export class ConsoleTransport {
 /** Feeds lines to the bot one at a time; resolves at end of input after the last reply. */
 export async function runConsole(bot: Bot<BotContext>, transport: ConsoleTransport, input: Readable, out: Writable, interactive: boolean): Promise<void> {
   const rl = createInterface({ input, terminal: false });
-  if (interactive) out.write("（终端模式：输入文字即为消息，输入按钮前的数字即点按钮，Ctrl+D 退出）\n\n");
+  if (interactive) out.write(`（终端模式：输入文字即为消息，输入按钮前的数字即点按钮，Ctrl+D 退出）\n${consoleHint()}\n\n`);
   for await (const raw of rl) {
     const line = raw.trim();
     if (!line) continue;
