@@ -10,7 +10,7 @@ import { scheduleOf } from "../src/domain/budget.js";
 import { implementerOf, partnerExamples, partnerMismatch, partnerRule } from "../src/domain/implementer.js";
 import { dateRangeProblem } from "../src/domain/schedule.js";
 import { email, futureDate, institutionName, institutionTypeProblem, mobile, partnerList, personName, requiredText } from "../src/domain/validate.js";
-import { stillOffered } from "../src/engine/run.js";
+import { stepLabel, stillOffered } from "../src/engine/run.js";
 import type { Answers, Flow, FlowContext, Option, Step } from "../src/engine/types.js";
 import type { Knowledge } from "../src/knowledge/schema.js";
 import { budgetOf, durationSteps, groupSteps, plannedOf, projectSteps, quantitySteps, rowOf } from "./budget.js";
@@ -181,7 +181,7 @@ export function makeDeclarationFlow(k: Knowledge): Flow {
   };
 }
 
-/** Fields still unanswered in a draft, by label (for reminders and /my). */
+/** Fields still unanswered in a draft, by the question's own term (for reminders and /my). */
 export function missingFields(flow: Flow, a: Answers, ctx: FlowContext): string[] {
-  return flow.steps.filter((s) => (s.when ? s.when(a, ctx) : true) && !(s.id in a) && !s.optional).map((s) => s.label);
+  return flow.steps.filter((s) => (s.when ? s.when(a, ctx) : true) && !(s.id in a) && !s.optional).map((s) => stepLabel(s, a, ctx));
 }

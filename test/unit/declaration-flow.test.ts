@@ -191,6 +191,13 @@ describe("form rules", () => {
     expect(d.r.state.answers["people:concentrated"]).toBe(20);
   });
 
+  it("names missing fields by the question's own term (领航: 名校访学, not 名校观摩)", () => {
+    const a = { plan: "qupei", subProject: "leading-educators", row: "leaders", institution: "新疆师范大学", "dur:concentrated": 20 };
+    const missing = missingFields(flow, a, ctx);
+    expect(missing).toContain("名校访学");
+    expect(missing).not.toContain("名校观摩");
+  });
+
   it("checks dates: real, in the future, end after start", () => {
     const d = new Driver({ plan: "guopei", subProject: "county-backbone", row: "primary", subjects: ["语文"], institution: "新疆师范大学", institutionType: "高等院校", partners: ["甲小学"], lead: "张三", contact: "李四", phone: "13912345678", email: "a@b.cn", people: 100, "dur:concentrated": 15, "dur:shadow": 7, "dur:online": 50, cycleYear: "1" });
     expect(d.at).toBe("start");
