@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import type { BroadcastBenchResult } from "./broadcast.js";
 import type { SearchResult } from "./search.js";
 import type { StartupResult } from "./startup.js";
+import type { PgScaleResult } from "./pg-scale.js";
 import type { ScaleResult } from "./store-scale.js";
 import type { UpdateHandlingResult } from "./update-handling.js";
 import { load1, machine, waitForQuiet } from "./stats.js";
@@ -37,6 +38,7 @@ const JOBS: Job[] = [
   { name: "startup", file: "startup.ts", args: [], quickArgs: ["--runs", "3", "--users", "40", "--steps", "6"] },
   { name: "broadcast", file: "broadcast.ts", args: [], quickArgs: [] },
   { name: "scale", file: "store-scale.ts", args: [], quickArgs: ["--scales", "1,2", "--seconds", "5"] },
+  { name: "pg", file: "pg-scale.ts", args: [], quickArgs: ["--scales", "1,2", "--seconds", "5"] },
 ];
 
 interface Results {
@@ -45,6 +47,7 @@ interface Results {
   startup?: StartupResult;
   broadcast?: BroadcastBenchResult;
   scale?: ScaleResult;
+  pg?: PgScaleResult;
 }
 
 async function runJob(job: Job, quick: boolean, dir: string): Promise<unknown> {
@@ -106,6 +109,17 @@ function rows(r: Results): Row[] {
       add(
         `Store ${p.scale}× (${p.counts.users / 1000}k users, ${p.counts.declarations / 1000}k decl., ${p.diskMB} MB)`,
         `open ${p.openMs} ms, RSS ${p.rssAfterOpenMB}→${p.peakRssMB} MB, writes p50 ${p.writeLatencyMs.p50.toFixed(1)} / p99 ${p.writeLatencyMs.p99.toFixed(1)} ms (cold p99 ${p.coldWriteLatencyMs.p99.toFixed(0)}), max ${p.maxUpdatesPerSecond}/s`,
+        "",
+        undefined,
+        p.load1,
+      );
+    }
+  }
+  if (r.pg) {
+    for (const p of r.pg.points) {
+      add(
+        `PostgreSQL ${p.scale}× (${p.counts.users / 1000}k users, ${p.counts.declarations / 1000}k decl., ${p.dbMB} MB)`,
+        `open ${p.openMs} ms, RSS ${p.rssAfterOpenMB}→${p.peakRssMB} MB (server ${p.serverRssMB} MB), writes p50 ${p.writeLatencyMs.p50.toFixed(1)} / p99 ${p.writeLatencyMs.p99.toFixed(1)} ms, desk page p50 ${p.deskPageMs.p50.toFixed(0)} ms, max ${p.maxUpdatesPerSecond}/s, two instances ${p.twoInstanceUpdatesPerSecond}/s`,
         "",
         undefined,
         p.load1,

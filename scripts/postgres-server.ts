@@ -20,6 +20,8 @@ export interface PostgresServer {
   readonly adminUrl: string;
   readonly port: number;
   readonly dataDir: string;
+  /** The postmaster's pid (its backends are its children). */
+  readonly pid: number;
   /** URL of another database on this server. */
   urlFor(database: string): string;
   /** Fast shutdown; removes the cluster folder if it was temporary. */
@@ -159,5 +161,5 @@ export async function startPostgres(opts: StartOptions = {}): Promise<PostgresSe
     await stop();
     throw e;
   }
-  return { adminUrl: urlFor("postgres"), port, dataDir, urlFor, stop };
+  return { adminUrl: urlFor("postgres"), port, dataDir, pid: child.pid!, urlFor, stop };
 }

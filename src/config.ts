@@ -33,6 +33,13 @@ const ConfigSchema = z
     WEBHOOK_SECRET: z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, "WEBHOOK_SECRET: 16-256 of A-Z a-z 0-9 _ -").optional(),
     PORT: z.coerce.number().int().positive().default(8080),
     /** When set, the same process serves the chat page and the coordinators' desk on this port (every mode). */
+    /** PostgreSQL instead of the embedded store (any number of bot processes on one database, in webhook mode). */
+    DATABASE_URL: z
+      .string()
+      .trim()
+      .optional()
+      .transform((s) => (s ? s : undefined))
+      .refine((s) => s === undefined || /^postgres(ql)?:\/\//.test(s), { error: "DATABASE_URL must be a postgres:// URL such as postgres://user@127.0.0.1:5432/guopei" }),
     WEB_PORT: z.preprocess(
       (v) => (v === "" ? undefined : v),
       z.coerce.number({ error: "WEB_PORT must be a port number such as 3000" }).int().min(1, "WEB_PORT must be 1-65535").max(65535, "WEB_PORT must be 1-65535").optional(),

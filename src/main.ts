@@ -9,7 +9,7 @@ import { lazySearchIndex } from "./nlu/search.js";
 import { loadKnowledge } from "./knowledge/load.js";
 import { createLogger } from "./logger.js";
 import { startReminders } from "./reminders/scheduler.js";
-import { openStore } from "./store/index.js";
+import { openConfiguredStore } from "./store/open.js";
 import { createWeb } from "./web/start-web.js";
 
 async function main(): Promise<void> {
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   // The terminal is the conversation in console mode: only warnings and errors go to stderr there.
   const logger = createLogger(consoleMode && !process.env.LOG_LEVEL ? "warn" : config.LOG_LEVEL);
   const knowledge = loadKnowledge();
-  const store = await openStore(config.DATA_DIR);
+  const store = await openConfiguredStore(config, logger);
   const search = lazySearchIndex(knowledge);
   const deps = createDeps({ config, knowledge, search, store, logger });
   // WEB_PORT: the same bot also answers a chat page and serves the coordinators' desk.

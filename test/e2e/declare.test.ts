@@ -10,7 +10,7 @@ import ExcelJS from "exceljs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeBotApi, type BotOutput, type FakeBotApi } from "../support/fake-bot-api.js";
 import { makeTempDataDir, removeTempDataDir, startBotProcess, type BotProcess } from "../support/bot-process.js";
-import { openStore } from "../../src/store/index.js";
+import { openE2EStore } from "../support/e2e-store.js";
 import type { DeclarationRecord } from "../../src/store/types.js";
 
 const APPLICANT = 501;
@@ -379,7 +379,7 @@ describe("deadlines, approval and a draft already submitted", () => {
   beforeAll(async () => {
     seededApi = await startFakeBotApi();
     seededDir = await makeTempDataDir("declare-seeded-");
-    const store = await openStore(seededDir, { fsync: false });
+    const store = await openE2EStore(seededDir);
     await store.users.put({ id: OWNER, chatId: OWNER, name: "王老师", roles: [], subscribed: false, reachable: true, createdAt: "2024-05-01T00:00:00.000Z" });
     await store.declarations.put(record("GP2024-0007", "county-backbone", "returned"));
     await store.declarations.put(record("GP2024-0008", "prefecture-backbone", "submitted", "leftover1"));

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addDays } from "../../src/domain/reminders.js";
 import { todayIn } from "../../src/domain/time.js";
-import { openStore } from "../../src/store/index.js";
+import { openE2EStore } from "../support/e2e-store.js";
 import type { UserRecord } from "../../src/store/types.js";
 import { makeTempDataDir, removeTempDataDir, startBotProcess, type BotProcess } from "../support/bot-process.js";
 import { startFakeBotApi, type FakeBotApi } from "../support/fake-bot-api.js";
@@ -63,7 +63,7 @@ function throttled(check: () => boolean): () => boolean {
 beforeAll(async () => {
   dataDir = await makeTempDataDir("reminders-e2e-");
   // Seed the subscribers straight into the store (as /subscribe would leave them).
-  const store = await openStore(dataDir, { fsync: false });
+  const store = await openE2EStore(dataDir);
   const now = new Date().toISOString();
   await Promise.all(
     subscriberIds.map((id) => store.users.put({ id, chatId: id, name: `用户${id}`, roles: [], subscribed: true, reachable: true, createdAt: now } satisfies UserRecord)),
@@ -162,7 +162,7 @@ describe("/broadcast and subscriptions", () => {
 
   beforeAll(async () => {
     dir2 = await makeTempDataDir("broadcast-e2e-");
-    const store = await openStore(dir2, { fsync: false });
+    const store = await openE2EStore(dir2);
     const now = new Date().toISOString();
     await Promise.all(ids.map((id) => store.users.put({ id, chatId: id, name: `用户${id}`, roles: [], subscribed: true, reachable: true, createdAt: now })));
     await store.close();

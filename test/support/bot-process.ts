@@ -13,6 +13,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { databaseUrlFor, dropE2EDatabase } from "./e2e-store.js";
 import type { FakeBotApi } from "./fake-bot-api.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -76,6 +77,9 @@ export async function startBotProcess(options: BotProcessOptions): Promise<BotPr
     TZ: "Asia/Shanghai",
     LOG_LEVEL: "warn",
   });
+  // E2E_STORE=pg: the same flows on PostgreSQL, one database per data folder (e2e-store.ts)
+  const databaseUrl = await databaseUrlFor(dataDir);
+  if (databaseUrl) env.DATABASE_URL = databaseUrl;
   for (const [name, value] of Object.entries(options.env ?? {})) {
     if (value === undefined) delete env[name];
     else env[name] = value;
@@ -173,5 +177,6 @@ export async function makeTempDataDir(prefix = "bot-e2e-"): Promise<string> {
 }
 
 export async function removeTempDataDir(dir: string): Promise<void> {
+  await dropE2EDatabase(dir);
   await rm(dir, { recursive: true, force: true });
 }
