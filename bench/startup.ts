@@ -22,7 +22,7 @@ import { startFakeBotApi, type FakeBotApi } from "../test/support/fake-bot-api.j
 import { httpDriver, walk } from "./http-driver.js";
 import { SimUser, loadPhrasings } from "./simulated-users.js";
 import { rng, seedStore, userIdOf } from "./store-seed.js";
-import { latency, load1, procMemory, runIfMain, type Latency } from "./stats.js";
+import { childrenPeakMB, latency, load1, procMemory, resetPeak, runIfMain, type Latency } from "./stats.js";
 
 export interface StartupResult {
   store: { users: number; declarations: number; drafts: number };
@@ -36,6 +36,15 @@ export interface StartupResult {
     peakAfterLoadMB: number;
     /** Peak RSS after /export of every declaration. */
     peakAfterExportMB: number;
+    /** RSS just before the export. */
+    rssBeforeExportMB: number;
+    /** The bot's peak RSS during the export alone (VmHWM reset before it), when the kernel allows the reset. */
+    peakDuringExportMB?: number;
+    /** peakDuringExportMB − rssBeforeExportMB: how far the export moved the bot's RSS (target ≤ 20 MB). */
+    exportRssRiseMB?: number;
+    /** The export child process's own peak RSS (it runs outside the bot's heap). */
+    exportChildPeakMB: number;
+    exportSeconds: number;
     rssAtEndMB: number;
     updatesDriven: number;
   };
@@ -116,9 +125,16 @@ export async function runStartup(o = args()): Promise<StartupResult> {
     const afterLoad = await procMemory(pid);
 
     // A coordinator exports every declaration.
+    const peakBeforeExport = (await procMemory(pid))?.peakMB ?? NaN;
+    const reset = await resetPeak(pid);
+    const beforeExport = await procMemory(pid);
+    const tExport = performance.now();
     api.sendText(ADMIN, "/export");
-    await api.waitFor(() => api.transcript(ADMIN).some((out) => out.document?.filename.endsWith(".xlsx")), 120_000, "the XLSX export");
-    const afterExport = await procMemory(pid);
+    const exported = await childrenPeakMB(pid, api.waitFor(() => api.transcript(ADMIN).some((out) => out.document?.filename.endsWith(".xlsx")), 120_000, "the XLSX export"));
+    const exportSeconds = Math.round((performance.now() - tExport) / 100) / 10;
+    const duringExport = await procMemory(pid);
+    // The run's peak RSS: before the reset, or during the export.
+    const afterExport = duringExport && { ...duringExport, peakMB: Math.max(duringExport.peakMB, peakBeforeExport) };
     await bot!.stop();
     bot = undefined;
 
@@ -134,6 +150,10 @@ export async function runStartup(o = args()): Promise<StartupResult> {
         afterStartMB: afterStart?.rssMB ?? NaN,
         peakAfterLoadMB: afterLoad?.peakMB ?? NaN,
         peakAfterExportMB: afterExport?.peakMB ?? NaN,
+        rssBeforeExportMB: beforeExport?.rssMB ?? NaN,
+        ...(reset && duringExport && beforeExport ? { peakDuringExportMB: duringExport.peakMB, exportRssRiseMB: duringExport.peakMB - beforeExport.rssMB } : {}),
+        exportChildPeakMB: exported.peakMB,
+        exportSeconds,
         rssAtEndMB: afterExport?.rssMB ?? NaN,
         updatesDriven: taken.reduce((a, b) => a + b, 0),
       },

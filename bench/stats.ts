@@ -95,3 +95,48 @@ export async function procMemory(pid: number): Promise<{ rssMB: number; peakMB: 
     return undefined;
   }
 }
+
+/** The pids of a process's children (Linux: /proc/<pid>/task/<tid>/children). */
+export async function childPids(pid: number): Promise<number[]> {
+  const { readFile, readdir } = await import("node:fs/promises");
+  try {
+    const tasks = await readdir(`/proc/${pid}/task`);
+    const lists = await Promise.all(tasks.map((t) => readFile(`/proc/${pid}/task/${t}/children`, "utf8").catch(() => "")));
+    return lists.flatMap((l) => l.split(/\s+/).filter(Boolean).map(Number));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Samples the peak RSS (VmHWM) of every child a process starts while `during` runs: the export
+ * runs in a child process, whose memory is not the bot's but is still the machine's.
+ */
+export async function childrenPeakMB<T>(pid: number, during: Promise<T>, everyMs = 50): Promise<{ result: T; peakMB: number }> {
+  const peaks = new Map<number, number>();
+  let done = false;
+  const sampling = (async () => {
+    while (!done) {
+      for (const child of await childPids(pid)) {
+        const m = await procMemory(child);
+        if (m && !Number.isNaN(m.peakMB)) peaks.set(child, Math.max(peaks.get(child) ?? 0, m.peakMB));
+      }
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  })();
+  try {
+    return { result: await during, peakMB: Math.max(0, ...peaks.values()) };
+  } finally {
+    done = true;
+    await sampling;
+  }
+}
+
+/** Resets a process's VmHWM to its current RSS (Linux: "5" to /proc/<pid>/clear_refs); false where not allowed. */
+export async function resetPeak(pid: number): Promise<boolean> {
+  const { writeFile } = await import("node:fs/promises");
+  return writeFile(`/proc/${pid}/clear_refs`, "5").then(
+    () => true,
+    () => false,
+  );
+}

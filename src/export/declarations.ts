@@ -14,14 +14,20 @@ import type { DeclarationRecord, DeclarationStatus } from "../store/types.js";
 
 export type Cell = string | number | null;
 
-export interface ExportTable {
+/** What the writers need: headers and rows, the rows made one at a time (from memory or from disk). */
+export interface RowSource {
   headers: string[];
   /** How many rows rows() yields. */
   count: number;
   /** The rows, made one at a time as they are written: a season's export never sits in memory whole. */
-  rows(): Iterable<Cell[]>;
+  rows(): Iterable<Cell[]> | AsyncIterable<Cell[]>;
   /** Indexes of columns holding yuan amounts (formatted #,##0 in the XLSX). */
   moneyColumns: number[];
+}
+
+/** A table over declarations in memory (small exports, tests). */
+export interface ExportTable extends RowSource {
+  rows(): Iterable<Cell[]>;
 }
 
 export const STATUS_TEXT: Record<DeclarationStatus, string> = { submitted: "待审核", approved: "已通过", returned: "已退回", withdrawn: "已撤回" };
@@ -58,21 +64,6 @@ function header(step: Step, label: string, parts: Map<string, { unit: string; la
   return unit ? `${label}（${unit}）` : label;
 }
 
-/**
- * One column per step and name the question used (名校观摩 for 地级骨干, 名校访学 for 领航 are two
- * columns), so each value stands under the term its own form asked with.
- */
-function columnsOf(steps: Step[], declarations: readonly DeclarationRecord[], fctx: FlowContext): { step: Step; label: string }[] {
-  const out: { step: Step; label: string }[] = [];
-  for (const step of steps) {
-    const labels = new Set<string>();
-    for (const d of declarations) if (step.id in d.answers) labels.add(stepLabel(step, d.answers, fctx));
-    if (!labels.size) labels.add(step.label);
-    for (const label of labels) out.push({ step, label });
-  }
-  return out;
-}
-
 /** An answer as plain text or a number: choices by their labels, lists joined with 、. */
 function plain(step: Step, value: unknown, answers: Record<string, unknown>, fctx: FlowContext): Cell {
   if (value === null || value === undefined) return null;
@@ -105,50 +96,101 @@ function uniqueHeaders(headers: string[]): string[] {
   });
 }
 
-export function declarationTable(k: Knowledge, declarations: readonly DeclarationRecord[], opts: ExportOptions): ExportTable {
-  const fctx: FlowContext = { knowledge: k, now: opts.now, timeZone: opts.timeZone };
-  const flow = makeDeclarationFlow(k);
-  const parts = durations(k);
-  const steps = flow.steps.filter((s) => CORE.has(s.id) || declarations.some((d) => s.id in d.answers));
-  const columns = columnsOf(steps, declarations, fctx);
-  const sorted = [...declarations].sort((a, b) => a.ref.localeCompare(b.ref));
-  const headers = [
-    "申报编号",
-    "状态",
-    ...uniqueHeaders(columns.map((c) => header(c.step, c.label, parts))),
-    "每年预算（元）",
-    "周期年数",
-    "周期预算（元）",
-    "提交时间",
-    "最后更新",
-    "申报人ID",
-    "申报人",
-    "最近审核意见",
-  ];
-  const base = 2 + columns.length;
-  const row = (d: DeclarationRecord): Cell[] => {
-    const years = k.subProjects.find((s) => s.id === d.subProjectId)?.cycle.years ?? 1;
-    return [
-      d.ref,
-      STATUS_TEXT[d.status],
-      ...columns.map((c) => (stepLabel(c.step, d.answers, fctx) === c.label ? plain(c.step, d.answers[c.step.id], d.answers, fctx) : null)),
-      d.budget.perYear,
-      years,
-      d.budget.cycle,
-      localDateTime(d.submittedAt, opts.timeZone),
-      localDateTime(d.updatedAt, opts.timeZone),
-      d.ownerId,
-      opts.userName?.(d.ownerId) ?? null,
-      lastComment(d),
+/** A declaration and its applicant's display name, as the rows are made from. */
+export interface ExportRecord {
+  declaration: DeclarationRecord;
+  ownerName: string | null;
+}
+
+/**
+ * The export's columns, learnt from the declarations one at a time (observe), so a season's worth
+ * can stream past on its way to disk and be read back for the rows. One column per step and name
+ * the question used (名校观摩 for 地级骨干, 名校访学 for 领航 are two columns), so each value stands
+ * under the term its own form asked with.
+ */
+export class ExportColumns {
+  private readonly fctx: FlowContext;
+  private readonly steps: Step[];
+  /** Step id → the labels its answers were asked with, in first-seen order. */
+  private readonly labels = new Map<string, Set<string>>();
+
+  constructor(
+    private readonly k: Knowledge,
+    opts: Pick<ExportOptions, "timeZone" | "now">,
+  ) {
+    this.fctx = { knowledge: k, now: opts.now, timeZone: opts.timeZone };
+    this.steps = makeDeclarationFlow(k).steps;
+  }
+
+  observe(d: DeclarationRecord): void {
+    for (const step of this.steps) {
+      if (!(step.id in d.answers)) continue;
+      let set = this.labels.get(step.id);
+      if (!set) this.labels.set(step.id, (set = new Set()));
+      set.add(stepLabel(step, d.answers, this.fctx));
+    }
+  }
+
+  /** The headers and the row maker, once every declaration has been observed. */
+  layout(timeZone: string): TableLayout {
+    const { k, fctx } = this;
+    const parts = durations(k);
+    const columns = this.steps
+      .filter((s) => CORE.has(s.id) || this.labels.has(s.id))
+      .flatMap((step) => [...(this.labels.get(step.id) ?? [step.label])].map((label) => ({ step, label })));
+    const headers = [
+      "申报编号",
+      "状态",
+      ...uniqueHeaders(columns.map((c) => header(c.step, c.label, parts))),
+      "每年预算（元）",
+      "周期年数",
+      "周期预算（元）",
+      "提交时间",
+      "最后更新",
+      "申报人ID",
+      "申报人",
+      "最近审核意见",
     ];
-  };
+    const base = 2 + columns.length;
+    const row = ({ declaration: d, ownerName }: ExportRecord): Cell[] => {
+      const years = k.subProjects.find((s) => s.id === d.subProjectId)?.cycle.years ?? 1;
+      return [
+        d.ref,
+        STATUS_TEXT[d.status],
+        ...columns.map((c) => (stepLabel(c.step, d.answers, fctx) === c.label ? plain(c.step, d.answers[c.step.id], d.answers, fctx) : null)),
+        d.budget.perYear,
+        years,
+        d.budget.cycle,
+        localDateTime(d.submittedAt, timeZone),
+        localDateTime(d.updatedAt, timeZone),
+        d.ownerId,
+        ownerName,
+        lastComment(d),
+      ];
+    };
+    return { headers, moneyColumns: [base, base + 2], row };
+  }
+}
+
+export interface TableLayout {
+  headers: string[];
+  moneyColumns: number[];
+  row(r: ExportRecord): Cell[];
+}
+
+/** Declarations in memory, listed by ref. */
+export function declarationTable(k: Knowledge, declarations: readonly DeclarationRecord[], opts: ExportOptions): ExportTable {
+  const sorted = [...declarations].sort((a, b) => a.ref.localeCompare(b.ref));
+  const columns = new ExportColumns(k, opts);
+  for (const d of sorted) columns.observe(d);
+  const { headers, moneyColumns, row } = columns.layout(opts.timeZone);
   return {
     headers,
+    moneyColumns,
     count: sorted.length,
     *rows() {
-      for (const d of sorted) yield row(d);
+      for (const declaration of sorted) yield row({ declaration, ownerName: opts.userName?.(declaration.ownerId) ?? null });
     },
-    moneyColumns: [base, base + 2],
   };
 }
 
@@ -171,9 +213,9 @@ async function put(out: Writable, chunk: string): Promise<void> {
 }
 
 /** The CSV, streamed: BOM, CRLF line ends, a line per row. */
-export async function writeCsv(t: ExportTable, out: Writable): Promise<void> {
+export async function writeCsv(t: RowSource, out: Writable): Promise<void> {
   await put(out, `\uFEFF${t.headers.map(csvField).join(",")}\r\n`);
-  for (const row of t.rows()) await put(out, `${row.map(csvField).join(",")}\r\n`);
+  for await (const row of t.rows()) await put(out, `${row.map(csvField).join(",")}\r\n`);
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
 }
 
@@ -185,7 +227,7 @@ const WIDTH_SAMPLE = 500;
  * 9 s for 20,000 declarations (a season's worth); streamed, each row is made, serialised and dropped.
  * It yields to the event loop every few hundred rows, so the bot keeps answering others meanwhile.
  */
-export async function writeXlsx(t: ExportTable, out: Writable, sheetName = "申报汇总"): Promise<void> {
+export async function writeXlsx(t: RowSource, out: Writable, sheetName = "申报汇总"): Promise<void> {
   // Loaded on first export: exceljs takes about 250 ms and 25 MB to load, which start-up need not pay.
   const { default: ExcelJS } = await import("exceljs");
   const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useSharedStrings: false, useStyles: true });
@@ -193,7 +235,7 @@ export async function writeXlsx(t: ExportTable, out: Writable, sheetName = "申�
   const ws = wb.addWorksheet(sheetName, { views: [{ state: "frozen", ySplit: 1 }] });
   const longest = t.headers.map((h) => h.length * 2);
   let sampled = 0;
-  for (const r of t.rows()) {
+  for await (const r of t.rows()) {
     r.forEach((c, i) => (longest[i] = Math.max(longest[i] ?? 0, String(c ?? "").length * 1.6)));
     if (++sampled >= WIDTH_SAMPLE) break;
   }
@@ -203,7 +245,7 @@ export async function writeXlsx(t: ExportTable, out: Writable, sheetName = "申�
   head.commit();
   // String cells are stored as text (never as formulas), so no defusing is needed here.
   let i = 0;
-  for (const r of t.rows()) {
+  for await (const r of t.rows()) {
     ws.addRow(r.map((c) => (c === null ? "" : c))).commit();
     if (++i % 500 === 0) await new Promise((resolve) => setImmediate(resolve));
   }
@@ -223,5 +265,5 @@ function collect(write: (out: Writable) => Promise<void>): Promise<Buffer> {
   return write(sink).then(() => Buffer.concat(chunks));
 }
 
-export const toCsv = (t: ExportTable): Promise<Buffer> => collect((out) => writeCsv(t, out));
-export const toXlsx = (t: ExportTable): Promise<Buffer> => collect((out) => writeXlsx(t, out));
+export const toCsv = (t: RowSource): Promise<Buffer> => collect((out) => writeCsv(t, out));
+export const toXlsx = (t: RowSource): Promise<Buffer> => collect((out) => writeXlsx(t, out));

@@ -13,16 +13,23 @@ export async function statistics(deps: ServiceDeps, userId: number): Promise<Out
 }
 
 /**
- * Every declaration (all statuses, in reference order) with its owner's name, for the CSV/XLSX export.
+ * Every declaration (all statuses, in reference order) for the CSV/XLSX export, as a scan the export
+ * pages through (never held whole), and owners' names a batch at a time.
  * Exported data holds contacts' phone numbers and e-mails: who took it is recorded in the audit trail.
  */
-export async function exportRows(deps: ServiceDeps, userId: number): Promise<Outcome<{ declarations: DeclarationRecord[]; ownerName: (id: number) => string }>> {
+export async function exportRows(
+  deps: ServiceDeps,
+  userId: number,
+): Promise<Outcome<{ count: number; declarations: AsyncIterable<DeclarationRecord>; ownerNames: (ids: number[]) => Promise<Map<number, string>> }>> {
   if (!(await isStaff(deps, userId))) return refuse("staffOnly", STAFF_ONLY);
   const store = deps.store;
-  const declarations: DeclarationRecord[] = [];
-  for await (const d of store.declarations.scan({}, { by: "ref", dir: "asc" })) declarations.push(d);
-  const names = new Map<number, string>();
-  for (const id of new Set(declarations.map((d) => d.ownerId))) names.set(id, (await store.users.get(id))?.name ?? "");
-  if (declarations.length) await store.audit.append({ at: nowIso(deps), actor: userId, action: "declarations.exported", detail: { rows: declarations.length } });
-  return { ok: true, declarations, ownerName: (id) => names.get(id) ?? "", notify: [] };
+  const count = await store.declarations.count();
+  if (count) await store.audit.append({ at: nowIso(deps), actor: userId, action: "declarations.exported", detail: { rows: count } });
+  return {
+    ok: true,
+    count,
+    declarations: store.declarations.scan({}, { by: "ref", dir: "asc" }),
+    ownerNames: async (ids) => new Map(await Promise.all(ids.map(async (id) => [id, (await store.users.get(id))?.name ?? ""] as const))),
+    notify: [],
+  };
 }

@@ -1,10 +1,6 @@
 /** /export (coordinators and admins): every declaration as a CSV (Excel-ready) and an XLSX document. */
-import { createWriteStream } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Composer, InputFile } from "grammy";
-import { declarationTable, exportFileName, writeCsv, writeXlsx } from "../../export/declarations.js";
+import { exportInChild } from "../../export/export-in-child.js";
 import { exportRows } from "../../services/stats.js";
 import { servicesOf, type BotContext } from "../context.js";
 import { showRefusal } from "../declarations.js";
@@ -13,28 +9,18 @@ import { send } from "../render.js";
 export async function sendExport(ctx: BotContext): Promise<void> {
   const out = await exportRows(servicesOf(ctx.deps), ctx.account.id);
   if (!out.ok) return showRefusal(ctx, out);
-  if (!out.declarations.length) {
+  if (!out.count) {
     await send(ctx, "暂无申报记录，没有可导出的内容。");
     return;
   }
-  const now = ctx.deps.now();
-  const tz = ctx.deps.config.TZ;
-  const table = declarationTable(ctx.deps.knowledge, out.declarations, { timeZone: tz, now, userName: out.ownerName });
-  const caption = `申报汇总：${table.count} 份（含全部状态）`;
-  // Written to temporary files and sent from disk: a season's export is never held in memory whole.
-  const dir = await mkdtemp(join(tmpdir(), "guopei-export-"));
-  try {
-    const csv = join(dir, exportFileName(now, tz, "csv"));
-    const xlsx = join(dir, exportFileName(now, tz, "xlsx"));
-    await writeCsv(table, createWriteStream(csv));
-    await ctx.replyWithDocument(new InputFile(csv), { caption: `${caption}。CSV 可直接用 Excel 打开。` });
-    await writeXlsx(table, createWriteStream(xlsx));
-    await ctx.replyWithDocument(new InputFile(xlsx), { caption: `${caption}。` });
-  } finally {
-    await rm(dir, { recursive: true, force: true });
+  // Made in a child process from batches of the scan, written to disk and sent from there: the rows
+  // and exceljs never sit in the bot's heap, and the bot keeps answering meanwhile.
+  const files = exportInChild({ declarations: out.declarations, ownerNames: out.ownerNames, timeZone: ctx.deps.config.TZ, now: ctx.deps.now() });
+  for await (const file of files) {
+    const caption = `申报汇总：${file.rows} 份（含全部状态）`;
+    await ctx.replyWithDocument(new InputFile(file.path), { caption: file.kind === "csv" ? `${caption}。CSV 可直接用 Excel 打开。` : `${caption}。` });
   }
 }
 
 export const exportFeature = new Composer<BotContext>();
 exportFeature.command("export", sendExport);
-
