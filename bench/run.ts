@@ -20,7 +20,7 @@ import type { StartupResult } from "./startup.js";
 import type { PgScaleResult } from "./pg-scale.js";
 import type { ScaleResult } from "./store-scale.js";
 import type { UpdateHandlingResult } from "./update-handling.js";
-import { load1, machine, waitForQuiet } from "./stats.js";
+import { load1, machine, meets, waitForQuiet, type Spread } from "./stats.js";
 
 const BENCH_DIR = fileURLToPath(new URL(".", import.meta.url));
 const QUIET_LOAD = 1.5;
@@ -34,7 +34,7 @@ interface Job {
 
 const JOBS: Job[] = [
   { name: "search", file: "search.ts", args: [], quickArgs: ["--rounds", "5"] },
-  { name: "updates", file: "update-handling.ts", args: [], quickArgs: ["--paced-s", "8", "--saturate-s", "5"] },
+  { name: "updates", file: "update-handling.ts", args: [], quickArgs: ["--paced-s", "8", "--rounds", "3", "--saturate-s", "5"] },
   { name: "startup", file: "startup.ts", args: [], quickArgs: ["--runs", "3", "--users", "40", "--steps", "6"] },
   { name: "broadcast", file: "broadcast.ts", args: [], quickArgs: [] },
   { name: "scale", file: "store-scale.ts", args: [], quickArgs: ["--scales", "1,2", "--seconds", "5"] },
@@ -69,15 +69,39 @@ interface Row {
   load: string;
 }
 
+/** "1.20–3.40": the load average over several measured rounds. */
+function range(loads: number[]): string {
+  const lo = Math.min(...loads);
+  const hi = Math.max(...loads);
+  return lo === hi ? lo.toFixed(2) : `${lo.toFixed(2)}–${hi.toFixed(2)}`;
+}
+
 function rows(r: Results): Row[] {
   const out: Row[] = [];
-  const add = (figure: string, value: string, target = "", ok?: boolean, load?: number) =>
-    out.push({ figure, value, target, status: ok === undefined ? "" : ok ? "PASS" : "MISS", load: load === undefined ? "" : load.toFixed(2) });
+  const add = (figure: string, value: string, target = "", ok?: boolean, load?: number | string) =>
+    out.push({ figure, value, target, status: ok === undefined ? "" : ok ? "PASS" : "MISS", load: load === undefined ? "" : typeof load === "string" ? load : load.toFixed(2) });
   if (r.updates) {
     const u = r.updates;
-    add(`Updates at ${u.paced.targetRate}/s (${u.activeUsers} users): p50 / p99`, `${u.paced.latencyMs.p50.toFixed(1)} / ${u.paced.latencyMs.p99.toFixed(1)} ms`, "p99 ≤ 50 ms", u.paced.latencyMs.p99 <= 50, u.paced.load1);
-    add("  of which declaration steps that saved (fsync): p50 / p99", `${u.paced.savedSteps.p50.toFixed(1)} / ${u.paced.savedSteps.p99.toFixed(1)} ms`);
-    add("  free text / guided taps / declaration: p99", `${u.paced.byCategory["free-text"].p99.toFixed(1)} / ${u.paced.byCategory.guided.p99.toFixed(1)} / ${u.paced.byCategory.declaration.p99.toFixed(1)} ms`);
+    const rounds = u.pacedRounds;
+    const rate = rounds[0]?.targetRate ?? 300;
+    const loads = range(rounds.map((r) => r.load1));
+    const sp = u.pacedSpread;
+    const fmt = (x: Spread) => `${x.median.toFixed(1)} / ${x.worst.toFixed(1)} ms (${x.p99s.map((p) => p.toFixed(0)).join(", ")})`;
+    add(`Updates at ${rate}/s (${u.activeUsers} users), p99 over ${rounds.length} rounds: median / worst`, fmt(sp.overall), "≤ 50 / ≤ 75 ms", meets(sp.overall, 50), loads);
+    add("  declaration steps alone: p99 median / worst", fmt(sp.declaration), "≤ 50 / ≤ 75 ms", meets(sp.declaration, 50), loads);
+    add("  of which steps that saved (fsync): p99 median / worst", fmt(sp.savedSteps), "", undefined, loads);
+    add("  p50 of the rounds", rounds.map((r) => r.latencyMs.p50.toFixed(1)).join(", ") + " ms");
+    add("  free text / guided taps / declaration: p99, worst round", `${Math.max(...rounds.map((r) => r.byCategory["free-text"].p99)).toFixed(1)} / ${Math.max(...rounds.map((r) => r.byCategory.guided.p99)).toFixed(1)} / ${Math.max(...rounds.map((r) => r.byCategory.declaration.p99)).toFixed(1)} ms`);
+    if (u.duringExport) {
+      const e = u.duringExport;
+      add(
+        `  one round during a ${u.seed.declarations}-row /export (${e.exportSeconds} s${e.exportDoneInRound ? "" : ", longer than the round"}): p99 / declaration p99`,
+        `${e.latencyMs.p99.toFixed(1)} / ${e.byCategory.declaration.p99.toFixed(1)} ms`,
+        "≤ 50 ms (1 round)",
+        e.latencyMs.p99 <= 50 && e.byCategory.declaration.p99 <= 50,
+        e.load1,
+      );
+    }
     add(`Updates/s, saturated (${u.inflight} in flight)`, `${u.saturated.updatesPerSecond}/s (p50 ${u.saturated.latencyMs.p50.toFixed(0)}, p99 ${u.saturated.latencyMs.p99.toFixed(0)} ms)`, "≥ 300/s", u.saturated.updatesPerSecond >= 300, u.saturated.load1);
     add("  bare grammY echo bot, same harness", `${u.echo.updatesPerSecond}/s → bot/echo ${u.ratioToEcho.toFixed(3)}`);
     add("  mix: free text / guided / declaration", `${u.mix["free-text"]} / ${u.mix.guided} / ${u.mix.declaration} updates; ${u.declarationsSubmitted} submitted, refs unique: ${u.uniqueRefs}`);

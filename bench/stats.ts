@@ -26,6 +26,21 @@ export function latency(samples: number[]): Latency {
   };
 }
 
+/** The p99s of the rounds: median, worst, and whether a target is met (median ≤ it, worst ≤ 1.5× it). */
+export interface Spread {
+  p99s: number[];
+  median: number;
+  worst: number;
+}
+
+export function spread(p99s: number[]): Spread {
+  const s = [...p99s].sort((a, b) => a - b);
+  const median = s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  return { p99s, median: Math.round(median * 10) / 10, worst: Math.round((s.at(-1) ?? NaN) * 10) / 10 };
+}
+
+export const meets = (s: Spread, target: number): boolean => s.median <= target && s.worst <= 1.5 * target;
+
 export interface Machine {
   cpus: number;
   model: string;

@@ -7,7 +7,11 @@
  * whole declarations up to 确认提交), each next update decided from the bot's last reply. Phases:
  *
  *   warm-up    6,000 updates (JIT, shard serialisation images; users get into their journeys), not counted;
- *   paced      an open loop at 300 updates/s (the target rate) for 20 s: latency as users see it;
+ *   paced      an open loop at 300 updates/s (the target rate) for 20 s, 5 rounds: latency as users see
+ *              it, and its spread from round to round (a target is met when the median round meets it
+ *              and the worst is within 1.5× of it);
+ *   export     one more paced round while a coordinator's /export of all 20,000 declarations runs
+ *              (in its child process): chat latency during an export;
  *   saturated  64 updates in flight for 10 s: the most updates/s the bot handles, and latency then;
  *   echo       the saturated phase's very updates replayed through a bare grammY echo bot with the
  *              same harness and concurrency: the ratio is the cost of the bot over grammY itself.
@@ -15,7 +19,7 @@
  * Latency = bot.handleUpdate(update) from call to settle: every middleware, every reply, and the
  * durable write (fsync'd file + directory) where the step saves ("💾 已保存" is said after it).
  *
- *   npx tsx bench/update-handling.ts [--users 500] [--rate 300] [--paced-s 20] [--saturate-s 10] [--inflight 64] [--warmup 6000] [--scale 1]
+ *   npx tsx bench/update-handling.ts [--users 500] [--rate 300] [--paced-s 20] [--rounds 5] [--saturate-s 10] [--inflight 64] [--warmup 6000] [--scale 1] [--no-export]
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -26,7 +30,7 @@ import { rng, seedStore, userIdOf } from "./store-seed.js";
 import { LocalBotApi } from "./fake-api-client.js";
 import { startInProcessBot } from "./in-process-bot.js";
 import { SimUser, loadPhrasings, type Action, type Category, type UserStats } from "./simulated-users.js";
-import { latency, load1, runIfMain, type Latency } from "./stats.js";
+import { latency, load1, runIfMain, spread, type Latency, type Spread } from "./stats.js";
 
 export interface PhaseResult {
   updates: number;
@@ -46,7 +50,12 @@ export interface UpdateHandlingResult {
   openStoreMs: number;
   activeUsers: number;
   inflight: number;
-  paced: PhaseResult & { targetRate: number };
+  /** Every paced round. */
+  pacedRounds: (PhaseResult & { targetRate: number })[];
+  /** p99 across the rounds: all updates, declaration steps alone, declaration steps that saved (fsync). */
+  pacedSpread: { overall: Spread; declaration: Spread; savedSteps: Spread };
+  /** A paced round while a coordinator's /export of every declaration runs. */
+  duringExport?: PhaseResult & { targetRate: number; exportSeconds: number; exportDoneInRound: boolean };
   saturated: PhaseResult;
   echo: { updates: number; seconds: number; updatesPerSecond: number; latencyMs: Latency };
   /** bot updates/s ÷ echo updates/s (saturated). */
@@ -71,6 +80,8 @@ function args() {
     users: num("users", 500),
     rate: num("rate", 300),
     pacedSeconds: num("paced-s", 20),
+    rounds: num("rounds", 5),
+    exportRound: !a.includes("--no-export"),
     saturateSeconds: num("saturate-s", 10),
     inflight: num("inflight", 64),
     warmup: num("warmup", 6000),
@@ -98,6 +109,9 @@ function summarize(samples: Sample[], seconds: number, extra: Partial<PhaseResul
   };
 }
 
+/** The coordinator who exports (an admin by ADMIN_IDS, not one of the walking users). */
+const EXPORTER = 1;
+
 export async function runUpdateHandling(o = args()): Promise<UpdateHandlingResult> {
   const counts = { users: 50_000 * o.scale, declarations: 20_000 * o.scale, drafts: 5_000 * o.scale };
   const dir = await mkdtemp(join(tmpdir(), "bench-updates-"));
@@ -108,7 +122,7 @@ export async function runUpdateHandling(o = args()): Promise<UpdateHandlingResul
     const seedSeconds = (performance.now() - t0) / 1000;
 
     const tOpen = performance.now();
-    const app = await startInProcessBot({ dataDir: dir, captureLogs: true, store: { fsync: true } });
+    const app = await startInProcessBot({ dataDir: dir, captureLogs: true, store: { fsync: true }, adminIds: [EXPORTER] });
     const openStoreMs = Math.round(performance.now() - tOpen);
     const { bot, api } = app;
 
@@ -157,10 +171,9 @@ export async function runUpdateHandling(o = args()): Promise<UpdateHandlingResul
     process.stderr.write(`  warm-up: ${warmed} updates\n`);
 
     // Paced: an update every 1000/rate ms whatever the previous ones do (open loop).
-    const paced: Sample[] = [];
-    let skipped = 0;
-    let pacedResult: PhaseResult & { targetRate: number };
-    {
+    const pacedRound = async (): Promise<PhaseResult & { targetRate: number }> => {
+      const paced: Sample[] = [];
+      let skipped = 0;
       const total = o.rate * o.pacedSeconds;
       const start = performance.now();
       const inflight = new Set<Promise<void>>();
@@ -175,6 +188,7 @@ export async function runUpdateHandling(o = args()): Promise<UpdateHandlingResul
         }
         const p = dispatch(u).then((s) => {
           paced.push(s);
+          pacedSamples.push(s);
           ready.push(u);
         });
         inflight.add(p);
@@ -182,9 +196,35 @@ export async function runUpdateHandling(o = args()): Promise<UpdateHandlingResul
       }
       await Promise.all(inflight);
       const seconds = (performance.now() - start) / 1000;
-      pacedResult = { ...summarize(paced, seconds, { skipped }), targetRate: o.rate };
+      return { ...summarize(paced, seconds, { skipped }), targetRate: o.rate };
+    };
+    const pacedSamples: Sample[] = [];
+    const pacedRounds: (PhaseResult & { targetRate: number })[] = [];
+    for (let round = 1; round <= o.rounds; round++) {
+      const r = await pacedRound();
+      pacedRounds.push(r);
+      process.stderr.write(`  paced ${o.rate}/s, round ${round}: p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, declaration p99 ${r.byCategory.declaration.p99} ms (load ${r.load1})\n`);
     }
-    process.stderr.write(`  paced ${o.rate}/s: p50 ${pacedResult.latencyMs.p50} ms, p99 ${pacedResult.latencyMs.p99} ms (load ${load1()})\n`);
+    const pacedSpread = {
+      overall: spread(pacedRounds.map((r) => r.latencyMs.p99)),
+      declaration: spread(pacedRounds.map((r) => r.byCategory.declaration.p99)),
+      savedSteps: spread(pacedRounds.map((r) => r.savedSteps.p99)),
+    };
+
+    // One more round while a coordinator exports every declaration (the export runs in its child process).
+    let duringExport: UpdateHandlingResult["duringExport"];
+    if (o.exportRound) {
+      const tExport = performance.now();
+      let exportSeconds = NaN;
+      const exporting = bot.handleUpdate(api.textUpdate(EXPORTER, "/export")).then(() => (exportSeconds = (performance.now() - tExport) / 1000));
+      const r = await pacedRound();
+      const doneInRound = !Number.isNaN(exportSeconds);
+      await exporting;
+      const documents = api.outputs(EXPORTER).filter((out) => out.kind === "document").length;
+      if (documents !== 2) throw new Error(`the export sent ${documents} documents, not 2`);
+      duringExport = { ...r, exportSeconds: Math.round(exportSeconds * 10) / 10, exportDoneInRound: doneInRound };
+      process.stderr.write(`  paced during /export (${duringExport.exportSeconds} s): p99 ${r.latencyMs.p99} ms, declaration p99 ${r.byCategory.declaration.p99} ms\n`);
+    }
 
     const recorded: Update[] = [];
     const sat = await closedLoop(o.saturateSeconds, recorded);
@@ -228,14 +268,16 @@ export async function runUpdateHandling(o = args()): Promise<UpdateHandlingResul
       openStoreMs,
       activeUsers: o.users,
       inflight: o.inflight,
-      paced: pacedResult,
+      pacedRounds,
+      pacedSpread,
+      ...(duringExport ? { duringExport } : {}),
       saturated,
       echo: { updates: recorded.length, seconds: Math.round(echoSeconds * 100) / 100, updatesPerSecond: echoRate, latencyMs: latency(echoLat) },
       ratioToEcho: Math.round((saturated.updatesPerSecond / echoRate) * 1000) / 1000,
       mix: {
-        "free-text": paced.filter((x) => x.category === "free-text").length + sat.samples.filter((x) => x.category === "free-text").length,
-        guided: paced.filter((x) => x.category === "guided").length + sat.samples.filter((x) => x.category === "guided").length,
-        declaration: paced.filter((x) => x.category === "declaration").length + sat.samples.filter((x) => x.category === "declaration").length,
+        "free-text": pacedSamples.filter((x) => x.category === "free-text").length + sat.samples.filter((x) => x.category === "free-text").length,
+        guided: pacedSamples.filter((x) => x.category === "guided").length + sat.samples.filter((x) => x.category === "guided").length,
+        declaration: pacedSamples.filter((x) => x.category === "declaration").length + sat.samples.filter((x) => x.category === "declaration").length,
       },
       journeys: stats,
       apiViolations: api.violations.length,
