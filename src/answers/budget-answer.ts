@@ -5,7 +5,7 @@ import { place } from "./cite.js";
 import { escapeHtml } from "./html.js";
 
 export function budgetAnswer(b: Budget): string {
-  const title = `<b>预算测算</b>：${escapeHtml(b.subProject.name)}（${escapeHtml(b.row.label)}）`;
+  const title = `<b>预算测算</b>：${escapeHtml(b.subProject.name)}（${escapeHtml((b.rows ?? [b.row]).map((r) => r.label).join(" ＋ "))}）`;
   if (b.noStandard) return `${title}\n${escapeHtml(b.noStandard)}，因此无法测算预算。`;
   const lines = b.lines.map((l) => `• ${escapeHtml(l.item)}：${l.formula}`);
   const missing = b.missing.map((m) => ({ people: "培训人数", counties: "帮扶县数", schools: "帮扶校数" })[m]);

@@ -1,19 +1,35 @@
-/** Renders eligibility verdicts: eligible first with every reason and its source, then near misses. */
+/**
+ * Renders eligibility verdicts: what was not understood first (said back, and asked), then eligible with every
+ * reason and its source, what the recommending unit decides, readings to confirm, near misses and open questions.
+ */
 import type { Check, NearMiss, Verdict } from "../domain/eligibility.js";
 import { FIELD_LABELS, type Profile } from "../domain/profile.js";
 import type { Cite, Knowledge } from "../knowledge/schema.js";
 import { place } from "./cite.js";
 import { escapeHtml } from "./html.js";
+import type { Outcome, VerdictMark } from "./outcome.js";
 
 export const RECOMMENDATION_NOTE =
   "ℹ️ 参训教师、校（园）长不能个人报名，而是由所在学校或教育行政部门按名额推荐（遴选）。请向学校或县市教育局咨询，并备好教龄证明、任教学科、职务任职年限、荣誉证书等材料。";
 
+/** Who decides what the guide leaves to the recommending unit. */
+export const UNIT_DECIDES = "需由所在单位认定";
+
 const MAX_DETAILED = 4;
+
+/** What the reader could not place or must ask, besides the profile (from nlu's ProfileReading). */
+export interface ReadingNotes {
+  unplaced?: string[];
+  membership?: { term: string; say: string }[];
+  postAsks?: string[];
+  deputy?: boolean;
+}
 
 export interface EligibilityAnswer {
   text: string;
   /** Sub-projects worth a 详情 button, best first. */
   detailIds: string[];
+  outcome: Outcome;
 }
 
 function where(c: Cite): string {
@@ -43,10 +59,11 @@ export function describeProfile(k: Knowledge, p: Profile): string {
 }
 
 function checkLine(c: Check, p: Profile, showCite: boolean): string {
-  const mark = c.status === "pass" ? "✔" : c.status === "fail" ? "✘" : "？";
+  const mark = c.judged ? "◇" : c.status === "pass" ? "✔" : c.status === "fail" ? "✘" : c.status === "disputed" ? "⚖️" : "？";
   const yours = c.condition.field === "teachingYears" || c.condition.field === "postYears" ? p[c.condition.field] : undefined;
   const you = yours !== undefined ? `（你：${yours}年）` : "";
-  return `  ${mark} ${escapeHtml(c.condition.text)}${you}${showCite ? ` ${where(c.condition.cite)}` : ""}`;
+  const judged = c.judged ? `（${escapeHtml(c.judged)}，${UNIT_DECIDES}）` : "";
+  return `  ${mark} ${escapeHtml(c.condition.text)}${you}${judged}${showCite ? ` ${where(c.condition.cite)}` : ""}`;
 }
 
 /** Condition lines; a citation is printed once for a run of conditions from the same place. */
@@ -76,20 +93,77 @@ function eligibleBlock(k: Knowledge, v: Verdict, p: Profile, index: number): str
   return lines.join("\n");
 }
 
+/** Both readings of the disagreement a verdict rests on, and whom to ask. */
+function disputedLines(v: Verdict): string[] {
+  const d = v.best.checks.find((c) => c.status === "disputed")?.discrepancy;
+  if (!d) return [];
+  return [
+    `• <b>${escapeHtml(v.subProject.name)}</b>：${escapeHtml(d.topic)}说法不一`,
+    ...d.readings.map((r) => `  – ${escapeHtml(r.text)} ${where(r.cite)}`),
+    `  ➡️ ${escapeHtml(d.note)}`,
+  ];
+}
+
+/** A 正职 row asked about by a deputy: say what 附件2 asks for. */
+function deputyLine(v: Verdict): string | undefined {
+  const c = v.best.checks.find((x) => x.status === "fail" && x.condition.field === "positions" && x.condition.anyOf.includes("正职"));
+  return c ? `ℹ️ 附件2此行要求<b>正职</b>（${escapeHtml(c.condition.text)}），副校长、副园长、副书记不在此列。${where(c.condition.cite)}` : undefined;
+}
+
+/** What was not understood or must be asked, said back before any verdict. */
+function noticeLines(notes: ReadingNotes): string[] {
+  const out: string[] = [];
+  for (const u of notes.unplaced ?? []) {
+    out.push(`⚠️ 没有识别“${escapeHtml(u)}”：它不在指南所列的学科、岗位或称号中，下面凡涉及这一点的条件都未作判断。请换个说法（例如任教学科、具体职务），或向推荐单位、项目办确认。`);
+  }
+  for (const m of notes.membership ?? []) out.push(`⚠️ ${escapeHtml(m.say)}。请向县市教育局确认你所在的县市或学校是否在名单内。`);
+  for (const a of notes.postAsks ?? []) out.push(`❔ 请说明${escapeHtml(a)}。`);
+  return out;
+}
+
+const MARK = (v: Verdict): VerdictMark =>
+  v.kind === "not_eligible" ? "not" : v.kind === "needs_info" || v.kind === "disputed" || v.best.judged.length ? "conditional" : "eligible";
+
+function needsAsking(notes: ReadingNotes): boolean {
+  return !!(notes.unplaced?.length || notes.membership?.length || notes.postAsks?.length);
+}
+
+/** The outcome of a verdict list: a question back when something was not understood or nothing is settled yet. */
+function listOutcome(verdicts: Verdict[], notes: ReadingNotes): Outcome {
+  const settled = verdicts.some((v) => v.kind === "eligible" || v.kind === "eligible_priority");
+  const open = verdicts.filter((v) => v.kind === "needs_info");
+  const asks = [...new Set(open.flatMap((v) => v.missing))];
+  const clarify = needsAsking(notes) || (!settled && open.length > 0);
+  return {
+    kind: clarify ? "clarify" : "answer",
+    topic: "eligibility",
+    subProjects: verdicts.map((v) => ({ id: v.subProject.id, rowId: v.best.row.id, verdict: MARK(v) })),
+    ...(notes.unplaced?.length ? { unknownTerms: notes.unplaced } : {}),
+    ...(clarify ? { asks: [...asks, ...(notes.membership?.length ? ["projects"] : []), ...(notes.postAsks?.length ? ["post"] : [])] } : {}),
+  };
+}
+
 /** The answer to "what do I qualify for", for a whole profile. */
-export function eligibilityAnswer(k: Knowledge, verdicts: Verdict[], p: Profile): EligibilityAnswer {
+export function eligibilityAnswer(k: Knowledge, verdicts: Verdict[], p: Profile, notes: ReadingNotes = {}): EligibilityAnswer {
   const eligible = verdicts.filter((v) => v.kind === "eligible" || v.kind === "eligible_priority");
   const near = verdicts.filter((v) => v.kind === "not_eligible" && v.nearMiss);
+  const disputed = verdicts.filter((v) => v.kind === "disputed");
   const open = verdicts.filter((v) => v.kind === "needs_info");
   const out: string[] = [`<b>资格自测结果</b>\n你的情况：${describeProfile(k, p)}`];
+  const notices = noticeLines(notes);
+  if (notices.length) out.push(notices.join("\n"));
 
   if (eligible.length) {
     const detailed = eligible.slice(0, MAX_DETAILED).map((v, i) => eligibleBlock(k, v, p, i + 1));
     const rest = eligible.slice(MAX_DETAILED).map((v) => escapeHtml(v.subProject.name));
-    out.push(`✅ <b>符合条件（${eligible.length}项）</b>\n${detailed.join("\n\n")}${rest.length ? `\n另有：${rest.join("、")}` : ""}`);
+    const judged = eligible.some((v) => v.best.judged.length);
+    out.push(
+      `✅ <b>符合条件（${eligible.length}项）</b>${judged ? `\n<i>◇ 标记的条件（骨干身份、业绩、团队成员等）${UNIT_DECIDES}。</i>` : ""}\n${detailed.join("\n\n")}${rest.length ? `\n另有：${rest.join("、")}` : ""}`,
+    );
   } else {
     out.push("目前没有找到完全符合条件的子项目。");
   }
+  if (disputed.length) out.push(`⚖️ <b>正文与附件2说法不一，请向推荐单位或项目办确认</b>\n${disputed.flatMap(disputedLines).join("\n")}`);
   if (near.length) {
     const lines = near.map((v) => `• <b>${escapeHtml(v.subProject.name)}</b>：${nearMissText(v.nearMiss!, p)} ${where(v.nearMiss!.condition.cite)}`);
     out.push(`⏳ <b>差一点</b>\n${lines.join("\n")}`);
@@ -104,24 +178,53 @@ export function eligibilityAnswer(k: Knowledge, verdicts: Verdict[], p: Profile)
     const lines = [...groups].map(([missing, names]) => `• 还需确认${missing}：${names.join("；")}`);
     out.push(`❔ <b>还需更多信息</b>\n${lines.join("\n")}`);
   }
-  const excluded = verdicts.length - eligible.length - near.length - open.length;
+  const excluded = verdicts.length - eligible.length - near.length - open.length - disputed.length;
   if (excluded > 0) out.push(`其余${excluded}个子项目的对象或条件与你的情况不符。`);
+  if (notes.deputy) {
+    const line = verdicts.map(deputyLine).find(Boolean);
+    if (line) out.push(line);
+  }
   out.push(RECOMMENDATION_NOTE);
-  return { text: out.join("\n\n"), detailIds: [...eligible, ...near].map((v) => v.subProject.id) };
+  return { text: out.join("\n\n"), detailIds: [...eligible, ...disputed, ...near].map((v) => v.subProject.id), outcome: listOutcome(verdicts, notes) };
 }
 
-/** Why one sub-project does or does not fit (for "我能报地级骨干吗"). */
+/** Why one sub-project does or does not fit (for "我能报地级骨干吗"): the verdict on it first. */
 export function verdictDetail(v: Verdict, p: Profile): string {
   const head = `<b>${escapeHtml(v.subProject.name)}</b>（${escapeHtml(v.best.row.label)}）`;
+  const judged = v.best.judged.length ? `；其中${escapeHtml(v.best.judged.join("、"))}${UNIT_DECIDES}` : "";
   const status =
     v.kind === "eligible_priority"
-      ? "✅ 符合条件，并属优先推荐情形"
+      ? `✅ 符合基本条件，并属优先推荐情形${judged}`
       : v.kind === "eligible"
-        ? "✅ 符合条件"
+        ? `✅ 符合基本条件${judged}`
         : v.kind === "needs_info"
           ? `❔ 还需确认：${v.missing.map((f) => FIELD_LABELS[f]).join("、")}`
-          : "✘ 不符合条件";
+          : v.kind === "disputed"
+            ? "⚖️ 正文与附件2说法不一，无法直接判断"
+            : "✘ 不符合条件";
   const lines = [head, status, ...checkLines(v.best.checks, p)];
+  if (v.kind === "disputed") lines.push(...disputedLines(v).slice(1));
+  const deputy = v.kind === "not_eligible" ? deputyLine(v) : undefined;
+  if (deputy) lines.push(deputy);
   if (v.nearMiss) lines.push(`⏳ ${nearMissText(v.nearMiss, p)}`);
   return lines.join("\n");
+}
+
+/** The answer to "能报X吗": the verdict on X first, then the reading notes and the recommendation rule. */
+export function targetAnswer(v: Verdict, p: Profile, notes: ReadingNotes = {}): EligibilityAnswer {
+  const notices = noticeLines(notes);
+  const text = [verdictDetail(v, p), ...(notices.length ? [notices.join("\n")] : []), RECOMMENDATION_NOTE].join("\n\n");
+  const mark = MARK(v);
+  const clarify = needsAsking(notes) || v.kind === "needs_info";
+  return {
+    text,
+    detailIds: [v.subProject.id],
+    outcome: {
+      kind: clarify ? "clarify" : "answer",
+      topic: "eligibility",
+      subProjects: [{ id: v.subProject.id, rowId: v.best.row.id, verdict: mark }],
+      ...(notes.unplaced?.length ? { unknownTerms: notes.unplaced } : {}),
+      ...(clarify ? { asks: v.missing } : {}),
+    },
+  };
 }

@@ -194,6 +194,9 @@ function scheduleLines(sp: SubProject, opts: FactOptions, cites: Cites): string[
 function perPersonTotal(sp: SubProject, row: AudienceRow): string | undefined {
   if (!("rates" in row.funding)) return undefined;
   const schedule = scheduleOf(sp, row);
+  // parts attended by different groups (指导团队 10天, 全员教师 120学时): no one person gets both rates
+  const groups = new Set(row.funding.rates.map((r) => schedule.find((x) => x.id === r.appliesTo)?.who ?? ""));
+  if (groups.size > 1 || (groups.size === 1 && !groups.has("") && row.funding.rates.length > 1)) return undefined;
   const terms: string[] = [];
   let sum = 0;
   let minimum = false;

@@ -27,6 +27,8 @@ export interface BudgetLine {
 export interface Budget {
   subProject: SubProject;
   row: AudienceRow;
+  /** Every row summed, when the budget covers several (帮扶县 + 帮扶校). */
+  rows?: AudienceRow[];
   lines: BudgetLine[];
   perYear: number;
   years: number;
@@ -62,9 +64,12 @@ export function billedDurations(sp: SubProject, row: AudienceRow): Duration[] {
   return scheduleOf(sp, row).filter((d) => ids.has(d.id));
 }
 
-/** The head-count a duration is billed for: its own group's if it has one, else the row's. */
+/**
+ * The head-count a duration is billed for: its own group's when it has one (自主选学指导团队 and 全员教师 are
+ * different people, so one count is never reused for the other), else the row's.
+ */
 export function peopleFor(d: Duration, q: BudgetQuantities): number | undefined {
-  return (d.who ? q.peopleByDuration?.[d.id] : undefined) ?? q.people;
+  return d.who ? q.peopleByDuration?.[d.id] : q.people;
 }
 
 /** The largest head-count given, for quota checks and statistics. */
@@ -134,4 +139,48 @@ function lineFor(rate: Rate, schedule: Duration[], q: BudgetQuantities): BudgetL
   const amount = assertYuan(people * per * rate.amount);
   const who = d.who ? `（${d.who}）` : "";
   return { item: rate.item, rate, amount, formula: `${people}人${who} × ${per}${d.unit} × ${rate.amount}元 = ${yuan(amount)}` };
+}
+
+/**
+ * The row a budget question means when it names none: the one whose standards the given counts fit
+ * (帮扶校 for "2所学校"); undefined when the rows differ and nothing tells them apart.
+ */
+export function rowForQuantities(sp: SubProject, q: BudgetQuantities): AudienceRow | undefined {
+  if (sp.rows.length === 1) return sp.rows[0];
+  const given = (["people", "counties", "schools"] as const).filter((k) => q[k] !== undefined);
+  const fitting = sp.rows.filter((r) => {
+    const needed = quantitiesNeeded(r);
+    return needed.length > 0 && needed.every((k) => given.includes(k));
+  });
+  if (fitting.length === 1) return fitting[0];
+  // rows billed alike (same rates, same billed days) give one budget whichever is meant
+  const keyOf = (r: AudienceRow) =>
+    "rates" in r.funding ? JSON.stringify([r.funding.rates.map((x) => [x.amount, x.unit, x.appliesTo]), billedDurations(sp, r).map((d) => [d.id, d.value])]) : "none";
+  return new Set(sp.rows.map(keyOf)).size === 1 ? sp.rows[0] : undefined;
+}
+
+/**
+ * Rows billed per county and per school (一对一精准帮扶 帮扶县 + 帮扶校) given both counts: one budget of
+ * both, 1个县 2所学校 = 800,000 + 2 × 200,000. Undefined when the question fits one row only.
+ */
+export function combinedBudget(sp: SubProject, q: BudgetQuantities): Budget | undefined {
+  const rows = sp.rows.filter((r) => {
+    const needed = quantitiesNeeded(r);
+    return needed.length === 1 && (needed[0] === "counties" || needed[0] === "schools") && q[needed[0]] !== undefined;
+  });
+  if (rows.length < 2) return undefined;
+  const parts = rows.map((r) => computeBudget(sp, r.id, q));
+  const perYear = assertYuan(parts.reduce((s, b) => s + b.perYear, 0));
+  const years = parts[0]!.years;
+  return {
+    subProject: sp,
+    row: parts[0]!.row,
+    rows: parts.map((b) => b.row),
+    lines: parts.flatMap((b) => b.lines),
+    perYear,
+    years,
+    cycle: assertYuan(perYear * years),
+    warnings: [...new Set(parts.flatMap((b) => b.warnings))],
+    missing: [],
+  };
 }

@@ -2,18 +2,32 @@
  * Who qualifies for what, and why. Every condition of every audience row is checked against the
  * profile and yields pass, fail or unknown with its citation, so an answer can always show its reasons.
  */
-import type { AudienceRow, Condition, Knowledge, SubProject } from "../knowledge/schema.js";
+import type { AudienceRow, Condition, Discrepancy, Knowledge, SubProject, Vocabulary } from "../knowledge/schema.js";
 import { PROFILE_FIELDS, type Profile, type ProfileField } from "./profile.js";
 
-export type CheckStatus = "pass" | "fail" | "unknown";
+/** disputed: fails on a condition the guide's prose and tables disagree about (both readings are shown). */
+export type CheckStatus = "pass" | "fail" | "unknown" | "disputed";
 
 export interface Check {
   condition: Condition;
   status: CheckStatus;
+  /** A passing condition whose key part the recommending unit decides (骨干, 工作业绩突出, 团队): what it decides. */
+  judged?: string;
+  /** The disagreement a disputed check rests on. */
+  discrepancy?: Discrepancy;
 }
 
-/** eligible_priority: eligible and meets a 优先推荐 condition. */
-export type VerdictKind = "eligible_priority" | "eligible" | "needs_info" | "not_eligible";
+/**
+ * eligible_priority: eligible and meets a 优先推荐 condition. disputed: would fail only on conditions where
+ * prose and table disagree — neither a yes nor a no.
+ */
+export type VerdictKind = "eligible_priority" | "eligible" | "needs_info" | "disputed" | "not_eligible";
+
+/** What assessing needs besides the profile: the unit-decided words, and the sub-project's discrepancies. */
+export interface AssessContext {
+  judged?: Vocabulary["judged"];
+  discrepancies?: Discrepancy[];
+}
 
 export interface RowVerdict {
   row: AudienceRow;
@@ -24,6 +38,8 @@ export interface RowVerdict {
   missing: ProfileField[];
   /** How many more years would make this row pass, when that is all it lacks. */
   nearMiss?: NearMiss;
+  /** What the recommending unit decides for this row (from its passing conditions). */
+  judged: string[];
 }
 
 export interface NearMiss {
@@ -45,7 +61,7 @@ export interface Verdict {
 /** A near miss is worth telling when the person is at most this many years short. */
 const NEAR_MISS_YEARS = 3;
 
-const RANK: Record<VerdictKind, number> = { eligible_priority: 0, eligible: 1, needs_info: 2, not_eligible: 3 };
+const RANK: Record<VerdictKind, number> = { eligible_priority: 0, eligible: 1, needs_info: 2, disputed: 3, not_eligible: 4 };
 
 export function checkCondition(c: Condition, p: Profile): CheckStatus {
   switch (c.field) {
@@ -70,7 +86,9 @@ export function checkCondition(c: Condition, p: Profile): CheckStatus {
   }
 }
 
+/** A near miss only when everything else is known to pass: no "再有1年" resting on an unknown subject. */
 function nearMissOf(checks: Check[], p: Profile): NearMiss | undefined {
+  if (checks.some((c) => c.status === "unknown" || c.status === "disputed")) return undefined;
   const failed = checks.filter((c) => c.status === "fail");
   const only = failed[0];
   if (failed.length !== 1 || !only) return undefined;
@@ -82,16 +100,31 @@ function nearMissOf(checks: Check[], p: Profile): NearMiss | undefined {
   return yearsShort <= NEAR_MISS_YEARS ? { field: c.field, yearsShort, condition: c } : undefined;
 }
 
-export function assessRow(row: AudienceRow, p: Profile): RowVerdict {
-  const checks = row.conditions.map((condition) => ({ condition, status: checkCondition(condition, p) }));
+function checkOf(condition: Condition, p: Profile, row: AudienceRow, ctx: AssessContext): Check {
+  const status = checkCondition(condition, p);
+  if (status === "fail") {
+    const d = ctx.discrepancies?.find((x) => x.affects.some((a) => a.field === condition.field && (!a.rows || a.rows.includes(row.id))));
+    if (d) return { condition, status: "disputed", discrepancy: d };
+  }
+  if (status === "pass") {
+    const j = ctx.judged?.find((x) => condition.text.includes(x.term));
+    if (j) return { condition, status, judged: j.say };
+  }
+  return { condition, status };
+}
+
+export function assessRow(row: AudienceRow, p: Profile, ctx: AssessContext = {}): RowVerdict {
+  const checks = row.conditions.map((condition) => checkOf(condition, p, row, ctx));
   const priorityChecks = row.priority.map((condition) => ({ condition, status: checkCondition(condition, p) }));
   const missing = [...new Set(checks.filter((c) => c.status === "unknown").map((c) => c.condition.field))];
   let kind: VerdictKind;
   if (checks.some((c) => c.status === "fail")) kind = "not_eligible";
+  else if (checks.some((c) => c.status === "disputed")) kind = "disputed";
   else if (missing.length > 0) kind = "needs_info";
   else kind = priorityChecks.some((c) => c.status === "pass") ? "eligible_priority" : "eligible";
   const nearMiss = kind === "not_eligible" ? nearMissOf(checks, p) : undefined;
-  return { row, kind, checks, priorityChecks, missing: sortFields(missing), ...(nearMiss ? { nearMiss } : {}) };
+  const judged = [...new Set(checks.flatMap((c) => (c.judged ? [c.judged] : [])))];
+  return { row, kind, checks, priorityChecks, missing: sortFields(missing), judged, ...(nearMiss ? { nearMiss } : {}) };
 }
 
 function failures(v: RowVerdict): number {
@@ -108,8 +141,8 @@ function sortFields(fields: Iterable<ProfileField>): ProfileField[] {
   return PROFILE_FIELDS.filter((f) => set.has(f));
 }
 
-export function assessSubProject(sp: SubProject, p: Profile): Verdict {
-  const rows = sp.rows.map((r) => assessRow(r, p));
+export function assessSubProject(sp: SubProject, p: Profile, judged?: Vocabulary["judged"]): Verdict {
+  const rows = sp.rows.map((r) => assessRow(r, p, { discrepancies: sp.discrepancies, ...(judged ? { judged } : {}) }));
   const best = [...rows].sort(compareRows)[0]!;
   const missing = best.kind === "needs_info" ? sortFields(rows.filter((r) => r.kind === "needs_info").flatMap((r) => r.missing)) : [];
   return { subProject: sp, kind: best.kind, best, rows, missing, ...(best.nearMiss ? { nearMiss: best.nearMiss } : {}) };
@@ -117,7 +150,7 @@ export function assessSubProject(sp: SubProject, p: Profile): Verdict {
 
 /** One verdict per sub-project, best first, in guide order within a verdict. */
 export function assess(k: Knowledge, p: Profile): Verdict[] {
-  const verdicts = k.subProjects.map((sp) => assessSubProject(sp, p));
+  const verdicts = k.subProjects.map((sp) => assessSubProject(sp, p, k.vocabulary.judged));
   return verdicts.map((v, i) => ({ v, i })).sort((a, b) => RANK[a.v.kind] - RANK[b.v.kind] || a.i - b.i).map((x) => x.v);
 }
 

@@ -158,6 +158,11 @@ export type AudienceRow = z.infer<typeof AudienceRow>;
 export const Discrepancy = z.strictObject({
   topic: nonEmpty,
   readings: z.array(CitedText).min(2),
+  /**
+   * Eligibility conditions the disagreement bears on (by field, optionally only some rows): a profile failing
+   * such a condition is not told 不符 but shown both readings and whom to ask.
+   */
+  affects: z.array(z.strictObject({ field: z.enum(["role", "stage", "subjects", "teachingYears", "postYears", "honours", "positions", "projects"]), rows: z.array(nonEmpty).optional() })).default([]),
   /** What the bot does about it. */
   note: nonEmpty,
 });
@@ -227,6 +232,18 @@ export const VocabularyFile = z.strictObject({
   honours: z.array(VocabularyEntry),
   positions: z.array(VocabularyEntry),
   projects: z.array(VocabularyEntry),
+  /** Abbreviations and common typos → the guide's words, applied to a message before it is read (县骨, 教领). */
+  rewrites: z.array(z.strictObject({ from: nonEmpty, to: nonEmpty, notBefore: z.array(nonEmpty).default([]) })).default([]),
+  /** Words in a condition that the recommending unit decides (骨干, 工作业绩突出, 团队): never ticked from a profile. */
+  judged: z.array(z.strictObject({ term: nonEmpty, say: nonEmpty })).default([]),
+  /** Place words that do not make membership of a named list (南疆 is not the 项目县 list): said back and asked. */
+  membership: z.array(z.strictObject({ terms: z.array(nonEmpty).min(1), projects: z.array(nonEmpty).min(1), say: nonEmpty })).default([]),
+  /** Workplaces that give a role but not the post (在教育局上班): the role is taken, the post is asked unless a settling word is said. */
+  workplaces: z.array(z.strictObject({ term: nonEmpty, role: Role, ask: nonEmpty, settledBy: z.array(nonEmpty).default([]) })).default([]),
+  /** Words of a self-description that carry no profile content; anything else a reader cannot place is said back. */
+  fillers: z.array(nonEmpty).default([]),
+  /** Questions the guide does not answer (住宿, 证书, 网址…): the bot says so and points to the programme office. */
+  unanswered: z.array(z.strictObject({ words: z.array(nonEmpty).min(1), topic: nonEmpty })).default([]),
 });
 export type Vocabulary = z.infer<typeof VocabularyFile>;
 

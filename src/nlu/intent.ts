@@ -8,15 +8,17 @@
  */
 import { billedDurations, findRow, scheduleOf } from "../domain/budget.js";
 import type { SearchIndex } from "./search.js";
-import type { Duration, Knowledge, SubProject } from "../knowledge/schema.js";
-import { budgetQuantities, findQuantities } from "./numbers.js";
-import { extractProfile, hasProfile } from "./profile.js";
+import type { Duration, Knowledge, Plan, SubProject, Vocabulary } from "../knowledge/schema.js";
+import { budgetQuantities, findQuantities, parseNumber } from "./numbers.js";
+import { hasProfile, readProfile } from "./profile.js";
 import { compact } from "./segment.js";
-import type { FactKind, Intent } from "./types.js";
+import type { FactKind, Intent, PlanQuestion, Topic } from "./types.js";
 
 export interface NluContext {
   knowledge: Knowledge;
   index: SearchIndex;
+  /** What the conversation was about (the user's session), for follow-ups. */
+  topic?: Topic;
 }
 
 type Command = Extract<Intent, { kind: "command" }>["command"];
@@ -120,45 +122,150 @@ function subProject(k: Knowledge, id: string | undefined): SubProject | undefine
   return id === undefined ? undefined : k.subProjects.find((s) => s.id === id);
 }
 
+/** Abbreviations and typos → the guide's words (knowledge/vocabulary.yaml `rewrites`). */
+export function applyRewrites(text: string, v: Vocabulary): string {
+  let out = text;
+  for (const r of v.rewrites) {
+    let from = 0;
+    for (;;) {
+      const i = out.indexOf(r.from, from);
+      if (i < 0) break;
+      const after = out.slice(i + r.from.length);
+      const already = out.startsWith(r.to, i);
+      if (already || r.notBefore.some((x) => after.startsWith(x))) {
+        from = i + r.from.length;
+        continue;
+      }
+      out = out.slice(0, i) + r.to + after;
+      from = i + r.to.length;
+    }
+  }
+  return out;
+}
+
+/** A number or a date and nothing else ("20", "2027-07-20", "十五"). */
+const BARE_NUMBER = /^[\d\s.\-/年月日号:：,，。.]+$/;
+
+/** How to take part: asked without naming anything else. */
+const PROCESS_Q = /(怎么|如何|怎样|在哪)(报名|参加|参训|申请|报)|个人(可以|能|能否|能不能)?(报名|申请|参加)|自己(可以|能)?(报名|申请|去报)|(老师|教师|校长)自己报|报名(方式|流程|程序|途径)|谁(来)?推荐|需要推荐|要推荐吗/;
+
+const PLAN_WORDS: [RegExp, Plan][] = [
+  [/国培/, "guopei"],
+  [/区培/, "qupei"],
+];
+
+function planIn(text: string): Plan | undefined {
+  const hits = PLAN_WORDS.filter(([re]) => re.test(text)).map(([, p]) => p);
+  return hits.length === 1 ? hits[0] : undefined;
+}
+
+/** Questions about the plans as a whole; `named` is how many sub-projects the message names exactly. */
+function planQuestion(whole: string, named: string[]): PlanQuestion | undefined {
+  const plan = planIn(whole);
+  if (/(国培|区培).{0,4}(和|与|跟|同).{0,3}(国培|区培).{0,6}(区别|不同|差别|差异|不一样)/.test(whole)) return { ask: "plans" };
+  if (named.length === 2 && /(区别|不同|差别|差异|不一样|对比|比较)/.test(whole)) return { ask: "compare", ids: [named[0]!, named[1]!] };
+  if (named.length) return undefined;
+  if (/(几|多少|哪几|哪些|什么)(大)?类|类别/.test(whole)) return { ask: "categories", ...(plan ? { plan } : {}) };
+  if (/(几|多少)个?(子)?项目|项目(有)?(几|多少)个|(有|设置)(哪些|什么)(子)?项目/.test(whole) && plan) return { ask: "subprojects", plan };
+  if (/(一共|总共|共|合计|总)(计划)?(培训)?(多少|几)(人|名)|总(人数|规模)|计划培训(多少|几)(人|名)/.test(whole) && plan) return { ask: "quota", plan };
+  const cycle = /(哪些|哪几个|什么).{0,6}?(\d|一|两|二|三)年(周期|的)/.exec(whole) ?? /(\d|一|两|二|三)年(周期|的)(项目)?(有)?(哪些|哪几个)/.exec(whole);
+  if (cycle) {
+    const n = parseNumber(cycle[2] && /\d|一|两|二|三/.test(cycle[2]) ? cycle[2] : cycle[1]!);
+    if (n) return { ask: "cycle", years: n };
+  }
+  const year = /(20\d\d)年?(度)?(设立|新设|开始|成立)/.exec(whole);
+  if (year && /哪些|哪几个|什么|有/.test(whole)) return { ask: "established", year: Number(year[1]) };
+  return undefined;
+}
+
+/** The words that ask "can I take part in X" with X after them: 能报X吗, 可以参加X吗. */
+const TARGET_Q = /(能|可以|可|能否|能不能|可不可以)(报|报名|参加|参训|申请|申报)(.{2,40}?)(吗|么|不|呢)?$/;
+
 export function parseIntent(text: string, ctx: NluContext): Intent {
-  const raw = text.trim();
+  const v = ctx.knowledge.vocabulary;
+  const raw = applyRewrites(text.trim(), v);
   if (!raw) return { kind: "unknown" };
   const whole = compact(raw);
 
   const command = commandOf(raw);
   if (command) return { kind: "command", command };
+  if (BARE_NUMBER.test(raw) || (whole.length <= 6 && parseNumber(whole) !== undefined)) return { kind: "number", text: raw };
   for (const [cmd, re] of COMMAND_ANYWHERE) if (re.test(whole)) return { kind: "command", command: cmd };
 
   const found = ctx.index.lookup(raw);
   const top = found.candidates[0];
   const rest = found.rest;
+  const topic = ctx.topic;
+  const named = found.exact ? found.candidates.filter((c) => c.score <= 0.02).map((c) => c.subProjectId) : [];
+
+  const unanswered = v.unanswered.find((u) => u.words.some((w) => whole.includes(compact(w))));
+  if (unanswered) {
+    const about = top && found.confident ? top.subProjectId : topic?.subProjectId;
+    return { kind: "unanswered", topic: unanswered.topic, ...(about ? { subProjectId: about } : {}) };
+  }
+  const plan = planQuestion(whole, [...new Set(named)]);
+  if (plan) return { kind: "plan", question: plan };
   if (!found.exact && PROJECTS_ASKED.test(whole)) return { kind: "command", command: "projects" };
+  if (PROCESS_Q.test(whole) && !SELF_WITH_PROFILE(whole, v)) {
+    const about = top && found.exact ? top.subProjectId : topic?.subProjectId;
+    return { kind: "process", ...(about ? { subProjectId: about } : {}) };
+  }
 
   // budget
   const quantities = findQuantities(raw).filter((q) => q.kind === "people" || q.kind === "counties" || q.kind === "schools");
+  const years = findQuantities(raw).some((q) => q.kind === "years");
   const wantsBudget =
     (BUDGET_WORDS.test(whole) && (quantities.length > 0 || (top !== undefined && BUDGET_ALONE.test(rest)))) ||
     (quantities.length > 0 && MONEY_WORDS.test(whole));
-  if (wantsBudget) {
-    const sp = subProject(ctx.knowledge, top?.subProjectId);
-    const billed = sp ? billedDurations(sp, findRow(sp, top?.rowId)) : [];
-    return { kind: "budget", candidates: found.candidates, confident: found.confident, quantities: budgetQuantities(raw, billed) };
+  const budgetFollowUp = !top && topic?.budget && topic.subProjectId && (BUDGET_WORDS.test(whole) || MONEY_WORDS.test(whole)) && (quantities.length > 0 || years);
+  if (wantsBudget || budgetFollowUp) {
+    const fromContext = !top && topic?.subProjectId !== undefined;
+    const candidates = top ? found.candidates : fromContext ? [{ subProjectId: topic!.subProjectId!, score: 0, ...(topic!.rowId ? { rowId: topic!.rowId } : {}) }] : [];
+    const sp = subProject(ctx.knowledge, candidates[0]?.subProjectId);
+    const billed = sp ? billedDurations(sp, findRow(sp, candidates[0]?.rowId)) : [];
+    const q = budgetQuantities(raw, billed);
+    const merged = budgetFollowUp && !quantities.length ? { ...topic!.budget, ...q } : q;
+    return { kind: "budget", candidates, confident: top ? found.confident : fromContext, quantities: merged, ...(fromContext ? { fromContext } : {}) };
   }
 
   // eligibility: who am I, what fits me
+  const asksEligibility = ELIGIBILITY_Q.test(whole);
+  const targetMatch = asksEligibility ? TARGET_Q.exec(whole) : null;
+  let target = targetMatch ? ctx.index.lookup(targetMatch[3]!) : undefined;
+  if (target && !(target.exact && target.confident)) target = undefined;
+  const targetCandidate = target?.candidates[0] ?? (targetMatch && !top && topic?.subProjectId ? { subProjectId: topic.subProjectId, score: 0 } : undefined);
+  const personText = targetMatch && target ? whole.slice(0, targetMatch.index) : undefined;
   // a self-description is read whole; otherwise words inside a matched name (骨干教师) are no profile
   const selfDescribed = SELF.test(whole);
-  const profile = extractProfile(selfDescribed || !found.exact ? raw : rest, ctx.knowledge.vocabulary);
-  const asksEligibility = ELIGIBILITY_Q.test(whole);
-  // "初中英语教师，工作6年": years of service or honours describe a person even without 我
+  const readText = personText ?? (selfDescribed || !found.exact ? raw : rest);
+  const reading = readProfile(readText, v, [...(targetMatch ? [targetMatch[0]] : []), ...matchedNames(ctx.knowledge, found.exact ? named : [])]);
+  const profile = reading.profile;
   const personal = profile.teachingYears !== undefined || profile.postYears !== undefined || (profile.honours?.length ?? 0) > 0;
-  if (hasProfile(profile) && (selfDescribed || asksEligibility || (personal && !found.exact))) {
+  const notes = { unplaced: reading.unplaced, membership: reading.membership, postAsks: reading.postAsks, deputy: reading.deputy };
+  const saysSomething = hasProfile(profile) || notes.unplaced.length > 0 || notes.membership.length > 0;
+  if (saysSomething && (selfDescribed || asksEligibility || (personal && !found.exact) || personText !== undefined)) {
     const factQuestion = found.exact && factKindOf(rest) !== "overview" && !selfDescribed && !asksEligibility;
-    if (!factQuestion) return { kind: "eligibility", profile };
+    if (!factQuestion) return { kind: "eligibility", profile, notes, ...(targetCandidate ? { target: targetCandidate } : {}) };
   }
   if (asksEligibility && !hasProfile(profile) && !top) return { kind: "command", command: "eligibility" };
 
-  if (!top) return { kind: "unknown" };
+  if (!top) {
+    // a follow-up: a fact question about the sub-project just discussed
+    const fact = factKindOf(whole);
+    if (topic?.subProjectId && fact !== "overview") {
+      const sp = subProject(ctx.knowledge, topic.subProjectId)!;
+      const durationId = namedDuration(whole, scheduleOf(sp, findRow(sp, topic.rowId)));
+      return {
+        kind: "fact",
+        fact,
+        candidates: [{ subProjectId: sp.id, score: 0, ...(topic.rowId ? { rowId: topic.rowId } : {}) }],
+        confident: true,
+        fromContext: true,
+        ...(durationId ? { durationId } : {}),
+      };
+    }
+    return { kind: "unknown" };
+  }
 
   const fact = asksEligibility && !hasProfile(profile) ? "audience" : factKindOf(rest);
   const sp = subProject(ctx.knowledge, top.subProjectId)!;
@@ -170,4 +277,17 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
     confident: found.confident,
     ...(durationId ? { durationId } : {}),
   };
+}
+
+/** Names and aliases of the sub-projects a message names, so their words are not reported as unknown. */
+function matchedNames(k: Knowledge, ids: string[]): string[] {
+  return ids.flatMap((id) => {
+    const sp = subProject(k, id);
+    return sp ? [sp.name, sp.tableName ?? "", ...sp.aliases].filter(Boolean) : [];
+  });
+}
+
+/** "我是小学老师，怎么报名" is a process question from a person; the answer is the same, but keep the profile path for 能报什么. */
+function SELF_WITH_PROFILE(whole: string, v: Vocabulary): boolean {
+  return ELIGIBILITY_Q.test(whole) && hasProfile(readProfile(whole, v).profile) && /(什么|哪|啥)/.test(whole);
 }

@@ -6,7 +6,7 @@
 import type { Profile } from "../domain/profile.js";
 import type { Role, Stage, Vocabulary } from "../knowledge/schema.js";
 import { parseNumber } from "./numbers.js";
-import { compact } from "./segment.js";
+import { compact, isHan, words } from "./segment.js";
 
 type Field = "role" | "stage" | "subjects" | "honours" | "positions" | "projects" | "block";
 
@@ -129,6 +129,11 @@ function firstYears(s: string, patterns: RegExp[]): number | undefined {
   return undefined;
 }
 
+/** A deputy (副校长, 副园长, 副书记) is not the 正职 that 附件2's rows ask for. */
+const DEPUTY = /副(校长|园长|书记|职)/;
+/** A head named without 副 holds the post itself (园长 = 正职园长). */
+const HEAD_POST = /(?<!副)(校长|园长|书记)/;
+
 /** The profile a text states; fields it does not mention stay undefined. */
 export function extractProfile(text: string, v: Vocabulary): Profile {
   const p: Profile = {};
@@ -150,6 +155,12 @@ export function extractProfile(text: string, v: Vocabulary): Profile {
   // 园长 works in a kindergarten; a teacher-only post or a subject says "teacher"
   if (p.role === "principal" && !p.stage && /园长/.test(s) && !/校园长/.test(s)) p.stage = "幼儿园";
   if (!p.role && (p.positions?.some((x) => TEACHER_POSTS.has(x)) || p.subjects?.length || /幼师/.test(s))) p.role = "teacher";
+  if ((p.role === "principal" || p.role === "party_secretary") && !/进修学校校长/.test(s)) {
+    const deputy = DEPUTY.test(s);
+    const posts = (p.positions ?? []).filter((x) => !(deputy && x === "正职"));
+    if (!deputy && HEAD_POST.test(s) && !posts.includes("正职")) posts.push("正职");
+    if (deputy || posts.length) p.positions = posts;
+  }
 
   const post = firstYears(s, POST_PATTERNS);
   const teaching = firstYears(s, TEACHING_PATTERNS);
@@ -162,6 +173,89 @@ export function extractProfile(text: string, v: Vocabulary): Profile {
     else if (!holdsPost && p.teachingYears === undefined) p.teachingYears = generic;
   }
   return p;
+}
+
+/** What a self-description says beyond the profile: what could not be placed, and what must be asked. */
+export interface ProfileReading {
+  profile: Profile;
+  /** Words the reader could not place (信息科技, 保育员): said back, and no verdict rests on them. */
+  unplaced: string[];
+  /** Place words that are not membership of a named list (南疆, 示范校, 试点县): said back and asked. */
+  membership: { term: string; say: string; projects: string[] }[];
+  /** A workplace that gives the role but not the post (在教育局上班): what to ask. */
+  postAsks: string[];
+  /** The person said 副校长/副园长/副书记. */
+  deputy: boolean;
+}
+
+const YEAR_SPANS = [...POST_PATTERNS, ...TEACHING_PATTERNS, ...GENERIC_PATTERNS].map((r) => new RegExp(r.source, "g"));
+
+/** Marks every occurrence of `term` in `s` as read. */
+function consume(s: string, read: boolean[], term: string): boolean {
+  let found = false;
+  for (let i = s.indexOf(term); i >= 0 && term; i = s.indexOf(term, i + 1)) {
+    found = true;
+    for (let j = i; j < i + term.length; j++) read[j] = true;
+  }
+  return found;
+}
+
+/**
+ * The profile, and what the reader could not place. `ignore` lists spans already read elsewhere (a
+ * sub-project's name, the question words), so they are not reported as unknown.
+ */
+export function readProfile(text: string, v: Vocabulary, ignore: string[] = []): ProfileReading {
+  const s = compact(text);
+  const read = new Array<boolean>(s.length).fill(false);
+  const membership: ProfileReading["membership"] = [];
+  for (const m of v.membership) {
+    for (const term of m.terms) {
+      if (!s.includes(term) || membership.some((x) => x.term.includes(term))) continue;
+      // a full name of the list (顶岗支教项目县, 自主学习试点县) is membership, not a place word
+      const named = v.projects.some((e) => m.projects.includes(e.id) && [e.label, ...e.synonyms].some((w) => compact(w).includes(term) && s.includes(compact(w))));
+      if (!named) membership.push({ term, say: m.say.replaceAll("{term}", term), projects: m.projects });
+    }
+  }
+  const profile = extractProfile(text, v);
+  const postAsks: string[] = [];
+  for (const w of v.workplaces) {
+    if (!s.includes(w.term)) continue;
+    consume(s, read, w.term);
+    if (profile.role === undefined) profile.role = w.role;
+    if (profile.role === w.role && !w.settledBy.some((x) => s.includes(x))) postAsks.push(w.ask);
+  }
+  for (const h of vocabularyHits(text, v)) for (let j = h.start; j < h.end; j++) read[j] = true;
+  for (const b of BLOCKERS) consume(s, read, b);
+  for (const m of membership) consume(s, read, m.term);
+  for (const r of YEAR_SPANS) for (const m of s.matchAll(r)) for (let j = m.index; j < m.index + m[0].length; j++) read[j] = true;
+  for (const x of ignore) consume(s, read, compact(x));
+  for (const x of s.matchAll(/[\d.]+|[a-z]+/g)) for (let j = x.index; j < x.index + x[0].length; j++) read[j] = true;
+  const fillers = new Set(v.fillers.map(compact));
+  const unplaced: string[] = [];
+  let run = "";
+  const flush = () => {
+    if (!run) return;
+    let kept = "";
+    const out: string[] = [];
+    for (const w of words(run)) {
+      const chars = [...w];
+      const filler = fillers.has(w) || chars.every((c) => fillers.has(c)) || !isHan(chars[0]!);
+      if (!filler && (chars.length >= 2 || kept)) kept += w;
+      else {
+        if (kept) out.push(kept);
+        kept = "";
+      }
+    }
+    if (kept) out.push(kept);
+    for (const w of out) if (!unplaced.includes(w)) unplaced.push(w);
+    run = "";
+  };
+  for (let i = 0; i < s.length; i++) {
+    if (!read[i] && isHan(s[i]!)) run += s[i];
+    else flush();
+  }
+  flush();
+  return { profile, unplaced, membership, postAsks, deputy: DEPUTY.test(s) };
 }
 
 /** True when the profile says anything at all. */

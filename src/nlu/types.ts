@@ -1,5 +1,6 @@
 import type { Profile } from "../domain/profile.js";
 import type { BudgetQuantities } from "../domain/budget.js";
+import type { Plan } from "../knowledge/schema.js";
 
 /** Which fact of a sub-project a question asks for. */
 export type FactKind =
@@ -22,6 +23,34 @@ export interface Candidate {
   rowId?: string;
 }
 
+/** What the reader could not place or must ask, besides the profile. */
+export interface ReadingNotes {
+  unplaced: string[];
+  membership: { term: string; say: string; projects: string[] }[];
+  postAsks: string[];
+  deputy: boolean;
+}
+
+/** The conversation so far, kept in the user's session: what a follow-up ("那要培训几天") refers to. */
+export interface Topic {
+  subProjectId?: string;
+  rowId?: string;
+  /** The quantities of the last budget, so "那3年一共多少" can recompute it. */
+  budget?: BudgetQuantities;
+  /** The last described profile. */
+  profile?: Profile;
+}
+
+/** A question about the plans as a whole. */
+export type PlanQuestion =
+  | { ask: "categories"; plan?: Plan }
+  | { ask: "subprojects"; plan?: Plan }
+  | { ask: "quota"; plan?: Plan }
+  | { ask: "cycle"; years: number }
+  | { ask: "established"; year: number }
+  | { ask: "plans" }
+  | { ask: "compare"; ids: [string, string] };
+
 /** What a free-text message means. */
 export type Intent =
   | {
@@ -32,9 +61,18 @@ export type Intent =
       confident: boolean;
       /** A schedule part the question names (e.g. 影子学习), by duration id. */
       durationId?: string;
+      /** The sub-project came from the conversation, not from the message. */
+      fromContext?: boolean;
     }
-  | { kind: "eligibility"; profile: Profile }
-  | { kind: "budget"; candidates: Candidate[]; confident: boolean; quantities: BudgetQuantities }
+  | { kind: "eligibility"; profile: Profile; notes: ReadingNotes; /** "能报X吗": X, answered first. */ target?: Candidate }
+  | { kind: "budget"; candidates: Candidate[]; confident: boolean; quantities: BudgetQuantities; fromContext?: boolean }
+  | { kind: "plan"; question: PlanQuestion }
+  /** How to take part: teachers are recommended by their unit, institutions declare. */
+  | { kind: "process"; subProjectId?: string }
+  /** Something the guide does not say (住宿, 证书, 名单…). */
+  | { kind: "unanswered"; topic: string; subProjectId?: string }
+  /** A bare number or date typed outside a form. */
+  | { kind: "number"; text: string }
   /** A request to start something: 我要申报, 帮助, 订阅提醒, 截止日期... */
   | { kind: "command"; command: "start" | "help" | "eligibility" | "projects" | "budget" | "declare" | "subscribe" | "deadlines" | "my" }
   | { kind: "unknown" };

@@ -1,8 +1,8 @@
 /** /eligibility: the guided self-check, and the result with reasons and 详情 buttons. */
 import { Composer } from "grammy";
 import { eligibilityFlow, profileOf } from "../../../flows/eligibility.js";
-import { eligibilityAnswer } from "../../answers/eligibility-answer.js";
-import { assess, type Verdict } from "../../domain/eligibility.js";
+import { eligibilityAnswer, type EligibilityAnswer } from "../../answers/eligibility-answer.js";
+import { assess } from "../../domain/eligibility.js";
 import type { Profile } from "../../domain/profile.js";
 import type { Answers } from "../../engine/types.js";
 import type { BotContext } from "../context.js";
@@ -12,18 +12,21 @@ import { keyboard, send } from "../render.js";
 
 const MAX_DETAIL_BUTTONS = 6;
 
-/** Sends the verdicts for a profile, with a 详情 button per eligible or nearly eligible sub-project; returns the verdicts. */
-export async function sendEligibility(ctx: BotContext, profile: Profile, offerRefine = false): Promise<Verdict[]> {
+/** Sends an eligibility answer with a 详情 button per sub-project worth a look. */
+export async function sendEligibilityAnswer(ctx: BotContext, answer: EligibilityAnswer, offerRefine = false): Promise<void> {
   const k = ctx.deps.knowledge;
-  const verdicts = assess(k, profile);
-  const answer = eligibilityAnswer(k, verdicts, profile);
   const details = answer.detailIds.slice(0, MAX_DETAIL_BUTTONS).map((id) => {
     const sp = k.subProjects.find((s) => s.id === id)!;
     return [{ label: `📄 ${sp.name}`, data: `p|s|${id}` }];
   });
   const tail = offerRefine ? [{ label: "🧭 补充信息，继续自测", data: "el|refine" }] : [{ label: "🔄 重新自测", data: "menu|eligibility" }];
   await send(ctx, answer.text, { keyboard: keyboard([...details, tail]) });
-  return verdicts;
+}
+
+/** Sends the verdicts for a profile (the guided check's result). */
+export async function sendEligibility(ctx: BotContext, profile: Profile, offerRefine = false): Promise<void> {
+  const k = ctx.deps.knowledge;
+  await sendEligibilityAnswer(ctx, eligibilityAnswer(k, assess(k, profile), profile), offerRefine);
 }
 
 /** The profile's known answers as the flow's answers, so the guided check asks only the rest. */
@@ -35,7 +38,7 @@ export function answersOf(p: Profile): Answers {
 
 registerFlow("eligibility", {
   flow: () => eligibilityFlow,
-  completed: async (ctx, answers) => void (await sendEligibility(ctx, profileOf(answers))),
+  completed: (ctx, answers) => sendEligibility(ctx, profileOf(answers)),
 });
 
 registerEntry("eligibility", (ctx) => beginFlow(ctx, "eligibility"));

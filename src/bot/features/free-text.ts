@@ -6,18 +6,22 @@ import { Composer } from "grammy";
 import { answerFact } from "../../answers/fact-answer.js";
 import { budgetAnswer } from "../../answers/budget-answer.js";
 import { escapeHtml } from "../../answers/html.js";
-import { notUnderstood, type Outcome, type VerdictMark } from "../../answers/outcome.js";
-import type { Verdict } from "../../domain/eligibility.js";
-import { computeBudget } from "../../domain/budget.js";
+import { eligibilityAnswer, targetAnswer } from "../../answers/eligibility-answer.js";
+import { NO_FUNDING } from "../../answers/fact-answer.js";
+import { notUnderstood, type Outcome } from "../../answers/outcome.js";
+import { ASK_OFFICE, numberAnswer, planAnswer, processAnswer, unansweredAnswer, type PlainAnswer } from "../../answers/plan-answer.js";
+import { assess } from "../../domain/eligibility.js";
+import { combinedBudget, computeBudget, rowForQuantities } from "../../domain/budget.js";
 import { parseIntent } from "../../nlu/intent.js";
-import type { Candidate, FactKind, Intent } from "../../nlu/types.js";
+import type { Candidate, FactKind, Intent, Topic } from "../../nlu/types.js";
+import { currentTopic, rememberTopic } from "../conversation-topic.js";
 import type { BotContext } from "../context.js";
 import { entry } from "../entries.js";
 import { handleFlowText, openStep, repromptFlow } from "../flow-runner.js";
 import { keyboard, send } from "../render.js";
 import { menuKeyboard } from "./start.js";
 import { startBudget } from "./budget.js";
-import { rememberProfile, sendEligibility } from "./eligibility.js";
+import { rememberProfile, sendEligibilityAnswer } from "./eligibility.js";
 
 const FACTS: readonly FactKind[] = ["overview", "quota", "schedule", "funding", "audience", "goal", "phases", "implementer", "cycle", "discrepancy"];
 const MAX_CANDIDATES = 4;
@@ -40,17 +44,19 @@ function emit(ctx: BotContext, outcome: Outcome): void {
   ctx.deps.onOutcome?.(ctx.account.id, outcome);
 }
 
-const MARK: Record<Verdict["kind"], VerdictMark> = { eligible_priority: "eligible", eligible: "eligible", needs_info: "conditional", not_eligible: "not" };
+const detailsButton = (id: string) => keyboard([[{ label: "📄 查看项目详情", data: `p|s|${id}` }]]);
 
-function verdictOutcome(verdicts: Verdict[]): Outcome {
-  return { kind: "answer", topic: "eligibility", subProjects: verdicts.map((v) => ({ id: v.subProject.id, rowId: v.best.row.id, verdict: MARK[v.kind] })) };
+/** Sends a pure answer (text + outcome) and reports the outcome. */
+async function sendPlain(ctx: BotContext, a: PlainAnswer, kb?: ReturnType<typeof keyboard>): Promise<void> {
+  await send(ctx, a.text, kb ? { keyboard: kb } : {});
+  emit(ctx, a.outcome);
 }
 
 /**
  * Answers a parsed intent. Returns false when there was nothing to answer.
  * As a side question (inside a flow) it never starts another flow.
  */
-async function answerIntent(ctx: BotContext, intent: Intent, sideQuestion = false): Promise<boolean> {
+async function answerIntent(ctx: BotContext, intent: Intent, sideQuestion = false, topic?: Topic): Promise<boolean> {
   const k = ctx.deps.knowledge;
   switch (intent.kind) {
     case "fact": {
@@ -63,14 +69,25 @@ async function answerIntent(ctx: BotContext, intent: Intent, sideQuestion = fals
         return true;
       }
       const text = answerFact(k, top.subProjectId, intent.fact, { ...(top.rowId ? { rowId: top.rowId } : {}), ...(intent.durationId ? { durationId: intent.durationId } : {}) });
-      await send(ctx, text, { keyboard: keyboard([[{ label: "📄 查看项目详情", data: `p|s|${top.subProjectId}` }]]) });
-      emit(ctx, { kind: "answer", topic: intent.fact, subProjects: [{ id: top.subProjectId, ...(top.rowId ? { rowId: top.rowId } : {}) }] });
+      const noFunding = intent.fact === "funding" && text.includes(NO_FUNDING) && !text.includes("元/");
+      await send(ctx, text, { keyboard: detailsButton(top.subProjectId) });
+      emit(ctx, { kind: noFunding ? "not-in-guide" : "answer", topic: intent.fact, subProjects: [{ id: top.subProjectId, ...(top.rowId ? { rowId: top.rowId } : {}) }] });
+      if (!sideQuestion) await rememberTopic(ctx, { subProjectId: top.subProjectId, ...(top.rowId ? { rowId: top.rowId } : {}) });
       return true;
     }
-    case "eligibility":
+    case "eligibility": {
       rememberProfile(ctx.account.id, intent.profile);
-      emit(ctx, verdictOutcome(await sendEligibility(ctx, intent.profile, true)));
+      const verdicts = assess(k, intent.profile);
+      const target = intent.target && verdicts.find((v) => v.subProject.id === intent.target!.subProjectId);
+      const answer = target ? targetAnswer(target, intent.profile, intent.notes) : eligibilityAnswer(k, verdicts, intent.profile, intent.notes);
+      await sendEligibilityAnswer(ctx, answer, true);
+      emit(ctx, answer.outcome);
+      if (!sideQuestion) {
+        const first = target ? target.subProject.id : answer.detailIds.length === 1 ? answer.detailIds[0] : undefined;
+        await rememberTopic(ctx, { profile: intent.profile, ...(first ? { subProjectId: first } : {}) });
+      }
       return true;
+    }
     case "budget": {
       const top = intent.candidates[0];
       if (!top) return false;
@@ -80,10 +97,13 @@ async function answerIntent(ctx: BotContext, intent: Intent, sideQuestion = fals
         return true;
       }
       const sp = k.subProjects.find((s) => s.id === top.subProjectId)!;
-      const b = computeBudget(sp, top.rowId, intent.quantities);
-      if (b.missing.length && !b.noStandard && !sideQuestion) {
-        await startBudget(ctx, sp.id, intent.quantities.people);
-        emit(ctx, { kind: "clarify", topic: "budget", subProjects: [{ id: sp.id }], asks: b.missing });
+      const row = top.rowId ? sp.rows.find((r) => r.id === top.rowId) : rowForQuantities(sp, intent.quantities);
+      const b = (!top.rowId && combinedBudget(sp, intent.quantities)) || (row ? computeBudget(sp, row.id, intent.quantities) : undefined);
+      if (!b || (b.missing.length && !b.noStandard)) {
+        // which row, or a count the standards multiply, is missing: ask for it (never reuse one count for another)
+        if (!sideQuestion) await startBudget(ctx, sp.id, b ? intent.quantities.people : undefined);
+        else await send(ctx, `测算${escapeHtml(sp.name)}还需要${b ? "人数等数量" : "选择培训对象"}，请发送 /budget 逐步填写。`);
+        emit(ctx, { kind: "clarify", topic: "budget", subProjects: [{ id: sp.id }], asks: b ? b.missing : ["row"] });
         return true;
       }
       await send(ctx, budgetAnswer(b), { keyboard: keyboard([[{ label: "🧮 调整天数/人数", data: `b|${sp.id}` }]]) });
@@ -93,13 +113,30 @@ async function answerIntent(ctx: BotContext, intent: Intent, sideQuestion = fals
         subProjects: [{ id: sp.id, rowId: b.row.id }],
         ...(b.noStandard ? {} : { budget: { perYear: b.perYear, cycle: b.cycle, years: b.years } }),
       });
+      if (!sideQuestion) await rememberTopic(ctx, { subProjectId: sp.id, ...(top.rowId ? { rowId: top.rowId } : {}), budget: intent.quantities });
       return true;
     }
+    case "plan":
+      await sendPlain(ctx, planAnswer(k, intent.question));
+      return true;
+    case "process":
+      await sendPlain(ctx, processAnswer(k, intent.subProjectId ?? topic?.subProjectId));
+      return true;
+    case "unanswered":
+      await sendPlain(ctx, unansweredAnswer(k, intent.topic, intent.subProjectId));
+      return true;
+    case "number":
+      if (sideQuestion) return false;
+      await sendPlain(ctx, numberAnswer(intent.text), menuKeyboard());
+      return true;
     case "command": {
       const run = entry(intent.command);
       if (!run) return false;
+      // the guide gives no deadlines: say so before the ones admins set here
+      if (intent.command === "deadlines") await send(ctx, `ℹ️ 申报指南未给出申报截止时间。以下是管理员在本助手中发布的截止日期；${ASK_OFFICE}`);
       await run(ctx);
-      emit(ctx, { kind: "command", topic: "command", subProjects: [] });
+      const asking = intent.command === "eligibility" || intent.command === "budget";
+      emit(ctx, { kind: intent.command === "deadlines" ? "not-in-guide" : asking ? "clarify" : "command", topic: "command", subProjects: [] });
       return true;
     }
     case "unknown":
@@ -117,8 +154,9 @@ freeTextFeature.callbackQuery(/^q\|([a-z0-9-]{1,40})\|([a-z]{1,20})$/, async (ct
     await send(ctx, "这个按钮已过期，请重新开始。", { keyboard: menuKeyboard() });
     return;
   }
-  await send(ctx, answerFact(ctx.deps.knowledge, id, fact), { keyboard: keyboard([[{ label: "📄 查看项目详情", data: `p|s|${id}` }]]) });
+  await send(ctx, answerFact(ctx.deps.knowledge, id, fact), { keyboard: detailsButton(id) });
   emit(ctx, { kind: "answer", topic: fact, subProjects: [{ id }] });
+  await rememberTopic(ctx, { subProjectId: id });
 });
 
 freeTextFeature.on("message:text", async (ctx) => {
@@ -127,8 +165,9 @@ freeTextFeature.on("message:text", async (ctx) => {
     await send(ctx, "没有这个命令。发送 /help 查看可用命令。", { keyboard: menuKeyboard() });
     return;
   }
-  const parse = () => parseIntent(text.slice(0, MAX_QUESTION_CHARS), { knowledge: ctx.deps.knowledge, index: ctx.deps.search });
   const open = await openStep(ctx);
+  const topic = open ? undefined : await currentTopic(ctx);
+  const parse = () => parseIntent(text.slice(0, MAX_QUESTION_CHARS), { knowledge: ctx.deps.knowledge, index: ctx.deps.search, ...(topic ? { topic } : {}) });
   if (open) {
     // A question typed mid-flow is answered, then the flow asks its step again.
     if (looksLikeQuestion(text)) {
@@ -141,7 +180,7 @@ freeTextFeature.on("message:text", async (ctx) => {
     await handleFlowText(ctx, text);
     return;
   }
-  if (await answerIntent(ctx, parse())) return;
+  if (await answerIntent(ctx, parse(), false, topic)) return;
   emit(ctx, notUnderstood());
   await send(ctx, `抱歉，没有找到与“${escapeHtml(text.slice(0, 30))}”相关的内容。可以换个说法，或从菜单开始：`, { keyboard: menuKeyboard() });
 });

@@ -4,6 +4,7 @@ import { ownDraft } from "../../services/declarations.js";
 import { helpText } from "../commands.js";
 import { servicesOf, type BotContext } from "../context.js";
 import { entry, type Entry } from "../entries.js";
+import { TOPIC_FLOW } from "../conversation-topic.js";
 import { endFlow, type FlowSession } from "../flow-runner.js";
 import { keyboard, send } from "../render.js";
 
@@ -44,7 +45,9 @@ startFeature.command("start", async (ctx) => {
 });
 startFeature.command("help", showHelp);
 startFeature.command("cancel", async (ctx) => {
-  const ended = await endFlow(ctx);
+  const record = await endFlow(ctx);
+  // the remembered topic of a conversation is no operation in progress
+  const ended = record?.flow === TOPIC_FLOW ? undefined : record;
   const draftId = (ended?.state as FlowSession | undefined)?.draftId;
   const kept = (await ownDraft(servicesOf(ctx.deps), ctx.account.id, draftId)) !== undefined;
   const note = kept ? "已取消。草稿已保存，发送 /declare 可继续填写。" : ended ? "已取消。" : "当前没有进行中的操作。";

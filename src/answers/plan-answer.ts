@@ -1,0 +1,123 @@
+/**
+ * Answers about the plans as a whole (categories, how many sub-projects, totals, which run 3-year cycles, which
+ * were set up in 2023, 国培 vs 区培, one sub-project against another), how to take part, what the guide does not
+ * say, and a bare number typed outside a form. Pure: text and outcome, each fact from knowledge/ with its place.
+ */
+import { describeDuration } from "../domain/budget.js";
+import { groupDigits } from "../domain/money.js";
+import type { Knowledge, Plan, SubProject } from "../knowledge/schema.js";
+import type { PlanQuestion } from "../nlu/types.js";
+import { citeLine } from "./cite.js";
+import { escapeHtml as e } from "./html.js";
+import type { Outcome } from "./outcome.js";
+
+export interface PlainAnswer {
+  text: string;
+  outcome: Outcome;
+}
+
+/** Where to ask what the guide leaves open. */
+export const ASK_OFFICE = "请向推荐单位（学校或县市教育局）或项目办（项目管理部门）咨询。";
+
+function plans(k: Knowledge, plan?: Plan) {
+  return k.plans.filter((p) => !plan || p.id === plan);
+}
+
+function ofPlan(k: Knowledge, plan: Plan): SubProject[] {
+  return k.subProjects.filter((s) => s.plan === plan);
+}
+
+function list(sps: SubProject[]): string {
+  return sps.map((s) => `• ${e(s.name)}（${s.plan === "guopei" ? "国培" : "区培"}）`).join("\n");
+}
+
+const answer = (text: string, ids: string[], topic: Outcome["topic"] = "plan"): PlainAnswer => ({
+  text,
+  outcome: { kind: "answer", topic, subProjects: ids.map((id) => ({ id })) },
+});
+
+export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
+  switch (q.ask) {
+    case "categories": {
+      const out = plans(k, q.plan).map((p) => {
+        const cats = p.categories.map((c) => `${e(c.no)}${e(c.name)}`).join("\n");
+        return `<b>${e(p.name)}</b>：${e(p.intro.text)}\n${cats}\n${citeLine(p.intro.cite)}`;
+      });
+      return answer(out.join("\n\n"), []);
+    }
+    case "subprojects": {
+      const out = plans(k, q.plan).map((p) => {
+        const sps = ofPlan(k, p.id);
+        const byCat = p.categories.map((c) => `${e(c.no)}${e(c.name)}：${sps.filter((s) => s.category === c.id).length}个`).join("\n");
+        return `<b>${e(p.name)}</b>共 <b>${sps.length}个子项目</b>（按正文各类所设子项目合计）：\n${byCat}`;
+      });
+      return answer(out.join("\n\n"), []);
+    }
+    case "quota": {
+      const out = plans(k, q.plan).map((p) => {
+        const sps = ofPlan(k, p.id);
+        const people = sps.filter((s) => s.quota.some((x) => x.unit === "人"));
+        const none = sps.filter((s) => !s.quota.some((x) => x.unit === "人"));
+        const sum = people.reduce((n, s) => n + s.quota.filter((x) => x.unit === "人").reduce((m, x) => m + x.value, 0), 0);
+        const lines = people.map((s) => `• ${e(s.name)}：${s.quota.filter((x) => x.unit === "人").map((x) => `${x.value}人`).join("、")}`);
+        const rest = none.length ? `\n未给出培训人数：${none.map((s) => e(s.name)).join("、")}` : "";
+        return `<b>${e(p.name)}</b>：指南未直接给出总人数；各子项目计划培训人数合计 <b>${groupDigits(sum)}人</b>：\n${lines.join("\n")}${rest}`;
+      });
+      return answer(out.join("\n\n"), []);
+    }
+    case "cycle": {
+      const sps = k.subProjects.filter((s) => s.cycle.years === q.years);
+      if (!sps.length) return { text: `指南中没有${q.years}年周期的子项目。`, outcome: { kind: "answer", topic: "plan", subProjects: [] } };
+      return answer(`<b>${q.years}年${q.years > 1 ? "周期性" : "短期"}项目</b>（${sps.length}个）：\n${list(sps)}\n📖 出处：正文各子项目标题括注`, sps.map((s) => s.id));
+    }
+    case "established": {
+      const sps = k.subProjects.filter((s) => s.established.year === q.year);
+      if (!sps.length) return { text: `指南中没有${q.year}年设立的子项目。`, outcome: { kind: "answer", topic: "plan", subProjects: [] } };
+      return answer(`<b>${q.year}年设立的子项目</b>（${sps.length}个）：\n${sps.map((s) => `• ${e(s.name)}：${e(s.established.label)}`).join("\n")}\n📖 出处：正文各子项目标题括注`, sps.map((s) => s.id));
+    }
+    case "plans": {
+      const out = k.plans.map((p) => `<b>${e(p.name)}</b>：${e(p.intro.text)}（${ofPlan(k, p.id).length}个子项目）\n${citeLine(p.intro.cite)}`);
+      return answer(`国培计划与区培计划的区别：\n\n${out.join("\n\n")}`, []);
+    }
+    case "compare": {
+      const sps = q.ids.map((id) => k.subProjects.find((s) => s.id === id)!).filter(Boolean);
+      const out = sps.map((s) => {
+        const quota = s.quota.map((x) => `${x.value}${x.unit === "人" ? "人" : x.unit === "县" ? "个县" : "所学校"}`).join("、") || "未写明";
+        const schedule = s.schedule.map((d) => `${e(d.label)}${describeDuration(d)}`).join("，");
+        return `<b>${e(s.name)}</b>\n• 培训对象：${e(s.audience.text)}\n• 计划培训：${quota}\n• 培训时间：${schedule}\n• ${e(s.established.label)}，${s.cycle.years}年${s.cycle.kind}项目\n${citeLine(s.audience.cite)}`;
+      });
+      return answer(out.join("\n\n"), sps.map((s) => s.id), "compare");
+    }
+  }
+}
+
+/** How to take part, from what the guide says: trainees are recommended by their unit, institutions declare. */
+export function processAnswer(k: Knowledge, subProjectId?: string): PlainAnswer {
+  const sp = subProjectId ? k.subProjects.find((s) => s.id === subProjectId) : undefined;
+  const row = sp?.rows.find((r) => r.implementer) ?? undefined;
+  const priority = sp?.rows.flatMap((r) => r.priority)[0];
+  const lines = [
+    sp ? `<b>${e(sp.name)}</b>：` : "",
+    "• <b>参训人员不能个人报名</b>：教师、校（园）长、书记由所在学校或教育行政部门按名额<b>推荐</b>（遴选），请向学校或县市教育局了解本地安排。",
+    row?.implementer ? `• 项目由院校、培训机构申报：${e(row.implementer.text)}。院校联系人可发送 /declare 在线申报。` : "• 项目由高等院校、教师培训机构牵头申报；院校联系人可发送 /declare 在线申报。",
+    `• 报名的具体时间、方式和材料，指南未说明，${ASK_OFFICE}`,
+  ].filter(Boolean);
+  if (row?.implementer) lines.push(citeLine(row.implementer.cite));
+  if (priority) lines.push(citeLine(priority.cite));
+  return { text: lines.join("\n"), outcome: { kind: "answer", topic: "process", subProjects: sp ? [{ id: sp.id }] : [] } };
+}
+
+/** The guide does not say: say so, and where to ask; never invent. */
+export function unansweredAnswer(k: Knowledge, topic: string, subProjectId?: string): PlainAnswer {
+  const sp = subProjectId ? k.subProjects.find((s) => s.id === subProjectId) : undefined;
+  const text = `${sp ? `<b>${e(sp.name)}</b>：` : ""}指南未说明${e(topic)}，本助手不作推测。${ASK_OFFICE}`;
+  return { text, outcome: { kind: "not-in-guide", topic: "process", subProjects: sp ? [{ id: sp.id }] : [] } };
+}
+
+/** A bare number or date outside a form: ask what it is for, never open a card. */
+export function numberAnswer(text: string): PlainAnswer {
+  return {
+    text: `你发送的“${e(text.slice(0, 20))}”是指什么？请连同项目或问题一起发送，例如“县级骨干培训多少天”“地级骨干 50人 预算”。如果正在填写申报，请发送 /declare 继续。`,
+    outcome: { kind: "clarify", topic: "number", subProjects: [], asks: ["what the number is for"] },
+  };
+}
