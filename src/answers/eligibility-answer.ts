@@ -122,18 +122,23 @@ function noticeLines(notes: ReadingNotes): string[] {
 }
 
 const MARK = (v: Verdict): VerdictMark =>
-  v.kind === "not_eligible" ? "not" : v.kind === "needs_info" || v.kind === "disputed" || v.best.judged.length ? "conditional" : "eligible";
+  v.kind === "not_eligible" ? "not" : v.kind === "needs_info" ? "open" : v.kind === "disputed" || v.best.judged.length ? "conditional" : "eligible";
 
 function needsAsking(notes: ReadingNotes): boolean {
   return !!(notes.unplaced?.length || notes.membership?.length || notes.postAsks?.length);
 }
 
 /** The outcome of a verdict list: a question back when something was not understood or nothing is settled yet. */
-function listOutcome(verdicts: Verdict[], notes: ReadingNotes): Outcome {
+function listOutcome(verdicts: Verdict[], p: Profile, notes: ReadingNotes): Outcome {
   const settled = verdicts.some((v) => v.kind === "eligible" || v.kind === "eligible_priority");
   const open = verdicts.filter((v) => v.kind === "needs_info");
   const asks = [...new Set(open.flatMap((v) => v.missing))];
-  const clarify = needsAsking(notes) || (!settled && open.length > 0);
+  // "我是老师": one fact about the person settles next to nothing; the answer is the questions it asks
+  const told = (["role", "stage", "subjects", "honours", "projects"] as const).filter((f) => p[f] !== undefined).length;
+  const thin = p.teachingYears === undefined && p.postYears === undefined && told < 3;
+  // when only what the unit decides is settled (数字素养 for any teacher), the open questions are the answer
+  const plain = verdicts.some((v) => (v.kind === "eligible" || v.kind === "eligible_priority") && !v.best.judged.length);
+  const clarify = needsAsking(notes) || (open.length > 0 && (!settled || (thin && !plain)));
   return {
     kind: clarify ? "clarify" : "answer",
     topic: "eligibility",
@@ -185,7 +190,7 @@ export function eligibilityAnswer(k: Knowledge, verdicts: Verdict[], p: Profile,
     if (line) out.push(line);
   }
   out.push(RECOMMENDATION_NOTE);
-  return { text: out.join("\n\n"), detailIds: [...eligible, ...disputed, ...near].map((v) => v.subProject.id), outcome: listOutcome(verdicts, notes) };
+  return { text: out.join("\n\n"), detailIds: [...eligible, ...disputed, ...near].map((v) => v.subProject.id), outcome: listOutcome(verdicts, p, notes) };
 }
 
 /** Why one sub-project does or does not fit (for "我能报地级骨干吗"): the verdict on it first. */

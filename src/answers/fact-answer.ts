@@ -159,8 +159,24 @@ function quotaLines(sp: SubProject, row: AudienceRow | undefined, cites: Cites):
   return out;
 }
 
+/** Time facts that are no billed duration (顶岗置换一学期), once each. */
+function scheduleNoteLines(sp: SubProject, row: AudienceRow | undefined, cites: Cites): string[] {
+  const notes = (row ? [row] : sp.rows).flatMap((r) => r.scheduleNotes);
+  const seen = new Set<string>();
+  return notes.flatMap((n) => {
+    if (seen.has(n.text)) return [];
+    seen.add(n.text);
+    cites.add(n.cite);
+    return [`另：<b>${e(n.text)}</b>`];
+  });
+}
+
 function scheduleLines(sp: SubProject, opts: FactOptions, cites: Cites): string[] {
   const row = opts.rowId ? sp.rows.find((r) => r.id === opts.rowId) : undefined;
+  return [...scheduleBody(sp, opts, row, cites), ...scheduleNoteLines(sp, row, cites)];
+}
+
+function scheduleBody(sp: SubProject, opts: FactOptions, row: AudienceRow | undefined, cites: Cites): string[] {
   const schedule = row ? scheduleOf(sp, row) : sp.schedule;
   const out: string[] = [];
   const part = opts.durationId ? schedule.find((d) => d.id === opts.durationId) : undefined;

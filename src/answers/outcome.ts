@@ -20,8 +20,11 @@ export type OutcomeKind =
   /** A menu request (帮助, 我要申报 …) started its feature. */
   | "command";
 
-/** eligible: every condition known to pass; conditional: passes except what the unit decides, a reading to confirm or an open question; not: fails. */
-export type VerdictMark = "eligible" | "conditional" | "not";
+/**
+ * eligible: every condition known to pass; conditional: passes except what the recommending unit decides, or
+ * rests on a reading to confirm (prose vs table); open: still depends on something not yet known; not: fails.
+ */
+export type VerdictMark = "eligible" | "conditional" | "open" | "not";
 
 export interface PresentedSubProject {
   id: string;

@@ -106,9 +106,12 @@ function checkOf(condition: Condition, p: Profile, row: AudienceRow, ctx: Assess
     const d = ctx.discrepancies?.find((x) => x.affects.some((a) => a.field === condition.field && (!a.rows || a.rows.includes(row.id))));
     if (d) return { condition, status: "disputed", discrepancy: d };
   }
-  if (status === "pass") {
-    const j = ctx.judged?.find((x) => condition.text.includes(x.term));
-    if (j) return { condition, status, judged: j.say };
+  // what the recommending unit decides (骨干, 名师名校长…) is neither ticked nor asked: it is said to be the unit's
+  if (status === "pass" || (status === "unknown" && condition.field === "honours")) {
+    const j = ctx.judged?.find((x) =>
+      status === "pass" ? condition.text.includes(x.term) : condition.field === "honours" && condition.anyOf.some((t) => t.includes(x.term)),
+    );
+    if (j) return { condition, status: "pass", judged: j.say };
   }
   return { condition, status };
 }

@@ -149,6 +149,8 @@ export const AudienceRow = z.strictObject({
   priority: z.array(Condition).default([]),
   /** Overrides the sub-project schedule where the row gives its own. */
   schedule: z.array(Duration).optional(),
+  /** Other time facts of the row that are no billed duration (顶岗置换一学期): shown with the schedule. */
+  scheduleNotes: z.array(CitedText).default([]),
   phases: CitedList.optional(),
   implementer: CitedText.optional(),
   funding: Funding,

@@ -9,10 +9,11 @@
 import { billedDurations, findRow, scheduleOf } from "../domain/budget.js";
 import type { SearchIndex } from "./search.js";
 import type { Duration, Knowledge, Plan, SubProject, Vocabulary } from "../knowledge/schema.js";
-import { budgetQuantities, findQuantities, parseNumber } from "./numbers.js";
+import type { BudgetQuantities } from "../domain/budget.js";
+import { budgetQuantities, commonRun, findQuantities, parseNumber } from "./numbers.js";
 import { hasProfile, readProfile } from "./profile.js";
-import { compact } from "./segment.js";
-import type { FactKind, Intent, PlanQuestion, Topic } from "./types.js";
+import { compact, words } from "./segment.js";
+import type { Candidate, FactKind, Intent, PlanQuestion, Topic } from "./types.js";
 
 export interface NluContext {
   knowledge: Knowledge;
@@ -69,7 +70,7 @@ const FACT_RULES: [FactKind, RegExp][] = [
     "implementer",
     /谁(来)?(申报|办|组织|实施|承办|承担|负责|牵头)|由谁|实施单位|承办|承训|牵头|协同|(哪些|什么|哪个|哪类)(单位|机构|学校|院校)(可以|能|来)?(申报|承担|实施|组织)|申报(单位|主体)|(高校|院校|机构|大学)(能|可以)(不能)?(申报|报)|(怎么|如何|怎样)申报|谁(能|可以)申报/,
   ],
-  ["audience", /对象|条件|资格|任职|谁(能|可以|可)|哪些(人|老师|教师)|什么(人|样的人|老师)|教龄|要求|面向|遴选|推荐|招(谁|什么)|(能|可以)参加|年限|门槛|限制|针对/],
+  ["audience", /(当|任|做|干)了?(校长|园长|书记|老师|教师|主任).{0,3}(几|多少)年|(几|多少)年以上|对象|条件|资格|任职|谁(能|可以|可)|哪些(人|老师|教师)|什么(人|样的人|老师)|教龄|要求|面向|遴选|推荐|招(谁|什么)|(能|可以)参加|年限|门槛|限制|针对/],
   ["funding", /经费|标准|多少钱|费用|钱|拨款|资金|补助|补贴|\d+元|收费|花费|开支|报销/],
   ["quota", /多少人|几个人|几人|名额|计划培训|人数|多少名|几名|规模|指标|(多少|几)个?(县|校|所)|有(多少|几)个|几个$|多少(所|个)?学校|招多少|培训多少(?!天|学时|小时)/],
   ["cycle", /几年|周期|新设|哪年|哪一年|设立|短期|长期|年度|延续|多少年|持续多久|什么时候开始的|第几年/],
@@ -166,7 +167,7 @@ function planQuestion(whole: string, named: string[]): PlanQuestion | undefined 
   if (named.length === 2 && /(区别|不同|差别|差异|不一样|对比|比较)/.test(whole)) return { ask: "compare", ids: [named[0]!, named[1]!] };
   if (named.length) return undefined;
   if (/(几|多少|哪几|哪些|什么)(大)?类|类别/.test(whole)) return { ask: "categories", ...(plan ? { plan } : {}) };
-  if (/(几|多少)个?(子)?项目|项目(有)?(几|多少)个|(有|设置)(哪些|什么)(子)?项目/.test(whole) && plan) return { ask: "subprojects", plan };
+  if (/(几|多少)个?(子)?项目|项目(有)?(几|多少)个/.test(whole) && plan) return { ask: "subprojects", plan };
   if (/(一共|总共|共|合计|总)(计划)?(培训)?(多少|几)(人|名)|总(人数|规模)|计划培训(多少|几)(人|名)/.test(whole) && plan) return { ask: "quota", plan };
   const cycle = /(哪些|哪几个|什么).{0,6}?(\d|一|两|二|三)年(周期|的)/.exec(whole) ?? /(\d|一|两|二|三)年(周期|的)(项目)?(有)?(哪些|哪几个)/.exec(whole);
   if (cycle) {
@@ -223,9 +224,14 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
     const candidates = top ? found.candidates : fromContext ? [{ subProjectId: topic!.subProjectId!, score: 0, ...(topic!.rowId ? { rowId: topic!.rowId } : {}) }] : [];
     const sp = subProject(ctx.knowledge, candidates[0]?.subProjectId);
     const billed = sp ? billedDurations(sp, findRow(sp, candidates[0]?.rowId)) : [];
-    const q = budgetQuantities(raw, billed);
+    const q = withGroups(budgetQuantities(raw, billed), raw, billed);
     const merged = budgetFollowUp && !quantities.length ? { ...topic!.budget, ...q } : q;
     return { kind: "budget", candidates, confident: top ? found.confident : fromContext, quantities: merged, ...(fromContext ? { fromContext } : {}) };
+  }
+
+  // institutions asking whether they may declare: who declares (the implementer), not a person's eligibility
+  if (top && found.exact && INSTITUTION.test(whole) && /申报|牵头|承办|承担|组织实施/.test(whole)) {
+    return { kind: "fact", fact: "implementer", candidates: found.candidates, confident: found.confident };
   }
 
   // eligibility: who am I, what fits me
@@ -233,11 +239,13 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   const targetMatch = asksEligibility ? TARGET_Q.exec(whole) : null;
   let target = targetMatch ? ctx.index.lookup(targetMatch[3]!) : undefined;
   if (target && !(target.exact && target.confident)) target = undefined;
-  const targetCandidate = target?.candidates[0] ?? (targetMatch && !top && topic?.subProjectId ? { subProjectId: topic.subProjectId, score: 0 } : undefined);
+  // "副校长能参加吗" after a card: the sub-project just discussed
+  const topicTarget = asksEligibility && !top && topic?.subProjectId && !/(什么|哪|啥)/.test(whole) ? { subProjectId: topic.subProjectId, score: 0 } : undefined;
+  const targetCandidate = target?.candidates[0] ?? topicTarget;
   const personText = targetMatch && target ? whole.slice(0, targetMatch.index) : undefined;
   // a self-description is read whole; otherwise words inside a matched name (骨干教师) are no profile
   const selfDescribed = SELF.test(whole);
-  const readText = personText ?? (selfDescribed || !found.exact ? raw : rest);
+  const readText = personText ?? (selfDescribed || asksEligibility || !found.exact ? raw : rest);
   const reading = readProfile(readText, v, [...(targetMatch ? [targetMatch[0]] : []), ...matchedNames(ctx.knowledge, found.exact ? named : [])]);
   const profile = reading.profile;
   const personal = profile.teachingYears !== undefined || profile.postYears !== undefined || (profile.honours?.length ?? 0) > 0;
@@ -249,7 +257,7 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   }
   if (asksEligibility && !hasProfile(profile) && !top) return { kind: "command", command: "eligibility" };
 
-  if (!top) {
+  if (!top || (!found.exact && topic?.subProjectId && (FOLLOW_UP.test(whole) || !found.confident))) {
     // a follow-up: a fact question about the sub-project just discussed
     const fact = factKindOf(whole);
     if (topic?.subProjectId && fact !== "overview") {
@@ -264,7 +272,9 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
         ...(durationId ? { durationId } : {}),
       };
     }
-    return { kind: "unknown" };
+    const shared = top ? [] : sharedNameCandidates(ctx.knowledge, whole);
+    if (shared.length > 1 && fact !== "overview") return { kind: "fact", fact, candidates: shared, confident: false };
+    if (!top) return { kind: "unknown" };
   }
 
   const fact = asksEligibility && !hasProfile(profile) ? "audience" : factKindOf(rest);
@@ -277,6 +287,44 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
     confident: found.confident,
     ...(durationId ? { durationId } : {}),
   };
+}
+
+/**
+ * Head-counts of parts attended by their own group (自主选学指导团队 30人, 全员教师 500人): a count is that
+ * group's when the words before it name the group; a single unnamed count is kept as \`people\`, which those
+ * parts never reuse (the calculator then asks for each group).
+ */
+function withGroups(q: BudgetQuantities, raw: string, billed: Duration[]): BudgetQuantities {
+  const groups = billed.filter((d) => d.who);
+  if (!groups.length) return q;
+  const byDuration: Record<string, number> = {};
+  let named = false;
+  for (const x of findQuantities(raw)) {
+    if (x.kind !== "people") continue;
+    const d = groups.find((g) => commonRun(x.before, compact(g.who!).replace(/教师|老师/g, "")) >= 2);
+    if (d && byDuration[d.id] === undefined) {
+      byDuration[d.id] = x.value;
+      named = true;
+    }
+  }
+  if (!named) return q;
+  const { people: _unnamed, ...rest } = q;
+  return { ...rest, peopleByDuration: { ...q.peopleByDuration, ...byDuration } };
+}
+
+/** A question that leans on what was said before: 那…, 这个…, or no subject at all. */
+const FOLLOW_UP = /^(那|那么|这个|这|它|该项目|此项目|那个)|呢$/;
+
+/** Institutions (院校, 培训机构) speaking for themselves. */
+const INSTITUTION = /(学院|大学|院校|高校|培训机构|进修学校|我们单位|我单位|本单位|我校)/;
+
+/** Words inside several sub-project names (骨干教师, 园长): those sub-projects are the candidates. */
+function sharedNameCandidates(k: Knowledge, whole: string): Candidate[] {
+  const fillers = new Set(k.vocabulary.fillers);
+  const terms = words(whole).filter((w) => [...w].length >= 2 && !fillers.has(w) && !/多少|几天|几年|时间|经费|标准|人数/.test(w));
+  if (!terms.length) return [];
+  const hits = k.subProjects.filter((sp) => terms.every((t) => [sp.name, sp.tableName ?? "", ...sp.aliases].some((n) => n.includes(t))));
+  return hits.length >= 2 && hits.length <= 6 ? hits.map((sp) => ({ subProjectId: sp.id, score: 0.5 })) : [];
 }
 
 /** Names and aliases of the sub-projects a message names, so their words are not reported as unknown. */

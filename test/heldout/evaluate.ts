@@ -66,7 +66,10 @@ export function loadSet(file: string): Item[] {
 }
 
 const squash = (s: string) => s.replace(/[\s,，]/g, "");
+/** Presented as fitting (for notEligible): eligible, or eligible but for what the unit decides / a reading to confirm. */
 const fits = (o: Outcome, id: string) => o.subProjects.some((s) => s.id === id && (s.verdict === "eligible" || s.verdict === "conditional"));
+/** Presented as fitting or possibly fitting (for eligible): an open question on it counts too. */
+const mayFit = (o: Outcome, id: string) => fits(o, id) || o.subProjects.some((s) => s.id === id && s.verdict === "open");
 const presented = (o: Outcome, id: string) => o.subProjects.some((s) => s.id === id);
 
 /** The bucket of one reply against its item. Pure: the tables in test/unit/heldout.test.ts use it too. */
@@ -94,7 +97,7 @@ export function classify(item: Item, outcome: Outcome | undefined, reply: string
   const problems: string[] = [];
   if (item.about && !presented(outcome, item.about)) problems.push(`not about ${item.about} (${outcome.subProjects.map((s) => s.id).join(",") || "none"})`);
   for (const m of item.must ?? []) if (!text.includes(squash(m))) problems.push(`lacks “${m}”`);
-  for (const id of item.eligible ?? []) if (!fits(outcome, id)) problems.push(`${id} not presented as fitting`);
+  for (const id of item.eligible ?? []) if (!mayFit(outcome, id)) problems.push(`${id} not presented as fitting`);
   if (item.total !== undefined && outcome.budget?.perYear !== item.total) problems.push(`total ${outcome.budget?.perYear ?? "none"} ≠ ${item.total}`);
   if (item.cycleTotal !== undefined && outcome.budget?.cycle !== item.cycleTotal) problems.push(`cycle ${outcome.budget?.cycle ?? "none"} ≠ ${item.cycleTotal}`);
   return problems.length ? { bucket: "wrong", reason: problems.join("; ") } : { bucket: "right", reason: "" };

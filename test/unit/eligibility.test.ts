@@ -14,6 +14,8 @@ interface Case {
   nearMiss?: Record<string, number>;
   notEligible?: string[];
   needsInfo?: Record<string, string[]>;
+  /** Prose and table disagree on a condition this profile fails: neither yes nor no. */
+  disputed?: string[];
   why: string;
 }
 
@@ -33,6 +35,7 @@ describe("eligibility rule table (worked by hand from the guide)", () => {
     const near = Object.fromEntries(verdicts.filter((v) => v.kind === "not_eligible" && v.nearMiss).map((v) => [v.subProject.id, v.nearMiss!.yearsShort]));
     expect(near, c.why).toEqual(c.nearMiss ?? {});
     for (const id of c.notEligible ?? []) expect(byId.get(id)?.kind, `${id}: ${c.why}`).toBe("not_eligible");
+    for (const id of c.disputed ?? []) expect(byId.get(id)?.kind, `${id}: ${c.why}`).toBe("disputed");
     for (const [id, fields] of Object.entries(c.needsInfo ?? {})) {
       expect(byId.get(id)?.kind, id).toBe("needs_info");
       expect(byId.get(id)?.missing, id).toEqual(fields);

@@ -83,7 +83,8 @@ async function answerIntent(ctx: BotContext, intent: Intent, sideQuestion = fals
       await sendEligibilityAnswer(ctx, answer, true);
       emit(ctx, answer.outcome);
       if (!sideQuestion) {
-        const first = target ? target.subProject.id : answer.detailIds.length === 1 ? answer.detailIds[0] : undefined;
+        // the sub-project answered about, or the first one the answer lists
+        const first = target ? target.subProject.id : answer.detailIds[0];
         await rememberTopic(ctx, { profile: intent.profile, ...(first ? { subProjectId: first } : {}) });
       }
       return true;
@@ -97,8 +98,9 @@ async function answerIntent(ctx: BotContext, intent: Intent, sideQuestion = fals
         return true;
       }
       const sp = k.subProjects.find((s) => s.id === top.subProjectId)!;
+      const combined = combinedBudget(sp, intent.quantities);
       const row = top.rowId ? sp.rows.find((r) => r.id === top.rowId) : rowForQuantities(sp, intent.quantities);
-      const b = (!top.rowId && combinedBudget(sp, intent.quantities)) || (row ? computeBudget(sp, row.id, intent.quantities) : undefined);
+      const b = combined ?? (row ? computeBudget(sp, row.id, intent.quantities) : undefined);
       if (!b || (b.missing.length && !b.noStandard)) {
         // which row, or a count the standards multiply, is missing: ask for it (never reuse one count for another)
         if (!sideQuestion) await startBudget(ctx, sp.id, b ? intent.quantities.people : undefined);

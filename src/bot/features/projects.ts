@@ -38,12 +38,11 @@ function cardView(k: Knowledge, id: string, page: number): [string, Rows] | unde
   if (index > 0) nav.push({ label: "⬅️ 上一页", data: `p|s|${id}|${index - 1}` });
   if (index < pages.length - 1) nav.push({ label: "下一页 ➡️", data: `p|s|${id}|${index + 1}` });
   const text = pages.length > 1 ? `${pages[index]}\n\n<i>第${index + 1}/${pages.length}页</i>` : pages[index]!;
+  // no 💰 where the guide gives no funding standard: there is nothing to compute
+  const funded = sp.rows.some((r) => "rates" in r.funding);
   const rows: Rows = [
     ...(nav.length ? [nav] : []),
-    [
-      { label: "💰 测算预算", data: `b|${id}` },
-      { label: "📝 申报此项目", data: `dc|new|${id}` },
-    ],
+    [...(funded ? [{ label: "💰 测算预算", data: `b|${id}` }] : []), { label: "📝 申报此项目", data: `dc|new|${id}` }],
     [{ label: "⬅️ 返回列表", data: `p|cat|${sp.plan}|${sp.category}` }],
   ];
   return [text, rows];
