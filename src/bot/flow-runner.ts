@@ -126,7 +126,8 @@ export async function handleFlowCallback(ctx: BotContext, data: string): Promise
   const record = await currentSession(ctx);
   // The session is looked up by the tapping user's id, so someone else's button can never act on their flow;
   // the key also names the step, so a button of an earlier step is stale.
-  const current = record && buttonKey(record.nonce, (record.state as unknown as FlowSession).flow);
+  // a session that is no flow (a pending review comment, the conversation topic) has no buttons to tap
+  const current = record && registry.has(record.flow) && buttonKey(record.nonce, (record.state as unknown as FlowSession).flow);
   if (!record || current !== parsed.nonce || !parsed.input) {
     await ctx.answerCallbackQuery({ text: STALE, show_alert: false });
     return true;
