@@ -78,6 +78,13 @@ describe("imports point one way", () => {
     }
   });
 
+  it("fills no registry on import: flows and entry points are registered in features/index.ts only", () => {
+    const calls = files("src")
+      .filter((f) => f !== "src/bot/features/index.ts")
+      .flatMap((file) => (/\bregister(?:Flow|Entry)\(\s*["'A-Z]/.test(readFileSync(join(ROOT, file), "utf8")) ? [file] : []));
+    expect(calls).toEqual([]);
+  });
+
   it("features make no direct store calls", () => {
     const calls = files("src/bot/features").flatMap((file) =>
       readFileSync(join(ROOT, file), "utf8")

@@ -3,18 +3,19 @@ import { Composer } from "grammy";
 import { budgetOf, makeBudgetFlow } from "../../../flows/budget.js";
 import { budgetAnswer } from "../../answers/budget-answer.js";
 import type { BotContext } from "../context.js";
-import { registerEntry } from "../entries.js";
-import { beginFlow, registerFlow } from "../flow-runner.js";
+import type { Entry } from "../entries.js";
+import { beginFlow, type FlowHooks } from "../flow-runner.js";
 import { keyboard, send } from "../render.js";
 
-registerFlow("budget", {
+/** Wired into the flow runner by features/index.ts. */
+export const budgetHooks: FlowHooks = {
   flow: makeBudgetFlow,
   completed: async (ctx, answers) => {
     const b = budgetOf(ctx.deps.knowledge, answers);
     if (!b) return;
     await send(ctx, budgetAnswer(b), { keyboard: keyboard([[{ label: "🔄 再算一个", data: "menu|budget" }]]) });
   },
-});
+};
 
 /** Starts the calculator, optionally with the sub-project already chosen. */
 export async function startBudget(ctx: BotContext, subProjectId?: string, people?: number): Promise<void> {
@@ -23,7 +24,7 @@ export async function startBudget(ctx: BotContext, subProjectId?: string, people
   await beginFlow(ctx, "budget", { answers });
 }
 
-registerEntry("budget", (ctx) => startBudget(ctx));
+export const budgetEntries: Record<string, Entry> = { budget: (ctx) => startBudget(ctx) };
 
 export const budgetFeature = new Composer<BotContext>();
 budgetFeature.command("budget", (ctx) => startBudget(ctx));

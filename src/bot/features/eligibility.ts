@@ -6,8 +6,8 @@ import { assess } from "../../domain/eligibility.js";
 import type { Profile } from "../../domain/profile.js";
 import type { Answers } from "../../engine/types.js";
 import type { BotContext } from "../context.js";
-import { registerEntry } from "../entries.js";
-import { beginFlow, registerFlow } from "../flow-runner.js";
+import type { Entry } from "../entries.js";
+import { beginFlow, type FlowHooks } from "../flow-runner.js";
 import { keyboard, send } from "../render.js";
 
 const MAX_DETAIL_BUTTONS = 6;
@@ -36,12 +36,13 @@ export function answersOf(p: Profile): Answers {
   return a;
 }
 
-registerFlow("eligibility", {
+/** Wired into the flow runner by features/index.ts. */
+export const eligibilityHooks: FlowHooks = {
   flow: () => eligibilityFlow,
   completed: (ctx, answers) => sendEligibility(ctx, profileOf(answers)),
-});
+};
 
-registerEntry("eligibility", (ctx) => beginFlow(ctx, "eligibility"));
+export const eligibilityEntries: Record<string, Entry> = { eligibility: (ctx) => beginFlow(ctx, "eligibility") };
 
 export const eligibilityFeature = new Composer<BotContext>();
 eligibilityFeature.command("eligibility", (ctx) => beginFlow(ctx, "eligibility"));

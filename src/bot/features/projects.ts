@@ -4,7 +4,7 @@ import { overviewCard } from "../../answers/fact-answer.js";
 import { escapeHtml } from "../../answers/html.js";
 import type { Knowledge } from "../../knowledge/schema.js";
 import type { BotContext } from "../context.js";
-import { registerEntry } from "../entries.js";
+import type { Entry } from "../entries.js";
 import { keyboard, send } from "../render.js";
 
 type Rows = { label: string; data: string }[][];
@@ -60,7 +60,7 @@ export async function showSubProject(ctx: BotContext, id: string): Promise<void>
   await show(ctx, cardView(ctx.deps.knowledge, id, 0), false);
 }
 
-registerEntry("projects", (ctx) => show(ctx, plansView(ctx.deps.knowledge), false));
+export const projectsEntries: Record<string, Entry> = { projects: (ctx) => show(ctx, plansView(ctx.deps.knowledge), false) };
 
 export const projectsFeature = new Composer<BotContext>();
 projectsFeature.command("projects", (ctx) => show(ctx, plansView(ctx.deps.knowledge), false));
