@@ -75,6 +75,16 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
       if (!sps.length) return { text: `指南中没有${q.year}年设立的子项目。`, outcome: { kind: "answer", topic: "plan", subProjects: [] } };
       return answer(`<b>${q.year}年设立的子项目</b>（${sps.length}个）：\n${sps.map((s) => `• ${e(s.name)}：${e(s.established.label)}`).join("\n")}\n📖 出处：正文各子项目标题括注`, sps.map((s) => s.id));
     }
+    case "unfunded": {
+      const sps = k.subProjects.filter((s) => s.rows.every((r) => !("rates" in r.funding)));
+      return answer(`<b>指南未给出培训经费标准的子项目</b>（${sps.length}个）：\n${list(sps)}\n本助手不为这些项目估算预算。`, sps.map((s) => s.id), "funding");
+    }
+    case "list": {
+      const p = k.plans.find((x) => x.id === q.plan)!;
+      const sps = ofPlan(k, p.id);
+      const lines = p.categories.map((c) => `${e(c.no)}${e(c.name)}\n${sps.filter((s) => s.category === c.id).map((s) => `  • ${e(s.name)}`).join("\n")}`);
+      return answer(`<b>${e(p.name)}</b>（${sps.length}个子项目）：\n${lines.join("\n")}\n${citeLine(p.intro.cite)}`, sps.map((s) => s.id));
+    }
     case "plans": {
       const out = k.plans.map((p) => `<b>${e(p.name)}</b>：${e(p.intro.text)}（${ofPlan(k, p.id).length}个子项目）\n${citeLine(p.intro.cite)}`);
       return answer(`国培计划与区培计划的区别：\n\n${out.join("\n\n")}`, []);

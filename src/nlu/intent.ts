@@ -12,7 +12,7 @@ import type { Duration, Knowledge, Plan, SubProject, Vocabulary } from "../knowl
 import type { BudgetQuantities } from "../domain/budget.js";
 import { budgetQuantities, commonRun, findQuantities, parseNumber } from "./numbers.js";
 import { hasProfile, readProfile } from "./profile.js";
-import { compact, words } from "./segment.js";
+import { compact, normalize, words } from "./segment.js";
 import type { Candidate, FactKind, Intent, PlanQuestion, Topic } from "./types.js";
 
 export interface NluContext {
@@ -176,6 +176,12 @@ function planQuestion(whole: string, named: string[]): PlanQuestion | undefined 
   }
   const year = /(20\d\d)年?(度)?(设立|新设|开始|成立)/.exec(whole);
   if (year && /哪些|哪几个|什么|有/.test(whole)) return { ask: "established", year: Number(year[1]) };
+  const asksList = /哪些|哪几个|什么项目|有几个|多少个/.test(whole);
+  // "新设" without a year is the guide's "2024年新设"
+  if (asksList && /新设/.test(whole)) return { ask: "established", year: 2024 };
+  if (asksList && /短期/.test(whole)) return { ask: "cycle", years: 1 };
+  if (asksList && /(没有|无|未给|没给).{0,4}(经费|标准)/.test(whole)) return { ask: "unfunded" };
+  if (/(哪些|什么|有)(子)?项目/.test(whole) && plan) return { ask: "list", plan };
   return undefined;
 }
 
@@ -190,7 +196,7 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
 
   const command = commandOf(raw);
   if (command) return { kind: "command", command };
-  if (BARE_NUMBER.test(raw) || (whole.length <= 6 && parseNumber(whole) !== undefined)) return { kind: "number", text: raw };
+  if (BARE_NUMBER.test(normalize(raw)) || (whole.length <= 6 && parseNumber(whole) !== undefined)) return { kind: "number", text: raw };
   for (const [cmd, re] of COMMAND_ANYWHERE) if (re.test(whole)) return { kind: "command", command: cmd };
 
   const found = ctx.index.lookup(raw);
@@ -218,7 +224,7 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   const wantsBudget =
     (BUDGET_WORDS.test(whole) && (quantities.length > 0 || (top !== undefined && BUDGET_ALONE.test(rest)))) ||
     (quantities.length > 0 && MONEY_WORDS.test(whole));
-  const budgetFollowUp = !top && topic?.budget && topic.subProjectId && (BUDGET_WORDS.test(whole) || MONEY_WORDS.test(whole)) && (quantities.length > 0 || years);
+  const budgetFollowUp = !top && topic?.subProjectId && (BUDGET_WORDS.test(whole) || MONEY_WORDS.test(whole)) && (quantities.length > 0 || (years && topic.budget));
   if (wantsBudget || budgetFollowUp) {
     const fromContext = !top && topic?.subProjectId !== undefined;
     const candidates = top ? found.candidates : fromContext ? [{ subProjectId: topic!.subProjectId!, score: 0, ...(topic!.rowId ? { rowId: topic!.rowId } : {}) }] : [];
@@ -258,8 +264,11 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   if (asksEligibility && !hasProfile(profile) && !top) return { kind: "command", command: "eligibility" };
 
   if (!top || (!found.exact && topic?.subProjectId && (FOLLOW_UP.test(whole) || !found.confident))) {
-    // a follow-up: a fact question about the sub-project just discussed
-    const fact = factKindOf(whole);
+    // a follow-up: a fact question about the sub-project just discussed ("详细说说" shows its card)
+    const fact = MORE.test(whole) ? "overview" : factKindOf(whole);
+    if (topic?.subProjectId && fact === "overview" && MORE.test(whole)) {
+      return { kind: "fact", fact, candidates: [{ subProjectId: topic.subProjectId, score: 0 }], confident: true, fromContext: true };
+    }
     if (topic?.subProjectId && fact !== "overview") {
       const sp = subProject(ctx.knowledge, topic.subProjectId)!;
       const durationId = namedDuration(whole, scheduleOf(sp, findRow(sp, topic.rowId)));
@@ -311,6 +320,9 @@ function withGroups(q: BudgetQuantities, raw: string, billed: Duration[]): Budge
   const { people: _unnamed, ...rest } = q;
   return { ...rest, peopleByDuration: { ...q.peopleByDuration, ...byDuration } };
 }
+
+/** Asking for more about what was just discussed. */
+const MORE = /^(请)?(详细|具体|详情|展开|更多|再)(说说|讲讲|介绍|一点|点|一些|些|看看|情况)?|^(介绍一下|说说|讲讲)(这个|它|吧)?$/;
 
 /** A question that leans on what was said before: 那…, 这个…, or no subject at all. */
 const FOLLOW_UP = /^(那|那么|这个|这|它|该项目|此项目|那个)|呢$/;

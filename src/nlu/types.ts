@@ -49,6 +49,8 @@ export type PlanQuestion =
   | { ask: "cycle"; years: number }
   | { ask: "established"; year: number }
   | { ask: "plans" }
+  | { ask: "unfunded" }
+  | { ask: "list"; plan: Plan }
   | { ask: "compare"; ids: [string, string] };
 
 /** What a free-text message means. */
