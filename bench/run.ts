@@ -5,6 +5,7 @@
  *   npm run bench                     everything (about 6 minutes on 2 cores)
  *   npm run bench -- --only search,broadcast
  *   npm run bench -- --quick          shorter phases, store scale 1× and 2× only
+ *   npm run bench -- --no-wait        start each benchmark at once (a machine that will not get quiet)
  *
  * Other work on the machine skews every figure: each benchmark waits (up to a minute) for the
  * 1-minute load average to drop below 1.5 and records the load it ran under.
@@ -18,6 +19,7 @@ import type { BroadcastBenchResult } from "./broadcast.js";
 import type { SearchResult } from "./search.js";
 import type { StartupResult } from "./startup.js";
 import type { PgScaleResult } from "./pg-scale.js";
+import type { HeapResult } from "./heap.js";
 import type { ScaleResult } from "./store-scale.js";
 import type { UpdateHandlingResult } from "./update-handling.js";
 import { load1, machine, meets, waitForQuiet, type Spread } from "./stats.js";
@@ -36,6 +38,7 @@ const JOBS: Job[] = [
   { name: "search", file: "search.ts", args: [], quickArgs: ["--rounds", "5"] },
   { name: "updates", file: "update-handling.ts", args: [], quickArgs: ["--paced-s", "8", "--rounds", "3", "--saturate-s", "5"] },
   { name: "startup", file: "startup.ts", args: [], quickArgs: ["--runs", "3", "--users", "40", "--steps", "6"] },
+  { name: "heap", file: "heap.ts", args: [], quickArgs: ["--steps", "4"] },
   { name: "broadcast", file: "broadcast.ts", args: [], quickArgs: [] },
   { name: "scale", file: "store-scale.ts", args: [], quickArgs: ["--scales", "1,2", "--seconds", "5"] },
   { name: "pg", file: "pg-scale.ts", args: [], quickArgs: ["--scales", "1,2", "--seconds", "5"] },
@@ -45,6 +48,7 @@ interface Results {
   search?: SearchResult;
   updates?: UpdateHandlingResult;
   startup?: StartupResult;
+  heap?: HeapResult;
   broadcast?: BroadcastBenchResult;
   scale?: ScaleResult;
   pg?: PgScaleResult;
@@ -117,6 +121,11 @@ function rows(r: Results): Row[] {
       add("  for comparison: via tsx: RSS after start / peak with /export", `${s.viaTsx.afterStartMB} / ${s.viaTsx.peakAfterExportMB} MB`);
     }
   }
+  if (r.heap) {
+    const h = r.heap;
+    add(`Heap by part (${h.store.users / 1000}k users, ${h.store.declarations / 1000}k decl.), after full GC`, `${h.totalHeapMB} MB in all; RSS ${h.startRssMB} → ${h.rssMB} MB`, "", undefined, h.load1);
+    for (const p of h.parts) add(`  ${p.part}`, `heap ${p.heapMB} MB, external ${p.externalMB} MB, RSS +${p.rssMB} MB`);
+  }
   if (r.broadcast) {
     const b = r.broadcast;
     add(`Broadcast ${b.subscribers} at ${b.rate}/s: efficiency`, `${b.efficiency.toFixed(3)} (${b.actualSeconds.toFixed(2)} s vs ideal ${b.idealSeconds} s)`, "≥ 0.9", b.efficiency >= 0.9, b.load1);
@@ -165,6 +174,7 @@ function table(list: Row[]): string {
 async function main(): Promise<void> {
   const a = process.argv.slice(2);
   const quick = a.includes("--quick");
+  const noWait = a.includes("--no-wait");
   const onlyArg = a.indexOf("--only");
   const only = onlyArg >= 0 ? new Set(a[onlyArg + 1]!.split(",")) : undefined;
   const resultsFile = join(BENCH_DIR, "results.json");
@@ -176,7 +186,7 @@ async function main(): Promise<void> {
   try {
     for (const job of JOBS) {
       if (only && !only.has(job.name)) continue;
-      const before = await waitForQuiet(QUIET_LOAD, 60_000, (s) => console.log(s));
+      const before = noWait ? load1() : await waitForQuiet(QUIET_LOAD, 60_000, (s) => console.log(s));
       console.log(`▶ ${job.name} (load ${before})`);
       const t0 = Date.now();
       (results as Record<string, unknown>)[job.name] = await runJob(job, quick, dir);
