@@ -123,6 +123,12 @@ export class ChunkedLog<T> {
     return this.#chunks.map((c) => c.low.data);
   }
 
+  /** The newest entry (the stored copy). */
+  last(): T | undefined {
+    const tail = this.#chunks[this.#chunks.length - 1];
+    return tail?.low.data.entries[tail.low.data.entries.length - 1];
+  }
+
   entries(): T[] {
     const out: T[] = [];
     for (const c of this.#chunks) for (const e of c.low.data.entries) out.push(e);

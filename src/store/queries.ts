@@ -90,7 +90,7 @@ export function peopleOf(d: DeclarationRecord): number {
 export function aggregateDeclarations(records: Iterable<DeclarationRecord>, query: DeclarationAggregate): DeclarationGroupRow[] {
   if (query.by.includes("day") && !query.timeZone) throw new TypeError("aggregate by day needs a timeZone");
   const rows = new Map<string, DeclarationGroupRow>();
-  const days = new Map<string, string>(); // formatting dates is slow: one per distinct hour prefix would do, per instant is fine
+  const days = new Map<string, string>(); // Intl formatting is slow: once per distinct instant
   for (const d of records) {
     const row: DeclarationGroupRow = { count: 0, people: 0 };
     for (const k of query.by) {

@@ -74,6 +74,18 @@ function paged<T>(matches: T[], page: PageRequest): Page<T> {
   return { items: matches.slice(offset, offset + limit), total: matches.length };
 }
 
+/** Index of the first element of an ascending list greater than `x` (binary search). */
+function firstAfter(sorted: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** Owner id → keys of that owner's records. */
 class OwnerIndex {
   readonly #map = new Map<number, Set<string>>();
@@ -140,7 +152,7 @@ export class Users extends Keyed<UserRecord> implements UserRepo {
   /** Ids of users with any role: staff are few, users many. */
   readonly #withRoles = new Set<number>();
   readonly #byChat = new Map<number, number>();
-  /** Every id, ascending, for cursor scans; rebuilt lazily after a new user. */
+  /** Every id, ascending, for cursor scans: built on the first scan, then kept by inserting new ids. */
   #sorted: number[] | null = null;
 
   constructor(
@@ -154,7 +166,7 @@ export class Users extends Keyed<UserRecord> implements UserRepo {
     requireKey(okInt(u.id), "users", "id", u.id);
   }
   protected override indexPut(previous: UserRecord | undefined, u: UserRecord): void {
-    if (!previous) this.#sorted = null;
+    if (!previous && this.#sorted) this.#sorted.splice(firstAfter(this.#sorted, u.id - 1), 0, u.id);
     if (previous && previous.chatId !== u.chatId && this.#byChat.get(previous.chatId) === u.id) this.#byChat.delete(previous.chatId);
     this.#byChat.set(u.chatId, u.id);
     if (u.roles.length > 0) this.#withRoles.add(u.id);
@@ -187,14 +199,7 @@ export class Users extends Keyed<UserRecord> implements UserRepo {
   async audience(query: AudienceQuery, page: IdCursor): Promise<UserRecord[]> {
     const { after, limit } = checkCursor(page);
     const ids = this.#ids();
-    // Binary search for the first id after the cursor.
-    let lo = 0;
-    let hi = ids.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (ids[mid]! <= after) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = firstAfter(ids, after);
     const owns = (id: number) => this.drafts.ownsMatching(id, query.draftScope);
     const out: UserRecord[] = [];
     for (let i = lo; i < ids.length && out.length < limit; i++) {
@@ -374,16 +379,29 @@ export class Declarations extends Keyed<DeclarationRecord> implements Declaratio
 }
 
 export class Audit implements AuditRepo {
-  constructor(readonly log: ChunkedLog<AuditRecord>) {}
+  /** Entries by target (a declaration's trail is asked for often; the log is long). */
+  readonly #byTarget = new Map<string, AuditRecord[]>();
+  constructor(readonly log: ChunkedLog<AuditRecord>) {
+    for (const e of log.entries()) this.#index(e);
+  }
+  #index(e: AuditRecord): void {
+    if (e.target === undefined) return;
+    const list = this.#byTarget.get(e.target);
+    if (list) list.push(e);
+    else this.#byTarget.set(e.target, [e]);
+  }
   appendNow(entry: AuditRecord): Promise<void> {
-    return this.log.append(entry);
+    const done = this.log.append(entry);
+    this.#index(this.log.last()!);
+    return done;
   }
   append(entry: AuditRecord): Promise<void> {
     return attempt(() => this.appendNow(entry));
   }
   #matching(filter: AuditFilter): AuditRecord[] {
     const match = auditMatcher(filter);
-    return this.log.entries().filter(match);
+    const source = filter.target !== undefined ? (this.#byTarget.get(filter.target) ?? []) : this.log.entries();
+    return source.filter(match);
   }
   async find(filter: AuditFilter, page: PageRequest): Promise<Page<AuditRecord>> {
     checkPage(page);

@@ -171,6 +171,12 @@ export function storeContract(name: string, factory: StoreFactory): void {
         }
         expect(seen).toEqual([1, 4, 6, 7, 8, 10]);
         await expect(store.users.audience({ adminIds: [] }, { limit: 0 })).rejects.toThrow();
+        // Users who arrive during a walk: those past the cursor are met, those before it are not.
+        const first = await store.users.audience({ adminIds: [] }, { limit: 2 });
+        await store.users.put(user(0, { subscribed: true }));
+        await store.users.put(user(9, { subscribed: true }));
+        const rest = await store.users.audience({ adminIds: [] }, { after: first[1]!.id, limit: 100 });
+        expect([...first, ...rest].map((u) => u.id)).toEqual([1, 4, 6, 7, 9, 10]);
       });
     });
 
