@@ -74,11 +74,55 @@ export function declarationComparator(sort: DeclarationSort = DEFAULT_DECLARATIO
   return (a, b) => sign * byCodeUnits(a[key], b[key]) || byCodeUnits(a.ref, b.ref);
 }
 
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
 /** YYYY-MM-DD of an instant in a time zone. */
 export function dayIn(instant: string, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).formatToParts(new Date(instant));
+  let format = dayFormats.get(timeZone);
+  if (!format) dayFormats.set(timeZone, (format = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" })));
+  const parts = format.formatToParts(new Date(instant));
   const get = (t: string) => parts.find((p) => p.type === t)?.value ?? "";
   return `${get("year")}-${get("month")}-${get("day")}`;
+}
+
+const clockFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** Minutes the zone is ahead of UTC at an instant (ms). */
+function offsetMinutes(ms: number, timeZone: string): number {
+  let format = clockFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat("en-CA", { timeZone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
+    clockFormats.set(timeZone, format);
+  }
+  const p = Object.fromEntries(format.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
+  const local = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute));
+  return Math.round((local - (ms - (ms % 60_000))) / 60_000);
+}
+
+/**
+ * dayIn for many instants. Intl formatting is slow, so the zone's offset is looked up once per UTC
+ * day (at its first and last minute); on a day whose offset changes (a DST switch) each instant is
+ * formatted.
+ */
+export function dayCounter(timeZone: string): (instant: string) => string {
+  /** UTC date → the zone's offset that whole day (null: it changes that day) and the dates either side. */
+  const days = new Map<string, { offset: number | null; prev: string; next: string }>();
+  const ISO_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+  return (instant) => {
+    if (!ISO_Z.test(instant)) return dayIn(instant, timeZone);
+    const utcDay = instant.slice(0, 10);
+    let day = days.get(utcDay);
+    if (!day) {
+      const start = Date.parse(`${utcDay}T00:00:00.000Z`);
+      const a = offsetMinutes(start, timeZone);
+      const offset = a === offsetMinutes(start + 86_340_000, timeZone) ? a : null;
+      const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+      days.set(utcDay, (day = { offset, prev: iso(start - 86_400_000), next: iso(start + 86_400_000) }));
+    }
+    if (day.offset === null) return dayIn(instant, timeZone);
+    const minute = Number(instant.slice(11, 13)) * 60 + Number(instant.slice(14, 16)) + day.offset;
+    return minute < 0 ? day.prev : minute >= 1440 ? day.next : utcDay;
+  };
 }
 
 export function peopleOf(d: DeclarationRecord): number {
@@ -90,26 +134,25 @@ export function peopleOf(d: DeclarationRecord): number {
 export function aggregateDeclarations(records: Iterable<DeclarationRecord>, query: DeclarationAggregate): DeclarationGroupRow[] {
   if (query.by.includes("day") && !query.timeZone) throw new TypeError("aggregate by day needs a timeZone");
   const rows = new Map<string, DeclarationGroupRow>();
-  const days = new Map<string, string>(); // Intl formatting is slow: once per distinct instant
+  const by = new Set(query.by);
+  const dayOf = by.has("day") ? dayCounter(query.timeZone!) : undefined;
   for (const d of records) {
-    const row: DeclarationGroupRow = { count: 0, people: 0 };
-    for (const k of query.by) {
-      if (k === "status") row.status = d.status;
-      else if (k === "plan") row.plan = d.plan;
-      else if (k === "subProjectId") row.subProjectId = d.subProjectId;
-      else {
-        let day = days.get(d.submittedAt);
-        if (day === undefined) days.set(d.submittedAt, (day = dayIn(d.submittedAt, query.timeZone!)));
-        row.day = day;
-      }
+    const day = dayOf?.(d.submittedAt);
+    const key = `${by.has("status") ? d.status : ""}\u0000${by.has("plan") ? d.plan : ""}\u0000${by.has("subProjectId") ? d.subProjectId : ""}\u0000${day ?? ""}`;
+    let row = rows.get(key);
+    if (!row) {
+      row = { count: 0, people: 0 };
+      if (by.has("status")) row.status = d.status;
+      if (by.has("plan")) row.plan = d.plan;
+      if (by.has("subProjectId")) row.subProjectId = d.subProjectId;
+      if (day !== undefined) row.day = day;
+      rows.set(key, row);
     }
-    const key = JSON.stringify([row.status, row.plan, row.subProjectId, row.day]);
-    const acc = rows.get(key) ?? row;
-    acc.count += 1;
-    acc.people += peopleOf(d);
-    rows.set(key, acc);
+    row.count += 1;
+    row.people += peopleOf(d);
   }
-  return [...rows.values()];
+  // Keys in a fixed order (status, plan, subProjectId, day, count, people), as the SQL rows have them.
+  return [...rows.values()].map(({ count, people, ...keys }) => ({ ...keys, count, people }));
 }
 
 const PLANS: readonly Plan[] = ["guopei", "qupei"];

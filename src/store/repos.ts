@@ -24,6 +24,7 @@ import {
   matchesDraftScope,
 } from "./queries.js";
 import type { RefAllocator } from "./refs.js";
+import { DEFAULT_DECLARATION_SORT } from "./types.js";
 import type { ShardedCollection } from "./sharded-collection.js";
 import type {
   AudienceQuery,
@@ -307,6 +308,12 @@ const SCAN_BATCH = 500;
 
 export class Declarations extends Keyed<DeclarationRecord> implements DeclarationRepo {
   readonly #byOwner = new OwnerIndex();
+  /**
+   * Every declaration in each order asked for, built on demand and dropped on any change:
+   * declarations change seldom and are listed often (the desk pages through 20,000), so a page is
+   * a filter over a sorted list rather than a sort per request.
+   */
+  readonly #sorted = new Map<string, DeclarationRecord[]>();
   constructor(
     col: ShardedCollection<DeclarationRecord>,
     readonly refs: RefAllocator,
@@ -321,7 +328,12 @@ export class Declarations extends Keyed<DeclarationRecord> implements Declaratio
     requireKey(okId(d.ref), "declarations", "ref", d.ref);
     requireKey(okInt(d.ownerId), "declarations", "ownerId", d.ownerId);
   }
+  protected override indexDelete(previous: DeclarationRecord): void {
+    this.#sorted.clear();
+    this.#byOwner.remove(previous.ownerId, previous.ref);
+  }
   protected override indexPut(previous: DeclarationRecord | undefined, d: DeclarationRecord): void {
+    this.#sorted.clear();
     if (previous) this.#byOwner.remove(previous.ownerId, previous.ref);
     this.#byOwner.add(d.ownerId, d.ref);
     this.refs.observe(d.ref);
@@ -334,12 +346,19 @@ export class Declarations extends Keyed<DeclarationRecord> implements Declaratio
     }
     return out;
   }
-  #matching(filter: DeclarationFilter): DeclarationRecord[] {
+  /** The matches in order: an owner's few are sorted; otherwise the cached order is filtered. */
+  #ordered(filter: DeclarationFilter, sort: DeclarationSort = DEFAULT_DECLARATION_SORT): DeclarationRecord[] {
     const match = declarationMatcher(filter);
-    const source = filter.ownerId !== undefined ? this.#owned(filter.ownerId) : this.col.values();
-    const out: DeclarationRecord[] = [];
-    for (const d of source) if (match(d)) out.push(d);
-    return out;
+    if (filter.ownerId !== undefined) return this.#owned(filter.ownerId).filter(match).sort(declarationComparator(sort));
+    const key = `${sort.by}:${sort.dir}`;
+    let all = this.#sorted.get(key);
+    if (!all) this.#sorted.set(key, (all = [...this.col.values()].sort(declarationComparator(sort))));
+    return Object.keys(filter).length === 0 ? all : all.filter(match);
+  }
+
+  /** The matches, for counting and grouping (in the default order, whose list is the one kept warm). */
+  #matching(filter: DeclarationFilter): DeclarationRecord[] {
+    return this.#ordered(filter);
   }
 
   async get(ref: string): Promise<DeclarationRecord | undefined> {
@@ -350,7 +369,7 @@ export class Declarations extends Keyed<DeclarationRecord> implements Declaratio
   }
   async find(filter: DeclarationFilter, page: PageRequest, sort?: DeclarationSort): Promise<Page<DeclarationRecord>> {
     checkPage(page);
-    return paged(this.#matching(filter).sort(declarationComparator(sort)), page);
+    return paged(this.#ordered(filter, sort), page);
   }
   async count(filter: DeclarationFilter = {}): Promise<number> {
     if (Object.keys(filter).length === 0) return this.col.size;
@@ -362,7 +381,7 @@ export class Declarations extends Keyed<DeclarationRecord> implements Declaratio
   async *scan(filter: DeclarationFilter, sort?: DeclarationSort): AsyncIterable<DeclarationRecord> {
     // The matching keys are sorted once; records are looked up a batch at a time, so one changed
     // (or deleted) during the scan is seen as it is then.
-    const keys = this.#matching(filter).sort(declarationComparator(sort)).map((d) => d.ref);
+    const keys = this.#ordered(filter, sort).map((d) => d.ref);
     for (let i = 0; i < keys.length; i += SCAN_BATCH) {
       const batch: DeclarationRecord[] = [];
       for (const ref of keys.slice(i, i + SCAN_BATCH)) {
