@@ -27,6 +27,12 @@ export type VerdictKind = "eligible_priority" | "eligible" | "needs_info" | "dis
 export interface AssessContext {
   judged?: Vocabulary["judged"];
   discrepancies?: Discrepancy[];
+  /**
+   * An unknown designation the unit confers (名师名校长) counts as the unit's to decide: only when the person asks
+   * about that one sub-project ("高中书记能参加领航吗"); in a list it stays an open question, so 领航 is not
+   * offered to every teacher.
+   */
+  judgeUnknown?: boolean;
 }
 
 export interface RowVerdict {
@@ -107,7 +113,7 @@ function checkOf(condition: Condition, p: Profile, row: AudienceRow, ctx: Assess
     if (d) return { condition, status: "disputed", discrepancy: d };
   }
   // what the recommending unit decides (骨干, 名师名校长…) is neither ticked nor asked: it is said to be the unit's
-  if (status === "pass" || (status === "unknown" && condition.field === "honours")) {
+  if (status === "pass" || (ctx.judgeUnknown && status === "unknown" && condition.field === "honours")) {
     const j = ctx.judged?.find((x) =>
       status === "pass" ? condition.text.includes(x.term) : condition.field === "honours" && condition.anyOf.some((t) => t.includes(x.term)),
     );
@@ -144,8 +150,8 @@ function sortFields(fields: Iterable<ProfileField>): ProfileField[] {
   return PROFILE_FIELDS.filter((f) => set.has(f));
 }
 
-export function assessSubProject(sp: SubProject, p: Profile, judged?: Vocabulary["judged"]): Verdict {
-  const rows = sp.rows.map((r) => assessRow(r, p, { discrepancies: sp.discrepancies, ...(judged ? { judged } : {}) }));
+export function assessSubProject(sp: SubProject, p: Profile, judged?: Vocabulary["judged"], judgeUnknown = false): Verdict {
+  const rows = sp.rows.map((r) => assessRow(r, p, { discrepancies: sp.discrepancies, judgeUnknown, ...(judged ? { judged } : {}) }));
   const best = [...rows].sort(compareRows)[0]!;
   const missing = best.kind === "needs_info" ? sortFields(rows.filter((r) => r.kind === "needs_info").flatMap((r) => r.missing)) : [];
   return { subProject: sp, kind: best.kind, best, rows, missing, ...(best.nearMiss ? { nearMiss: best.nearMiss } : {}) };

@@ -257,8 +257,11 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   const personal = profile.teachingYears !== undefined || profile.postYears !== undefined || (profile.honours?.length ?? 0) > 0;
   const notes = { unplaced: reading.unplaced, membership: reading.membership, postAsks: reading.postAsks, deputy: reading.deputy };
   const saysSomething = hasProfile(profile) || notes.unplaced.length > 0 || notes.membership.length > 0;
-  if (saysSomething && (selfDescribed || asksEligibility || (personal && !found.exact) || personText !== undefined)) {
-    const factQuestion = found.exact && factKindOf(rest) !== "overview" && !selfDescribed && !asksEligibility;
+  // years of service describe a person even next to a project name; an honour word may be part of the name (名师领航)
+  const statesYears = profile.teachingYears !== undefined || profile.postYears !== undefined;
+  if (saysSomething && (selfDescribed || asksEligibility || (personal && !found.exact) || statesYears || personText !== undefined)) {
+    // "高中历史老师教龄12年" states years; "地骨要几年教龄" asks about them
+    const factQuestion = found.exact && factKindOf(rest) !== "overview" && !selfDescribed && !asksEligibility && (!personal || QUESTIONISH.test(rest));
     if (!factQuestion) return { kind: "eligibility", profile, notes, ...(targetCandidate ? { target: targetCandidate } : {}) };
   }
   if (asksEligibility && !hasProfile(profile) && !top) return { kind: "command", command: "eligibility" };
@@ -320,6 +323,9 @@ function withGroups(q: BudgetQuantities, raw: string, billed: Duration[]): Budge
   const { people: _unnamed, ...rest } = q;
   return { ...rest, peopleByDuration: { ...q.peopleByDuration, ...byDuration } };
 }
+
+/** Words that make a text a question rather than a statement. */
+const QUESTIONISH = /[?？]|吗|么|几|多少|什么|哪|啥|怎么|如何|是否|多久|多长/;
 
 /** Asking for more about what was just discussed. */
 const MORE = /^(请)?(详细|具体|详情|展开|更多|再)(说说|讲讲|介绍|一点|点|一些|些|看看|情况)?|^(介绍一下|说说|讲讲)(这个|它|吧)?$/;

@@ -10,7 +10,7 @@ import { eligibilityAnswer, targetAnswer } from "../../answers/eligibility-answe
 import { NO_FUNDING } from "../../answers/fact-answer.js";
 import { notUnderstood, type Outcome } from "../../answers/outcome.js";
 import { ASK_OFFICE, numberAnswer, planAnswer, processAnswer, unansweredAnswer, type PlainAnswer } from "../../answers/plan-answer.js";
-import { assess } from "../../domain/eligibility.js";
+import { assess, assessSubProject } from "../../domain/eligibility.js";
 import { combinedBudget, computeBudget, rowForQuantities } from "../../domain/budget.js";
 import { parseIntent } from "../../nlu/intent.js";
 import type { Candidate, FactKind, Intent, Topic } from "../../nlu/types.js";
@@ -78,7 +78,8 @@ async function answerIntent(ctx: BotContext, intent: Intent, sideQuestion = fals
     case "eligibility": {
       rememberProfile(ctx.account.id, intent.profile);
       const verdicts = assess(k, intent.profile);
-      const target = intent.target && verdicts.find((v) => v.subProject.id === intent.target!.subProjectId);
+      const targetSp = intent.target && k.subProjects.find((s) => s.id === intent.target!.subProjectId);
+      const target = targetSp && assessSubProject(targetSp, intent.profile, k.vocabulary.judged, true);
       const answer = target ? targetAnswer(target, intent.profile, intent.notes) : eligibilityAnswer(k, verdicts, intent.profile, intent.notes);
       await sendEligibilityAnswer(ctx, answer, true);
       emit(ctx, answer.outcome);
