@@ -4,7 +4,8 @@
  * /link <code> on the other side redeems it. Codes are never logged.
  */
 import { Composer } from "grammy";
-import { isCoordinator, type BotContext } from "../bot/context.js";
+import { servicesOf, type BotContext } from "../bot/context.js";
+import { access } from "../services/index.js";
 import { send } from "../bot/render.js";
 import { carryDrafts } from "./carry-drafts.js";
 import { CODE_TTL_MS, type OneTimeCodes, type RateLimiter } from "./one-time-codes.js";
@@ -18,7 +19,7 @@ export function webFeature(codes: OneTimeCodes, redeemLimit: RateLimiter): Compo
 
   chats.command("web", async (ctx) => {
     const id = ctx.account.id;
-    if (isWebUser(id) || !(await isCoordinator(ctx.deps, id))) {
+    if (isWebUser(id) || !(await access.isStaff(servicesOf(ctx.deps), id))) {
       await send(
         ctx,
         "网页版与本助手功能相同，可在手机浏览器（包括微信内）打开。\n要把申报草稿带到另一端，请发送 /link 获取转移码。\n协调员工作台仅限协调员和管理员：请在 Telegram 中向我发送 /web 获取登录码。",

@@ -17,6 +17,7 @@ import type { Logger } from "pino";
 import { ROOT } from "../paths.js";
 import type { ChatChange, ChatHub } from "./chat-hub.js";
 import { chatPage, renderMessage } from "./chat-page.js";
+import { RateLimiter } from "./one-time-codes.js";
 import { parseVisitor, safeEqual, type Signer, VISITOR_COOKIE, visitorValue } from "./session.js";
 import { isWebUser, newWebUserId } from "./web-users.js";
 
@@ -69,6 +70,13 @@ export async function checkCsrf(c: Context, signer: Signer, sessionValue: string
   return typeof token === "string" && safeEqual(token, expected);
 }
 
+export function clientAddress(c: Context): string {
+  // Behind a reverse proxy the first X-Forwarded-For hop is the client; else the socket's address.
+  const forwarded = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return forwarded || env?.incoming?.socket?.remoteAddress || "unknown";
+}
+
 export function wantsJson(c: Context): boolean {
   return (c.req.header("accept") ?? "").includes("application/json");
 }
@@ -77,6 +85,8 @@ export function createWebApp(deps: WebAppDeps): Hono<WebEnv> {
   const { hub, signer, logger } = deps;
   const assets = loadAssets();
   const app = new Hono<WebEnv>();
+  // Each new visitor is a stored user: a crawler or a script cannot mint them without bound.
+  const newVisitors = new RateLimiter(60, 10 * 60_000);
 
   app.onError((err, c) => {
     // Never the request's cookies or body: the method, the path and the error only.
@@ -129,6 +139,7 @@ export function createWebApp(deps: WebAppDeps): Hono<WebEnv> {
   const csrfOf = (userId: number) => signer.csrfToken(visitorValue(userId));
 
   app.get("/", async (c) => {
+    if (visitor(c, false) === undefined && !newVisitors.take(clientAddress(c))) return c.text("访问过于频繁，请稍后再试。", 429);
     const userId = visitor(c, true)!;
     let change = hub.changesSince(userId);
     // A first visit opens with the bot's main menu, as /start does in Telegram.

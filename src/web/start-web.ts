@@ -33,7 +33,7 @@ export function createWeb(deps: Deps): Web {
     async start(bot, port) {
       hub.attach(bot);
       const logger = deps.logger.child({ part: "web" });
-      const app = createWebApp({ hub, signer, logger, mount: (a) => mountDesk(a, { deps, signer, codes, perAddress: perUser, total, logger }) });
+      const app = createWebApp({ hub, signer, logger, mount: (a) => mountDesk(a, { deps, api: bot.api, signer, codes, perAddress: perUser, total, logger }) });
       const running = await startWebServer(app, port, logger);
       return {
         port: running.port,

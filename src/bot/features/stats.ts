@@ -1,5 +1,8 @@
 /** /stats (coordinators and admins): declarations per sub-project against the guide's planned quota. */
-import { Composer } from "grammy";
+import { Composer, InputFile } from "grammy";
+import { SUB_PROJECT_CHART_TITLE, subProjectChart } from "../../charts/declaration-charts.js";
+import { svgToPng } from "../../charts/png.js";
+import { review } from "../../services/index.js";
 import { formatInstant } from "../../answers/declaration-answer.js";
 import { escapeHtml } from "../../answers/html.js";
 import type { SubProjectStats } from "../../domain/stats.js";
@@ -36,6 +39,20 @@ export async function sendStats(ctx: BotContext): Promise<void> {
   const lines = active.map(statsLine);
   const tail = active.length ? (rest ? [`其余 ${rest} 个子项目暂无申报或草稿。`] : []) : ["暂无任何子项目的申报或草稿。"];
   await send(ctx, [...head, "", ...lines, ...(lines.length ? [""] : []), ...tail, "人数占比 = 有效申报的计划培训人数 ÷ 指南全区计划人数。"].join("\n"));
+  await sendChart(ctx);
+}
+
+/** The desk's sub-project chart as a photo (skipped where no CJK font is installed to draw it). */
+async function sendChart(ctx: BotContext): Promise<void> {
+  const groups = await review.declarationGroups(servicesOf(ctx.deps), ctx.account.id, { status: ["submitted", "approved", "returned"] }, { by: ["subProjectId"] });
+  if (!groups.ok) return;
+  try {
+    const png = await svgToPng(subProjectChart(ctx.deps.knowledge, groups.rows));
+    if (png) await ctx.replyWithPhoto(new InputFile(png, "stats.png"), { caption: SUB_PROJECT_CHART_TITLE });
+  } catch (err) {
+    // The chart is extra: the figures were sent above, so a failed picture does not fail /stats.
+    ctx.log.warn({ err }, "stats chart not sent");
+  }
 }
 
 export const statsFeature = new Composer<BotContext>();

@@ -2,18 +2,23 @@
  * The coordinators' desk: login with a one-time code from the bot (/web), then the declarations.
  * Every route re-checks the session and the role on the server.
  */
+import type { Api } from "grammy";
 import type { Context, Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { Logger } from "pino";
-import { isCoordinator, type Deps } from "../../bot/context.js";
+import { servicesOf, type Deps } from "../../bot/context.js";
+import { access } from "../../services/index.js";
 import { escapeHtml } from "../telegram-html.js";
+import { mountDeskPages } from "./desk-pages.js";
 import { csrfField, layout } from "../chat-page.js";
 import type { OneTimeCodes, RateLimiter } from "../one-time-codes.js";
-import { checkCsrf, isSecureRequest, type WebEnv } from "../server.js";
+import { checkCsrf, clientAddress, isSecureRequest, type WebEnv } from "../server.js";
 import { DESK_COOKIE, DESK_SESSION_MS, deskValue, parseDesk, type Signer } from "../session.js";
 
 export interface DeskDeps {
   deps: Deps;
+  /** The bot's API (with the web route): notices reach applicants on Telegram or on their web page. */
+  api: Api;
   signer: Signer;
   codes: OneTimeCodes;
   perAddress: RateLimiter;
@@ -23,13 +28,6 @@ export interface DeskDeps {
 
 /** The login form's CSRF token is bound to a pre-session cookie value (login CSRF). */
 const PRE_COOKIE = "gp_pre";
-
-export function clientAddress(c: Context): string {
-  // Behind a reverse proxy the first X-Forwarded-For hop is the client; else the socket's address.
-  const forwarded = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-  return forwarded || env?.incoming?.socket?.remoteAddress || "unknown";
-}
 
 export interface StaffSession {
   userId: number;
@@ -45,7 +43,7 @@ export function mountDesk(app: Hono<WebEnv>, d: DeskDeps): void {
     const value = signer.verify(getCookie(c, DESK_COOKIE));
     const userId = parseDesk(value, deps.now().getTime());
     if (userId === undefined || !value) return undefined;
-    if (!(await isCoordinator(deps, userId))) return undefined;
+    if (!(await access.isStaff(servicesOf(deps), userId))) return undefined;
     return { userId, value, csrf: signer.csrfToken(value) };
   };
 
@@ -77,7 +75,7 @@ ${message ? `<p class="error" role="alert">${escapeHtml(message)}</p>` : ""}
     const form = await c.req.parseBody();
     const code = typeof form.code === "string" ? form.code : "";
     const userId = d.codes.redeem(code, "desk");
-    if (userId === undefined || !(await isCoordinator(deps, userId))) {
+    if (userId === undefined || !(await access.isStaff(servicesOf(deps), userId))) {
       d.logger.info({ address: clientAddress(c) }, "desk login refused");
       return loginPage(c, "登录码无效或已过期。请在 Telegram 中重新发送 /web 获取新码。", 400);
     }
@@ -101,9 +99,5 @@ ${message ? `<p class="error" role="alert">${escapeHtml(message)}</p>` : ""}
     return c.redirect("/desk/login", 303);
   });
 
-  app.get("/desk", async (c) => {
-    const s = await staff(c);
-    if (!s) return c.redirect("/desk/login", 303);
-    return c.html(layout({ title: "协调员工作台", css: "desk.css", body: `<main><h1>协调员工作台</h1><p>已登录。</p></main>` }));
-  });
+  mountDeskPages(app, d, staff);
 }

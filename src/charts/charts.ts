@@ -6,7 +6,7 @@
  * two chart kinds of ~100 lines have no dependency, no DOM, and render identically on the server and in
  * resvg; the libraries that fit (e.g. vega, chart.js) need a DOM or canvas (a native build) or weigh MBs.
  */
-import { escapeHtml } from "../telegram-html.js";
+import { escapeHtml } from "../web/telegram-html.js";
 
 export interface BarRow {
   label: string;
@@ -42,7 +42,7 @@ function clip(s: string, maxWidth: number, size: number): string {
 export function barChart(title: string, rows: BarRow[], opts: { width?: number } = {}): string {
   const width = opts.width ?? 720;
   const size = 13;
-  const labelW = Math.min(300, Math.max(...rows.map((r) => textWidth(r.label, size)), 60) + 8);
+  const labelW = Math.min(300, Math.max(...rows.map((r) => textWidth(r.label, size)), 60) + 16);
   const numW = 120;
   const plotW = Math.max(120, width - labelW - numW - 16);
   const rowH = 26;
@@ -55,7 +55,7 @@ export function barChart(title: string, rows: BarRow[], opts: { width?: number }
   rows.forEach((r, i) => {
     const y = top + i * rowH;
     const over = r.target !== undefined && r.value > r.target;
-    parts.push(`<text x="${labelW - 6}" y="${y + 16}" font-size="${size}" text-anchor="end" fill="${COLORS.text}">${escapeHtml(clip(r.label, labelW - 18, size))}</text>`);
+    parts.push(`<text x="${labelW - 6}" y="${y + 16}" font-size="${size}" text-anchor="end" fill="${COLORS.text}">${escapeHtml(clip(r.label, labelW - 10, size))}</text>`);
     if (r.target !== undefined) parts.push(`<rect x="${labelW}" y="${y + 3}" width="${x(r.target).toFixed(1)}" height="${rowH - 8}" fill="${COLORS.target}"/>`);
     parts.push(`<rect x="${labelW}" y="${y + 7}" width="${Math.max(r.value ? 1 : 0, x(r.value)).toFixed(1)}" height="${rowH - 16}" fill="${over ? COLORS.over : COLORS.value}"/>`);
     const label = r.target !== undefined ? `${fmt(r.value)} / ${fmt(r.target)}` : `${fmt(r.value)} / 未定`;
