@@ -22,6 +22,7 @@ import type { PgScaleResult } from "./pg-scale.js";
 import type { HeapResult } from "./heap.js";
 import type { ScaleResult } from "./store-scale.js";
 import type { UpdateHandlingResult } from "./update-handling.js";
+import type { WebBenchResult } from "./web.js";
 import { load1, machine, meets, waitForQuiet, type Spread } from "./stats.js";
 
 const BENCH_DIR = fileURLToPath(new URL(".", import.meta.url));
@@ -42,6 +43,7 @@ const JOBS: Job[] = [
   { name: "broadcast", file: "broadcast.ts", args: [], quickArgs: [] },
   { name: "scale", file: "store-scale.ts", args: [], quickArgs: ["--scales", "1,2", "--seconds", "5"] },
   { name: "pg", file: "pg-scale.ts", args: [], quickArgs: ["--scales", "1,2", "--seconds", "5"] },
+  { name: "web", file: "web.ts", args: [], quickArgs: ["--requests", "100"] },
 ];
 
 interface Results {
@@ -52,6 +54,7 @@ interface Results {
   broadcast?: BroadcastBenchResult;
   scale?: ScaleResult;
   pg?: PgScaleResult;
+  web?: WebBenchResult;
 }
 
 async function runJob(job: Job, quick: boolean, dir: string): Promise<unknown> {
@@ -158,6 +161,11 @@ function rows(r: Results): Row[] {
         p.load1,
       );
     }
+  }
+  if (r.web) {
+    const w = r.web;
+    add(`Web chat page first load (${w.firstLoad.requests} requests)`, `${(w.firstLoad.bytes / 1024).toFixed(1)} KB`, "< 100 KB", w.firstLoad.bytes < 100 * 1024);
+    add(`Desk table over ${w.desk.declarations / 1000}k declarations (${w.desk.requests} views): p50 / p99`, `${w.desk.latencyMs.p50.toFixed(1)} / ${w.desk.latencyMs.p99.toFixed(1)} ms`, "p99 ≤ 100 ms", w.desk.latencyMs.p99 <= 100, w.desk.load1);
   }
   return out;
 }
