@@ -17,7 +17,8 @@ let dataDir: string;
 beforeAll(async () => {
   api = await startFakeBotApi();
   dataDir = await makeTempDataDir("web-security-e2e-");
-  web = await startWebBot({ api, dataDir, env: { ADMIN_IDS: String(ADMIN) } });
+  // Debug logging, so the last test can check that even verbose logs carry no code or cookie.
+  web = await startWebBot({ api, dataDir, env: { ADMIN_IDS: String(ADMIN), LOG_LEVEL: "debug" } });
 }, 60_000);
 
 afterAll(async () => {
@@ -164,6 +165,11 @@ describe("web security", () => {
     const limited = await login(guesser, fresh);
     expect(limited.status).toBe(429);
     expect(guesser.cookies.has("gp_desk")).toBe(false);
+
+    // Nothing secret reached the logs: not the codes, not the session cookie.
+    const logs = web.bot.output();
+    expect(logs.length).toBeGreaterThan(0);
+    for (const secret of [code, fresh, staff.cookies.get("gp_desk")!.split(".")[1]!]) expect(logs).not.toContain(secret);
   });
   // Last: the server answers 413 before reading the body, which ends that keep-alive connection.
   it("limits the body size", async () => {
