@@ -99,6 +99,14 @@ function rows(r: Results): Row[] {
     add("  of which steps that saved (fsync): p99 median / worst", fmt(sp.savedSteps), "", undefined, loads);
     add("  p50 of the rounds", rounds.map((r) => r.latencyMs.p50.toFixed(1)).join(", ") + " ms");
     add("  free text / guided taps / declaration: p99, worst round", `${Math.max(...rounds.map((r) => r.byCategory["free-text"].p99)).toFixed(1)} / ${Math.max(...rounds.map((r) => r.byCategory.guided.p99)).toFixed(1)} / ${Math.max(...rounds.map((r) => r.byCategory.declaration.p99)).toFixed(1)} ms`);
+    const cpus = rounds.flatMap((x) => (x.cpu ? [x.cpu] : []));
+    if (cpus.length) {
+      const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+      add(
+        "  where the time went (median round): CPU per update / the bot's CPU share / main thread waiting for a core",
+        `${med(cpus.map((c) => c.cpuMsPerUpdate)).toFixed(2)} ms / ${med(cpus.map((c) => c.cpuShare)).toFixed(2)} of a core / ${(med(cpus.map((c) => c.runQueueWaitShare)) * 100).toFixed(0)}% of the time`,
+      );
+    }
     if (u.duringExport) {
       const e = u.duringExport;
       add(

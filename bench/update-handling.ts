@@ -21,6 +21,7 @@
  *
  *   npx tsx bench/update-handling.ts [--users 500] [--rate 300] [--paced-s 20] [--rounds 5] [--saturate-s 10] [--inflight 64] [--warmup 6000] [--scale 1] [--no-export]
  */
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -42,6 +43,8 @@ export interface PhaseResult {
   savedSteps: Latency;
   /** Updates the open loop could not start on time (no user was ready). */
   skipped?: number;
+  /** Where the time went (Linux /proc/self/schedstat, the main thread; process.cpuUsage for all threads). */
+  cpu?: CpuAccount;
   load1: number;
 }
 
@@ -93,6 +96,44 @@ interface Sample {
   ms: number;
   category: Category;
   saved: boolean;
+}
+
+export interface CpuAccount {
+  /** CPU time the whole process used per update (ms). */
+  cpuMsPerUpdate: number;
+  /** CPU time used ÷ wall time (1 = one core busy all the round). */
+  cpuShare: number;
+  /** Time the main thread was runnable but waiting for a core (other processes had it) ÷ wall time. */
+  runQueueWaitShare: number;
+}
+
+/** /proc/self/schedstat: [ns on a CPU, ns waiting on the run queue]; undefined off Linux. */
+function schedstat(): [number, number] | undefined {
+  try {
+    const [run, wait] = readFileSync("/proc/thread-self/schedstat", "utf8").split(/\s+/).map(Number);
+    return [run!, wait!];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts a CPU account for a phase; call the result at its end. */
+function cpuAccount(): (updates: number) => CpuAccount | undefined {
+  const wall0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const s0 = schedstat();
+  return (updates) => {
+    const wallMs = performance.now() - wall0;
+    const cpu = process.cpuUsage(cpu0);
+    const cpuMs = (cpu.user + cpu.system) / 1000;
+    const s1 = schedstat();
+    const round = (x: number) => Math.round(x * 1000) / 1000;
+    return {
+      cpuMsPerUpdate: round(cpuMs / Math.max(1, updates)),
+      cpuShare: round(cpuMs / wallMs),
+      runQueueWaitShare: s0 && s1 ? round((s1[1] - s0[1]) / 1e6 / wallMs) : NaN,
+    };
+  };
 }
 
 function summarize(samples: Sample[], seconds: number, extra: Partial<PhaseResult> = {}): PhaseResult {
@@ -173,6 +214,7 @@ export async function runUpdateHandling(o = args()): Promise<UpdateHandlingResul
     // Paced: an update every 1000/rate ms whatever the previous ones do (open loop).
     const pacedRound = async (): Promise<PhaseResult & { targetRate: number }> => {
       const paced: Sample[] = [];
+      const account = cpuAccount();
       let skipped = 0;
       const total = o.rate * o.pacedSeconds;
       const start = performance.now();
@@ -196,14 +238,15 @@ export async function runUpdateHandling(o = args()): Promise<UpdateHandlingResul
       }
       await Promise.all(inflight);
       const seconds = (performance.now() - start) / 1000;
-      return { ...summarize(paced, seconds, { skipped }), targetRate: o.rate };
+      const cpu = account(paced.length);
+      return { ...summarize(paced, seconds, { skipped, ...(cpu ? { cpu } : {}) }), targetRate: o.rate };
     };
     const pacedSamples: Sample[] = [];
     const pacedRounds: (PhaseResult & { targetRate: number })[] = [];
     for (let round = 1; round <= o.rounds; round++) {
       const r = await pacedRound();
       pacedRounds.push(r);
-      process.stderr.write(`  paced ${o.rate}/s, round ${round}: p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, declaration p99 ${r.byCategory.declaration.p99} ms (load ${r.load1})\n`);
+      process.stderr.write(`  paced ${o.rate}/s, round ${round}: p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, declaration p99 ${r.byCategory.declaration.p99} ms (load ${r.load1}; ${JSON.stringify(r.cpu)})\n`);
     }
     const pacedSpread = {
       overall: spread(pacedRounds.map((r) => r.latencyMs.p99)),
@@ -227,8 +270,10 @@ export async function runUpdateHandling(o = args()): Promise<UpdateHandlingResul
     }
 
     const recorded: Update[] = [];
+    const satAccount = cpuAccount();
     const sat = await closedLoop(o.saturateSeconds, recorded);
-    const saturated = summarize(sat.samples, sat.seconds);
+    const satCpu = satAccount(sat.samples.length);
+    const saturated = summarize(sat.samples, sat.seconds, satCpu ? { cpu: satCpu } : {});
     process.stderr.write(`  saturated (${o.inflight} in flight): ${saturated.updatesPerSecond} updates/s, p99 ${saturated.latencyMs.p99} ms\n`);
 
     await app.close();
