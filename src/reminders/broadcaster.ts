@@ -14,6 +14,8 @@
  *
  * `send` must not retry by itself (no auto-retry transformer): the broadcaster sees every 429.
  */
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
 import type { InlineKeyboardMarkup } from "grammy/types";
 import type { LedgerRepo } from "../store/types.js";
 import type { Pacer } from "./pacer.js";
@@ -88,7 +90,10 @@ export interface BroadcastLogger {
 export interface BroadcastDeps {
   send: SendFn;
   pacer: Pacer;
-  ledger: Pick<LedgerRepo, "has" | "missing" | "record" | "flush">;
+  /** With claim/release (the store's ledger), each chat is claimed before its send, so of several instances on one database exactly one sends it. */
+  ledger: Pick<LedgerRepo, "has" | "missing" | "record" | "flush"> & Partial<Pick<LedgerRepo, "claim" | "release">>;
+  /** Who claims (default: this process). */
+  owner?: string;
   /** A 403: mark the user unreachable (users.put reachable: false). */
   markUnreachable(chatId: number): Promise<void>;
   onProgress?(progress: Progress): void | Promise<void>;
@@ -110,6 +115,14 @@ export interface BroadcastDeps {
 }
 
 const silent: BroadcastLogger = { info() {}, warn() {}, error() {} };
+
+/** This process as a ledger claimant: another instance's claims are not ours. */
+const PROCESS_OWNER = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+/**
+ * How long a claimed chat stays ours without being recorded: a killed instance's chats pass to
+ * another after this (the sends it had in flight may then repeat: at-least-once).
+ */
+const CLAIM_LEASE_MS = 30_000;
 
 export function defaultBackoff(attempt: number): number {
   const base = Math.min(30_000, 1000 * 2 ** (attempt - 1));
@@ -133,6 +146,7 @@ export async function broadcast(job: BroadcastJob, deps: BroadcastDeps): Promise
   const maxRateHits = deps.maxRateHits ?? 10;
   const backoff = deps.backoffMs ?? defaultBackoff;
   const progressEvery = deps.progressEveryMs ?? 1000;
+  const owner = deps.owner ?? PROCESS_OWNER;
   const started = clock.now();
 
   const queue = await ledger.missing(job.delivery, [...new Set(job.chats)]);
@@ -167,6 +181,11 @@ export async function broadcast(job: BroadcastJob, deps: BroadcastDeps): Promise
     Promise.resolve(deps.onProgress(progress())).catch((err: unknown) => log.warn({ err }, "broadcast progress report failed"));
   };
 
+  /** Gives back a chat taken but not sent (left for a later run), so that run may take it at once. */
+  const release = (chatId: number) => {
+    ledger.release?.(job.delivery, chatId, owner).catch((err: unknown) => log.warn({ err, delivery: job.delivery, chatId }, "ledger release failed"));
+  };
+
   const record = (chatId: number) => {
     records.push(ledger.record(job.delivery, chatId).catch((err: unknown) => log.error({ err, delivery: job.delivery, chatId }, "ledger record failed")));
   };
@@ -189,6 +208,7 @@ export async function broadcast(job: BroadcastJob, deps: BroadcastDeps): Promise
           } else {
             r.failed++;
             r.deferred++;
+            release(item.chatId);
           }
           return;
         case "blocked":
@@ -209,12 +229,14 @@ export async function broadcast(job: BroadcastJob, deps: BroadcastDeps): Promise
           } else {
             r.failed++;
             r.deferred++;
+            release(item.chatId);
             log.warn({ chatId: item.chatId, delivery: job.delivery, description: f.description }, "send kept failing; left for the next run");
           }
           return;
         case "fatal":
           r.failed++;
           r.deferred++;
+          release(item.chatId);
           fatal ??= f.description;
           log.error({ delivery: job.delivery, description: f.description }, "broadcast stopped by a fatal API error");
           return;
@@ -232,8 +254,15 @@ export async function broadcast(job: BroadcastJob, deps: BroadcastDeps): Promise
       item = retryQueue.splice(ready, 1)[0]!;
     } else if (cursor < queue.length) {
       const chatId = queue[cursor++]!;
-      if (await ledger.has(job.delivery, chatId)) {
-        r.total--; // recorded meanwhile (by another path): nothing to do
+      // Take the chat: recorded meanwhile is done; claimed by another instance is left for a later run
+      // (if that instance dies, its lease runs out and the chat is sent then).
+      const mine = ledger.claim ? (await ledger.claim(job.delivery, [chatId], owner, CLAIM_LEASE_MS)).length > 0 : !(await ledger.has(job.delivery, chatId));
+      if (!mine) {
+        if (!ledger.claim || (await ledger.has(job.delivery, chatId))) r.total--;
+        else {
+          r.failed++;
+          r.deferred++;
+        }
         continue;
       }
       let message: OutgoingMessage | undefined;
@@ -244,6 +273,7 @@ export async function broadcast(job: BroadcastJob, deps: BroadcastDeps): Promise
       }
       if (!message) {
         r.total--;
+        release(chatId);
         continue;
       }
       item = { chatId, message, attempt: 0, rateHits: 0, readyAt: now };
@@ -270,6 +300,7 @@ export async function broadcast(job: BroadcastJob, deps: BroadcastDeps): Promise
   }
 
   await Promise.allSettled([...tasks]);
+  for (const item of retryQueue) release(item.chatId);
   await Promise.all(records);
   await ledger.flush().catch((err: unknown) => log.error({ err, delivery: job.delivery }, "ledger flush failed"));
   const p = progress();

@@ -287,6 +287,8 @@ export class FakeBotApi {
   latencyMs: number;
   readonly stats: FakeStats = freshStats();
   webhook: WebhookInfo | undefined;
+  /** Set by startWebhookDelivery(): new updates go to it instead of the getUpdates queue. */
+  webhookSink: ((update: Update) => void) | undefined;
   /** setMyCommands results by commandsKey(scope, language_code). */
   readonly commands = new Map<string, BotCommand[]>();
   /** Errors inside the fake itself (answered with 500); should stay empty. */
@@ -765,6 +767,12 @@ export class FakeBotApi {
     const full = { ...update, update_id: update.update_id ?? this.nextUpdateId } as Update;
     this.nextUpdateId = Math.max(this.nextUpdateId, full.update_id + 1);
     this.rememberChats(full);
+    // webhook mode: a deliverer (webhook-delivery.ts) POSTs the update instead of getUpdates handing it out
+    if (this.webhookSink) {
+      this.webhookSink(full);
+      this.notify();
+      return full;
+    }
     this.queue.push(full);
     this.activePoll?.wake();
     this.notify();
