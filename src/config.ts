@@ -22,6 +22,12 @@ const ConfigSchema = z
       .default("0 0 9 * * *")
       .refine((s) => cron.validate(s), { error: "REMINDER_CRON is not a valid node-cron expression" }),
     REMINDER_OFFSETS: intList("REMINDER_OFFSETS").default([7, 3, 1, 0]),
+    /** Every send (replies, edits, documents, broadcasts), messages per second across all chats (Telegram: about 30). */
+    OUTGOING_RATE: z.coerce.number().positive().max(1000).default(30),
+    /** Sustained messages per second to one chat (Telegram: about 1), and how many may go at once before it applies. */
+    OUTGOING_PER_CHAT_RATE: z.coerce.number().positive().max(100).default(1),
+    OUTGOING_PER_CHAT_BURST: z.coerce.number().int().positive().max(100).default(3),
+    /** Bulk sends (broadcasts, reminders) per second: at most OUTGOING_RATE, so replies keep some room. */
     BROADCAST_RATE: z.coerce.number().int().positive().max(1000).default(25),
     /** A Bot API call not answered within this many seconds (getUpdates: beyond its long poll) is given up and retried. */
     API_TIMEOUT_SECONDS: z.coerce.number().positive().max(600).default(30),

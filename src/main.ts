@@ -1,6 +1,6 @@
 /** Wires configuration, knowledge, store and bot; with no BOT_TOKEN the bot runs in the terminal. */
 import { join } from "node:path";
-import { createBot } from "./bot/create-bot.js";
+import { bulkApi, createBot, createOutbox } from "./bot/create-bot.js";
 import { createDeps } from "./bot/context.js";
 import { runTelegram } from "./bot/run-telegram.js";
 import { loadConfig } from "./config.js";
@@ -28,18 +28,18 @@ async function main(): Promise<void> {
   if (consoleMode) {
     const transport = new ConsoleTransport(process.stdout, join(config.DATA_DIR, "exports"));
     const bot = createBot(config, deps, { botInfo: CONSOLE_BOT, transformer: transport.transformer, ...webParts });
+    // Reminders and /broadcast run in the terminal too: what they send is printed with its recipient
+    // (web subscribers get theirs on their page).
+    const reminders = startReminders(deps, bulkApi(config, { transformer: transport.transformer, ...(web ? { route: web.route } : {}) }));
     if (!web || !config.WEB_PORT) {
       await runConsole(bot, transport, process.stdin, process.stdout, process.stdin.isTTY === true);
       await deps.settle();
+      reminders.stop();
       await store.close();
       return;
     }
     const server = await web.start(bot, config.WEB_PORT);
     console.error(`网页版已启动：http://localhost:${server.port}/ （协调员工作台：/desk）`);
-    // Reminders reach web subscribers on their page; other chats print here, like the console's replies.
-    const reminders = startReminders(deps, bot.api, {
-      route: (prev, method, payload, signal) => web.route((m, p, s) => transport.transformer(prev, m, p, s), method, payload, signal),
-    });
     onSignal(async () => {
       reminders.stop();
       await server.close();
@@ -51,11 +51,13 @@ async function main(): Promise<void> {
     return;
   }
 
-  const bot = createBot(config, deps, webParts);
+  // One outgoing path for the bot's replies and the broadcaster's bulk sends.
+  const outbox = createOutbox(config, { logger });
+  const bot = createBot(config, deps, { ...webParts, outbox });
   const running = await runTelegram(bot, config, deps);
   // Polling has begun; build the search index now rather than on someone's first question.
   setImmediate(() => search.warm());
-  const reminders = startReminders(deps, bot.api, web ? { route: web.route } : {});
+  const reminders = startReminders(deps, bulkApi(config, { outbox, ...(web ? { route: web.route } : {}) }));
   const server = web && config.WEB_PORT ? await web.start(bot, config.WEB_PORT) : undefined;
   onSignal(async (signal) => {
     logger.info({ signal }, "shutting down");

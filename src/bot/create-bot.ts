@@ -2,11 +2,11 @@
  * The bot factory: one Composer per feature behind a few shared middlewares.
  * Tests and the console build the very same bot; only the transport differs.
  */
-import { autoRetry } from "@grammyjs/auto-retry";
 import { sequentialize } from "@grammyjs/runner";
-import { Bot, type BotConfig, type Composer, type Transformer } from "grammy";
+import { Api, Bot, type BotConfig, type Composer, type Transformer } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import type { Config } from "../config.js";
+import { Outbox, callTimeout, type OutboxOptions } from "../outgoing/outbox.js";
 import type { BotContext, Deps } from "./context.js";
 import { errorBoundary } from "./error-boundary.js";
 import { trackUser } from "./track-user.js";
@@ -22,6 +22,35 @@ export interface CreateBotOptions {
   route?: Transformer;
   /** Features wired by main.ts around the bot (the web's /web and /link), seen before the standard ones. */
   features?: Composer<BotContext>[];
+  /** The outgoing path shared with the broadcaster (default: a new one from the config). */
+  outbox?: Outbox;
+}
+
+/** The one outgoing path, with the limits from the config. */
+export function createOutbox(config: Config, hooks: Pick<OutboxOptions, "onSent" | "logger"> = {}): Outbox {
+  return new Outbox({
+    rate: config.OUTGOING_RATE,
+    bulkRate: config.BROADCAST_RATE,
+    perChatRate: config.OUTGOING_PER_CHAT_RATE,
+    perChatBurst: config.OUTGOING_PER_CHAT_BURST,
+    ...hooks,
+  });
+}
+
+/**
+ * An Api for bulk sends (broadcasts, reminders): the same outgoing path as the bot's replies, one
+ * pace for both, but behind every queued reply. In the console, the console's transformer; `route`
+ * (the web chat's) sees each call first, as on the bot's own Api.
+ */
+export function bulkApi(config: Config, parts: { outbox?: Outbox; transformer?: Transformer; route?: Transformer }): Api {
+  const api = new Api(config.BOT_TOKEN ?? "console", { apiRoot: config.TELEGRAM_API_ROOT });
+  if (parts.transformer) api.config.use(parts.transformer);
+  else if (parts.outbox) {
+    api.config.use(callTimeout(config.API_TIMEOUT_SECONDS));
+    api.config.use(parts.outbox.transformer("bulk"));
+  }
+  if (parts.route) api.config.use(parts.route);
+  return api;
 }
 
 /** Telegram's command menu, from the one command catalogue (src/bot/commands.ts). */
@@ -33,11 +62,9 @@ export function createBot(config: Config, deps: Deps, opts: CreateBotOptions = {
   const bot = new Bot<BotContext>(config.BOT_TOKEN ?? "console", botConfig);
   if (opts.transformer) bot.api.config.use(opts.transformer);
   else {
-    // Innermost: a call the API never answers (a half-open connection) is cut off, so it cannot hold
-    // up its chat for grammY's default of 500 s; auto-retry then sends it again like any network error.
+    // Innermost the call timeout, then the outgoing path: pacing, priority, retry_after, retries.
     bot.api.config.use(callTimeout(config.API_TIMEOUT_SECONDS));
-    // 429 and 5xx on ordinary replies are retried after retry_after; broadcasts pace themselves.
-    bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30 }));
+    bot.api.config.use((opts.outbox ?? createOutbox(config, { logger: deps.logger })).transformer("reply"));
   }
   // Installed last, so it runs first (grammY calls the most recently installed transformer outermost).
   if (opts.route) bot.api.config.use(opts.route);
@@ -56,19 +83,3 @@ export function createBot(config: Config, deps: Deps, opts: CreateBotOptions = {
   return bot;
 }
 
-/** Aborts any Bot API call not answered within `seconds` (getUpdates: within its long-poll timeout plus `seconds`). */
-export function callTimeout(seconds: number): Transformer {
-  return (prev, method, payload, signal) => {
-    const longPoll = method === "getUpdates" ? Number((payload as { timeout?: number }).timeout ?? 0) : 0;
-    const timer = new AbortController();
-    const handle = setTimeout(() => timer.abort(), (longPoll + seconds) * 1000);
-    // The caller's signal (the runner's, when it stops) still aborts the call too.
-    const forward = () => timer.abort();
-    signal?.addEventListener("abort", forward);
-    if (signal?.aborted) timer.abort();
-    return prev(method, payload, timer.signal as unknown as typeof signal).finally(() => {
-      clearTimeout(handle);
-      signal?.removeEventListener("abort", forward);
-    });
-  };
-}

@@ -1,9 +1,13 @@
 /**
  * Sends one delivery (a reminder or a one-off broadcast) to many chats, once each:
  *
- * - pacing by a shared Pacer (≤ rate msg/s evenly spaced, ~1/s per chat), with enough requests in
- *   flight to reach the rate over HTTP;
- * - 429: wait retry_after (everyone pauses, and the pace slows for a while), then retry;
+ * - `send` is the outgoing path's bulk entry (src/outgoing/outbox.ts): it paces (one pace shared
+ *   with every reply, replies first), waits out 429s and retries 5xx itself; the broadcaster only
+ *   keeps enough sends queued there to reach the rate;
+ * - a send whose outcome is unknown (DeliveryUnknownError: timed out or cut off after it went out)
+ *   is recorded as reached and not sent again: Telegram may have delivered it, and resending such
+ *   sends is what gave 2 of 1,176 recipients the same reminder twice;
+ * - 429 reaching here (a send function without the outbox): wait retry_after, then retry;
  * - 5xx and network errors: retry with exponential backoff; after maxAttempts the chat is left for
  *   the next run (not recorded, so it is tried again at the next tick);
  * - 403 (blocked, deactivated): the user is marked unreachable and recorded as given up, so they
@@ -11,14 +15,13 @@
  * - 401/404 (bad token, wrong API root): the whole broadcast stops, nothing is recorded;
  * - every success is recorded in the ledger at once (in memory; the ledger group-commits to disk),
  *   so a crash repeats at most the sends in flight and the last uncommitted batch.
- *
- * `send` must not retry by itself (no auto-retry transformer): the broadcaster sees every 429.
  */
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { InlineKeyboardMarkup } from "grammy/types";
 import type { LedgerRepo } from "../store/types.js";
-import type { Pacer } from "./pacer.js";
+import { DeliveryUnknownError } from "../outgoing/outbox.js";
+import { realClock, type Clock } from "./pacer.js";
 
 export interface OutgoingMessage {
   /** Telegram HTML, escaped, ≤ 4096 characters. */
@@ -33,6 +36,7 @@ export type Failure =
   | { kind: "blocked"; description: string }
   | { kind: "rejected"; description: string }
   | { kind: "transient"; description: string }
+  | { kind: "unknown"; description: string }
   | { kind: "fatal"; description: string };
 
 /** Sorts an error from the Bot API (grammY's GrammyError/HttpError, or anything shaped like them). */
@@ -40,6 +44,7 @@ export function classifyError(err: unknown): Failure {
   const e = err as { error_code?: unknown; description?: unknown; parameters?: { retry_after?: unknown }; message?: unknown } | null;
   const description = typeof e?.description === "string" ? e.description : typeof e?.message === "string" ? e.message : String(err);
   const code = typeof e?.error_code === "number" ? e.error_code : undefined;
+  if (err instanceof DeliveryUnknownError) return { kind: "unknown", description };
   if (code === undefined) return { kind: "transient", description }; // network error, timeout, HttpError
   if (code === 429) {
     const seconds = typeof e?.parameters?.retry_after === "number" ? e.parameters.retry_after : 1;
@@ -65,6 +70,8 @@ export interface BroadcastResult extends Progress {
   retries: number;
   /** Chats answered 403. */
   blocked: number;
+  /** Sends whose outcome is unknown (timed out after they went out): recorded, not repeated. */
+  uncertain: number;
   /** Failed for now (transient errors exhausted): not recorded, tried again next run. */
   deferred: number;
   /** Ended early (stop requested, or a fatal error). */
@@ -89,11 +96,18 @@ export interface BroadcastLogger {
 
 export interface BroadcastDeps {
   send: SendFn;
-  pacer: Pacer;
+  /** Default: the real clock. */
+  clock?: Clock;
   /** With claim/release (the store's ledger), each chat is claimed before its send, so of several instances on one database exactly one sends it. */
   ledger: Pick<LedgerRepo, "has" | "missing" | "record" | "flush"> & Partial<Pick<LedgerRepo, "claim" | "release">>;
   /** Who claims (default: this process). */
   owner?: string;
+  /**
+   * Called synchronously the moment a chat is reached, before the ledger records it (which is
+   * durable only after its group commit): a crash-proof note, so a kill -9 in between does not
+   * send it again (the scheduler's journal of sends).
+   */
+  onReached?(chatId: number): void;
   /** A 403: mark the user unreachable (users.put reachable: false). */
   markUnreachable(chatId: number): Promise<void>;
   onProgress?(progress: Progress): void | Promise<void>;
@@ -138,8 +152,8 @@ interface Item {
 }
 
 export async function broadcast(job: BroadcastJob, deps: BroadcastDeps): Promise<BroadcastResult> {
-  const { pacer, ledger, signal } = deps;
-  const clock = pacer.clock;
+  const { ledger, signal } = deps;
+  const clock = deps.clock ?? realClock;
   const log = deps.logger ?? silent;
   const maxInFlight = deps.maxInFlight ?? 64;
   const maxAttempts = deps.maxAttempts ?? 5;
@@ -150,7 +164,7 @@ export async function broadcast(job: BroadcastJob, deps: BroadcastDeps): Promise
   const started = clock.now();
 
   const queue = await ledger.missing(job.delivery, [...new Set(job.chats)]);
-  const r: BroadcastResult = { total: queue.length, sent: 0, failed: 0, remaining: queue.length, tooManyRequests: 0, retries: 0, blocked: 0, deferred: 0, stopped: false, elapsedMs: 0 };
+  const r: BroadcastResult = { total: queue.length, sent: 0, failed: 0, remaining: queue.length, tooManyRequests: 0, retries: 0, blocked: 0, uncertain: 0, deferred: 0, stopped: false, elapsedMs: 0 };
   const retryQueue: Item[] = [];
   const tasks = new Set<Promise<void>>();
   const records: Promise<void>[] = [];
@@ -187,6 +201,11 @@ export async function broadcast(job: BroadcastJob, deps: BroadcastDeps): Promise
   };
 
   const record = (chatId: number) => {
+    try {
+      deps.onReached?.(chatId);
+    } catch (err) {
+      log.error({ err, delivery: job.delivery, chatId }, "cannot note a send in the journal");
+    }
     records.push(ledger.record(job.delivery, chatId).catch((err: unknown) => log.error({ err, delivery: job.delivery, chatId }, "ledger record failed")));
   };
 
@@ -202,7 +221,6 @@ export async function broadcast(job: BroadcastJob, deps: BroadcastDeps): Promise
       switch (f.kind) {
         case "rate":
           r.tooManyRequests++;
-          pacer.tooManyRequests(f.retryAfterMs, item.chatId);
           if (++item.rateHits <= maxRateHits) {
             retryQueue.push({ ...item, readyAt: now + f.retryAfterMs });
           } else {
@@ -216,6 +234,12 @@ export async function broadcast(job: BroadcastJob, deps: BroadcastDeps): Promise
           r.blocked++;
           record(item.chatId);
           await deps.markUnreachable(item.chatId).catch((e: unknown) => log.error({ err: e, chatId: item.chatId }, "cannot mark a user unreachable"));
+          return;
+        case "unknown":
+          r.sent++;
+          r.uncertain++;
+          record(item.chatId);
+          log.warn({ chatId: item.chatId, delivery: job.delivery, description: f.description }, "send outcome unknown; recorded as reached, not repeated");
           return;
         case "rejected":
           r.failed++;
@@ -287,7 +311,7 @@ export async function broadcast(job: BroadcastJob, deps: BroadcastDeps): Promise
 
     while (tasks.size >= maxInFlight && !stopping()) await waitForChange(1000);
     await refreshStop();
-    if (stopping() || !(await pacer.acquire(item.chatId, signal)) || stopping()) {
+    if (stopping()) {
       retryQueue.push(item); // not sent: stays unrecorded for a later run
       break;
     }

@@ -101,15 +101,25 @@ export class Pacer {
     for (;;) {
       if (signal?.aborted) return false;
       const now = clock.now();
-      const at = this.#earliest(now);
-      if (now >= at) {
-        this.#take(now);
+      const wait = this.waitMs(now);
+      if (wait <= 0) {
+        this.take(now);
         this.#chatNext.set(chatId, now + this.perChatMs);
         this.#forgetOldChats(now);
         return true;
       }
-      await clock.sleep(at - now, signal);
+      await clock.sleep(wait, signal);
     }
+  }
+
+  /** How long until a global slot is free (0: one is free now). Takes nothing. */
+  waitMs(now: number): number {
+    return Math.max(0, this.#earliest(now) - now);
+  }
+
+  /** Takes the global slot that waitMs() said is free (callers check first, in the same turn). */
+  take(now: number): void {
+    this.#take(now);
   }
 
   /**

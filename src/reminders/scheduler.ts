@@ -6,22 +6,25 @@
  * schedules one more pass after it.
  *
  * A run: unfinished one-off broadcasts first (oldest first), then the due reminders (the latest due
- * offset of each deadline). Broadcasts go through their own Api without auto-retry, paced by a
- * Pacer shared by every delivery of this process.
+ * offset of each deadline). Sends go through `api`, the bulk entry of the one outgoing path
+ * (src/outgoing/outbox.ts): one pace for replies and broadcasts, replies first.
  */
-import { Api, type Transformer } from "grammy";
+import { setMaxListeners } from "node:events";
+import { join } from "node:path";
+import type { Api } from "grammy";
 import cron, { type ScheduledTask } from "node-cron";
 import type { Deps } from "../bot/context.js";
 import { dueReminders, type DueReminder } from "../domain/reminders.js";
 import type { BroadcastRecord, DeadlineRecord } from "../store/types.js";
 import { broadcast, type BroadcastResult, type OutgoingMessage, type Progress, type SendFn } from "./broadcaster.js";
+import { Journal } from "../outgoing/journal.js";
 import { audience, broadcastMessage, reminderRenderer } from "./content.js";
-import { Pacer } from "./pacer.js";
+
+/** grammY types its signals with the abort-controller polyfill; Node's own AbortSignal is what it gets at run time. */
+const grammySignal = (s: AbortSignal) => s as unknown as Parameters<Api["sendMessage"]>[3];
 
 export const broadcastDelivery = (id: string) => `broadcast:${id}`;
 
-/** Seconds a broadcast request may take before it counts as a network error (and is retried). */
-const SEND_TIMEOUT_SECONDS = 10;
 /** Progress edits of a /broadcast, at most this often. */
 const PROGRESS_EVERY_MS = 2000;
 
@@ -46,26 +49,22 @@ export function reminderService(): ReminderService | undefined {
 }
 
 export interface ReminderOptions {
-  /** Replaces sendMessage (tests); default: the Bot API without auto-retry. */
+  /** Replaces sendMessage (tests); default: api.sendMessage. */
   send?: SendFn;
   /** Skip the start-up run (tests). */
   noStartupRun?: boolean;
-  /** Sees each send first (the web chat answers calls for its own chats; the console prints the rest). */
-  route?: Transformer;
 }
 
 export function startReminders(deps: Deps, api: Api, opts: ReminderOptions = {}): ReminderService & { stop(): void } {
   const { config, store, logger } = deps;
   const log = logger.child({ part: "reminders" });
-  // Its own Api: no auto-retry transformer, so every 429 reaches the broadcaster, and a short timeout.
-  const raw = new Api(api.token, { ...api.options, timeoutSeconds: SEND_TIMEOUT_SECONDS });
-  if (opts.route) raw.config.use(opts.route);
+  const abort = new AbortController();
+  // Every queued send listens on it (grammY and the call timeout each add one): many, not a leak.
+  setMaxListeners(0, abort.signal);
   const send: SendFn =
     opts.send ??
     ((chatId: number, m: OutgoingMessage) =>
-      raw.sendMessage(chatId, m.text, { parse_mode: "HTML", link_preview_options: { is_disabled: true }, ...(m.replyMarkup ? { reply_markup: m.replyMarkup } : {}) }));
-  const pacer = new Pacer({ rate: config.BROADCAST_RATE });
-  const abort = new AbortController();
+      api.sendMessage(chatId, m.text, { parse_mode: "HTML", link_preview_options: { is_disabled: true }, ...(m.replyMarkup ? { reply_markup: m.replyMarkup } : {}) }, grammySignal(abort.signal)));
   const results = new Map<string, BroadcastResult>();
   let stopped = false;
 
@@ -74,9 +73,40 @@ export function startReminders(deps: Deps, api: Api, opts: ReminderOptions = {})
     if (user?.reachable) await store.users.put({ ...user, reachable: false });
   };
 
+  // Every reached chat is noted here at once (one write(2), safe from kill -9) and moved into the
+  // ledger; the journal is emptied once the ledger has them durably. A restart replays it first,
+  // so a crash repeats only the sends in flight, not the ledger's last uncommitted batch.
+  const { journal, lines: unrecorded } = Journal.open(join(config.DATA_DIR, "outbox", "sent.log"));
+  let replayed = false;
+  const replayJournal = async () => {
+    if (replayed) return;
+    for (const line of unrecorded) {
+      try {
+        const [delivery, chatId] = JSON.parse(line) as [string, number];
+        if (typeof delivery === "string" && Number.isSafeInteger(chatId)) await store.ledger.record(delivery, chatId);
+      } catch (err) {
+        log.warn({ err, line }, "unreadable line in the send journal; skipped");
+      }
+    }
+    await store.ledger.flush();
+    journal.rewrite([]);
+    replayed = true;
+    if (unrecorded.length) log.info({ records: unrecorded.length }, "send journal replayed into the ledger");
+  };
+  const journalled = (delivery: string) => ({
+    onReached: (chatId: number) => journal.append(JSON.stringify([delivery, chatId])),
+  });
+  /** After a delivery: the ledger holds everything durably (broadcast() flushed it), so the journal may go. */
+  const clearJournal = () => {
+    try {
+      journal.rewrite([]);
+    } catch (err) {
+      log.warn({ err }, "cannot empty the send journal (it is replayed harmlessly at start)");
+    }
+  };
+
   const common = {
     send,
-    pacer,
     ledger: store.ledger,
     markUnreachable,
     signal: abort.signal,
@@ -91,16 +121,16 @@ export function startReminders(deps: Deps, api: Api, opts: ReminderOptions = {})
     const render = reminderRenderer({ store, knowledge: deps.knowledge, now: deps.now(), timeZone: config.TZ }, due.deadline, due.daysLeft, recipients);
     return broadcast(
       { delivery: due.delivery, chats: todo, render },
-      { ...common, shouldStop: async () => (await store.deadlines.get(due.deadline.id)) === undefined },
+      { ...common, ...journalled(due.delivery), shouldStop: async () => (await store.deadlines.get(due.deadline.id)) === undefined },
     );
   }
 
   async function editProgress(b: BroadcastRecord, text: string, withStop: boolean): Promise<void> {
     if (!b.progress) return;
     const { chatId, messageId } = b.progress;
-    if (!(await pacer.acquire(chatId, abort.signal))) return;
+    if (abort.signal.aborted) return;
     const markup = withStop ? { reply_markup: { inline_keyboard: [[{ text: "⏹ 停止群发", callback_data: `bc|stop|${b.id}` }]] } } : {};
-    await raw.editMessageText(chatId, messageId, text, { parse_mode: "HTML", ...markup }).catch((err: unknown) => log.debug({ err }, "progress edit failed"));
+    await api.editMessageText(chatId, messageId, text, { parse_mode: "HTML", ...markup }, grammySignal(abort.signal)).catch((err: unknown) => log.debug({ err }, "progress edit failed"));
   }
 
   async function runBroadcast(b: BroadcastRecord): Promise<BroadcastResult> {
@@ -117,6 +147,7 @@ export function startReminders(deps: Deps, api: Api, opts: ReminderOptions = {})
       { delivery, chats: recipients.map((r) => r.chatId), render: () => message },
       {
         ...common,
+        ...journalled(delivery),
         progressEveryMs: PROGRESS_EVERY_MS,
         shouldStop: async () => (await store.broadcasts.get(b.id))?.cancelledAt !== undefined,
         onProgress: async (p) => {
@@ -145,8 +176,10 @@ export function startReminders(deps: Deps, api: Api, opts: ReminderOptions = {})
 
   async function runOnce(): Promise<RunSummary[]> {
     const summaries: RunSummary[] = [];
+    await replayJournal();
     const note = (delivery: string, result: BroadcastResult | undefined) => {
       if (!result) return;
+      clearJournal();
       results.set(delivery, result);
       summaries.push({ delivery, result });
       log.info({ delivery, sent: result.sent, failed: result.failed, remaining: result.remaining, tooManyRequests: result.tooManyRequests, ms: result.elapsedMs }, "delivery done");
@@ -197,6 +230,7 @@ export function startReminders(deps: Deps, api: Api, opts: ReminderOptions = {})
       void task.stop();
       abort.abort();
       if (current === service) current = undefined;
+      // Not closed: a run still finishing may note its last sends; the process exits soon after.
     },
   };
 

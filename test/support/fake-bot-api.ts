@@ -56,8 +56,11 @@ const MIME_TYPES: Record<string, string> = {
 
 // ---------------------------------------------------------------- public types
 
-/** 502 = Bad Gateway JSON, 429 = Too Many Requests, "timeout" = never answer, "drop" = destroy the socket. */
-export type FaultKind = 502 | 429 | "timeout" | "drop";
+/**
+ * 502 = Bad Gateway JSON, 429 = Too Many Requests, "timeout" = never answer, "drop" = destroy the
+ * socket, "late" = handle the call (the message is delivered) but answer only after `lateMs`.
+ */
+export type FaultKind = 502 | 429 | "timeout" | "drop" | "late";
 
 export interface RateLimitOptions {
   /** Global cap on sendMessage/sendDocument/edit* calls in any sliding 1-second window (Telegram: ~30). */
@@ -75,6 +78,8 @@ export interface FakeBotApiOptions {
   blockedChats?: Iterable<number>;
   /** Delay added before answering every call except getUpdates. */
   latencyMs?: number;
+  /** How late a "late" fault answers (default 2000 ms). */
+  lateMs?: number;
 }
 
 export interface SentDocument {
@@ -285,6 +290,7 @@ export class FakeBotApi {
   /** Chats whose user blocked the bot; mutate freely (or use blockBot/unblockBot). */
   readonly blockedChats: Set<number>;
   latencyMs: number;
+  lateMs: number;
   readonly stats: FakeStats = freshStats();
   webhook: WebhookInfo | undefined;
   /** Set by startWebhookDelivery(): new updates go to it instead of the getUpdates queue. */
@@ -338,6 +344,7 @@ export class FakeBotApi {
     this.rateLimit = options.rateLimit;
     this.blockedChats = new Set(options.blockedChats);
     this.latencyMs = options.latencyMs ?? 0;
+    this.lateMs = options.lateMs ?? 2000;
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
         this.internalErrors.push(error);
@@ -401,7 +408,7 @@ export class FakeBotApi {
     }
 
     const fault = this.faults.get(method)?.shift();
-    if (fault !== undefined) return this.injectFault(fault, method, params, res);
+    if (fault !== undefined && fault !== "late") return this.injectFault(fault, method, params, res);
     if (this.latencyMs > 0 && method !== "getUpdates") await sleep(this.latencyMs);
 
     let status = 200;
@@ -423,6 +430,8 @@ export class FakeBotApi {
     }
     // Successful polls would flood the log; failed ones are worth seeing.
     if (method !== "getUpdates" || status !== 200) this.record(method, params, status, body.description as string | undefined);
+    // Done (a message is delivered), but the answer comes after the client may have given up.
+    if (fault === "late") await sleep(this.lateMs);
     this.reply(res, status, body);
     this.notify();
   }

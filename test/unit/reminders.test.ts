@@ -8,6 +8,7 @@ import { daysLeft, deliveryKey, dueOffset, dueReminders, upcomingDeadlines } fro
 import { loadKnowledge } from "../../src/knowledge/load.js";
 import { broadcast, classifyError, type OutgoingMessage } from "../../src/reminders/broadcaster.js";
 import { audience, reminderRenderer } from "../../src/reminders/content.js";
+import { DeliveryUnknownError } from "../../src/outgoing/outbox.js";
 import { Pacer, type Clock } from "../../src/reminders/pacer.js";
 import { openStore, type StoreHandle } from "../../src/store/index.js";
 import type { DeadlineRecord, LedgerRepo, UserRecord } from "../../src/store/types.js";
@@ -238,46 +239,44 @@ describe("broadcaster", () => {
     expect(classifyError(apiError(401, "Unauthorized")).kind).toBe("fatal");
   });
 
-  it("paces to the rate, sends each chat once and records every success in the ledger", async () => {
+  it("sends each chat once and records every success in the ledger, reporting progress", async () => {
     const { send, calls } = fakeSend();
     const ledger = new MemoryLedger();
     const progress: number[] = [];
-    const started = Date.now();
-    const r = await broadcast(job(range(60)), {
+    const r = await broadcast(job([...range(60), 7, 8]), {
       send,
       ledger,
-      pacer: new Pacer({ rate: 50 }),
       markUnreachable: async () => {},
-      progressEveryMs: 200,
+      progressEveryMs: 0,
       onProgress: (p) => void progress.push(p.sent),
     });
-    const elapsed = Date.now() - started;
     expect(r).toMatchObject({ total: 60, sent: 60, failed: 0, remaining: 0, tooManyRequests: 0 });
     expect(new Set(calls.map((c) => c.chatId)).size).toBe(60);
     expect(calls).toHaveLength(60);
     expect(ledger.sets.get("deadline:d1:3")?.size).toBe(60);
-    // 60 sends at 50/s (with 4% headroom): about 1.2 s, not a burst and not much slower
-    expect(elapsed).toBeGreaterThanOrEqual(1150);
-    expect(elapsed).toBeLessThan(2500);
-    const starts = calls.map((c) => c.at).sort((a, b) => a - b);
-    for (const t of starts) expect(starts.filter((x) => x >= t && x < t + 1000).length).toBeLessThanOrEqual(50);
     expect(progress.length).toBeGreaterThan(2);
     expect(progress.at(-1)).toBe(60);
   });
 
-  it("honours a 429's retry_after: nobody is sent to during the pause, then the chat is retried", async () => {
+  it("honours a 429's retry_after reaching it: the chat is retried after the pause", async () => {
     const { send, calls } = fakeSend({ 5: [apiError(429, "Too Many Requests: retry after 1", 1)] }, 2);
     const ledger = new MemoryLedger();
-    const r = await broadcast(job(range(20)), { send, ledger, pacer: new Pacer({ rate: 100 }), markUnreachable: async () => {} });
+    const r = await broadcast(job(range(20)), { send, ledger, markUnreachable: async () => {} });
     expect(r).toMatchObject({ sent: 20, failed: 0, tooManyRequests: 1 });
     const hit = calls.find((c) => c.chatId === 5 && !c.ok)!;
-    const hitAnsweredAt = hit.at + 2;
     const retry = calls.find((c) => c.chatId === 5 && c.ok)!;
     expect(retry.at - hit.at).toBeGreaterThanOrEqual(1000);
-    // sends started after the 429 arrived wait for the pause
-    const during = calls.filter((c) => c.at > hitAnsweredAt + 5 && c.at < hitAnsweredAt + 990);
-    expect(during).toEqual([]);
     expect(ledger.sets.get("deadline:d1:3")?.size).toBe(20);
+  });
+
+  it("never repeats a send whose outcome is unknown (timed out after it went out): recorded once, counted", async () => {
+    const unknown = new DeliveryUnknownError("sendMessage", new HttpError("Bot API call sendMessage not answered within 1 s", new Error("timeout")));
+    const { send, calls } = fakeSend({ 2: [unknown], 9: [unknown] });
+    const ledger = new MemoryLedger();
+    const r = await broadcast(job(range(10)), { send, ledger, markUnreachable: async () => {}, backoffMs: () => 1 });
+    expect(calls.filter((c) => c.chatId === 2)).toHaveLength(1);
+    expect(r).toMatchObject({ sent: 10, failed: 0, uncertain: 2, retries: 0 });
+    expect(ledger.sets.get("deadline:d1:3")?.size).toBe(10);
   });
 
   it("retries 5xx and network errors with backoff", async () => {
@@ -287,7 +286,6 @@ describe("broadcaster", () => {
     const r = await broadcast(job(range(6)), {
       send,
       ledger,
-      pacer: new Pacer({ rate: 100 }),
       markUnreachable: async () => {},
       backoffMs: (n) => (backoffs.push(n), 30 * n),
     });
@@ -300,11 +298,11 @@ describe("broadcaster", () => {
   it("leaves a chat whose sends keep failing for the next run, unrecorded", async () => {
     const { send } = fakeSend({ 2: Array.from({ length: 3 }, () => apiError(502, "Bad Gateway")) });
     const ledger = new MemoryLedger();
-    const r = await broadcast(job(range(3)), { send, ledger, pacer: new Pacer({ rate: 100 }), markUnreachable: async () => {}, maxAttempts: 3, backoffMs: () => 10 });
+    const r = await broadcast(job(range(3)), { send, ledger, markUnreachable: async () => {}, maxAttempts: 3, backoffMs: () => 10 });
     expect(r).toMatchObject({ sent: 2, failed: 1, deferred: 1 });
     expect(ledger.hasNow("deadline:d1:3", 2)).toBe(false);
     // the next run sends it
-    const again = await broadcast(job(range(3)), { send, ledger, pacer: new Pacer({ rate: 100 }), markUnreachable: async () => {} });
+    const again = await broadcast(job(range(3)), { send, ledger, markUnreachable: async () => {} });
     expect(again).toMatchObject({ total: 1, sent: 1 });
   });
 
@@ -313,7 +311,7 @@ describe("broadcaster", () => {
     const { send, calls } = fakeSend({ 4: [blocked(), blocked(), blocked()] });
     const ledger = new MemoryLedger();
     const unreachable: number[] = [];
-    const deps = { send, ledger, pacer: new Pacer({ rate: 100 }), markUnreachable: async (c: number) => void unreachable.push(c) };
+    const deps = { send, ledger, markUnreachable: async (c: number) => void unreachable.push(c) };
     const r = await broadcast(job(range(5)), deps);
     expect(r).toMatchObject({ sent: 4, failed: 1, blocked: 1, remaining: 0 });
     expect(unreachable).toEqual([4]);
@@ -327,13 +325,16 @@ describe("broadcaster", () => {
     const { send, calls } = fakeSend();
     const ledger = new MemoryLedger();
     const abort = new AbortController();
-    const first = broadcast(job(range(100)), { send, ledger, pacer: new Pacer({ rate: 100 }), markUnreachable: async () => {}, signal: abort.signal });
-    setTimeout(() => abort.abort(), 300);
-    const r1 = await first;
+    // Stopped once 20 sends have gone out (at any speed).
+    const stopAt20: typeof send = async (chatId, m) => {
+      if (calls.length >= 19) abort.abort();
+      return send(chatId, m);
+    };
+    const r1 = await broadcast(job(range(100)), { send: stopAt20, ledger, markUnreachable: async () => {}, signal: abort.signal, maxInFlight: 4 });
     expect(r1.stopped).toBe(true);
     expect(r1.sent).toBeGreaterThan(10);
     expect(r1.sent).toBeLessThan(100);
-    const r2 = await broadcast(job(range(100)), { send, ledger, pacer: new Pacer({ rate: 200 }), markUnreachable: async () => {} });
+    const r2 = await broadcast(job(range(100)), { send, ledger, markUnreachable: async () => {} });
     expect(r1.sent + r2.sent).toBe(100);
     expect(calls).toHaveLength(100);
     expect(new Set(calls.map((c) => c.chatId)).size).toBe(100);
@@ -342,7 +343,7 @@ describe("broadcaster", () => {
   it("stops on a fatal error (bad token) without recording anyone", async () => {
     const { send } = fakeSend({ 1: [apiError(401, "Unauthorized")] });
     const ledger = new MemoryLedger();
-    const r = await broadcast(job([1, 2, 3]), { send, ledger, pacer: new Pacer({ rate: 5 }), markUnreachable: async () => {} });
+    const r = await broadcast(job([1, 2, 3]), { send, ledger, markUnreachable: async () => {} });
     expect(r.fatal).toBe("Unauthorized");
     expect(r.stopped).toBe(true);
     expect(ledger.hasNow("deadline:d1:3", 1)).toBe(false);

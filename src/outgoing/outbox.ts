@@ -1,0 +1,413 @@
+/**
+ * The one outgoing path: every Bot API call the bot makes (replies, edits, callback answers,
+ * documents, broadcasts, nudges, digests) passes through one Outbox, installed as a grammY API
+ * transformer. It
+ *
+ * - keeps within Telegram's limits: a global pace (OUTGOING_RATE msg/s, a sliding 1-second window
+ *   with a little headroom, see Pacer) and per chat a token bucket (OUTGOING_PER_CHAT_RATE msg/s
+ *   sustained, OUTGOING_PER_CHAT_BURST at once); bulk sends also stay under BROADCAST_RATE;
+ * - sends one call per chat at a time, in order, so a chat's messages never overtake each other;
+ * - gives replies priority: a queued reply goes before any queued bulk send;
+ * - honours retry_after: after a 429 nobody sends until it has passed (and the pace slows for a
+ *   while), then the call is sent again — a reply waits its turn, it is never dropped;
+ * - retries 5xx and network errors with backoff (replies until delivered, bulk a few times);
+ * - returns 400/401/403/404 answers at once: only Telegram refusing the call ends a send.
+ *
+ * A call whose outcome is unknown (timed out or cut off after it was sent: Telegram may have
+ * delivered it) is sent again for a reply (a lost reply is worse than a repeated one) but not for a
+ * bulk send: it rejects with DeliveryUnknownError, and the broadcaster records the chat as reached.
+ * Resending such calls was how a broadcast to 1,176 reached two people twice.
+ *
+ * Why hand-written and not bottleneck or p-queue: grammY's docs deprecate transformer-throttler
+ * (bottleneck, unmaintained since 2019) in favour of auto-retry, and auto-retry alone bounds its
+ * attempts, so under a surge replies reached handlers as errors (697 of 1,200). p-queue has
+ * priorities but neither per-key limits nor a sliding window (its interval is a fixed window, which
+ * lets twice the cap through across a boundary). What we need is one small scheduler: priority
+ * queues, a lane per chat and the existing Pacer as the global gate.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { HttpError, type Transformer } from "grammy";
+import { Pacer, realClock, type Clock } from "../reminders/pacer.js";
+
+export type Priority = "reply" | "bulk";
+const PRIORITIES: readonly Priority[] = ["reply", "bulk"];
+
+/** Calls Telegram counts as messages (global and per-chat limits). */
+const PACED_METHODS = /^(send|edit|copy|forward|stopPoll)/;
+/** Calls that are not a send: setup, polling, files. They pass straight through. */
+const DIRECT_METHODS = new Set(["getUpdates", "getMe", "setWebhook", "deleteWebhook", "getWebhookInfo", "setMyCommands", "deleteMyCommands", "getMyCommands", "getFile", "logOut", "close", "getChat"]);
+/** Network failures that prove the request never reached the server: safe to send again. */
+const NOT_SENT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH"]);
+
+export interface OutboxOptions {
+  /** Messages per second across all chats (Telegram: about 30). */
+  rate: number;
+  /** Bulk sends (broadcasts, reminders) per second, at most `rate`. */
+  bulkRate?: number;
+  /** Sustained messages per second to one chat (Telegram: about 1). */
+  perChatRate?: number;
+  /** Messages one chat may receive at once before the per-chat rate applies. */
+  perChatBurst?: number;
+  /** Calls in flight at once (default 64); bulk sends may use at most 3/4 of them. */
+  maxInFlight?: number;
+  /** Attempts of a bulk call after 5xx/network errors before it fails (default 5). */
+  bulkAttempts?: number;
+  /** Delay before retry number `attempt` after a 5xx/network error (default 0.5 s doubling to 30 s). */
+  backoffMs?(attempt: number): number;
+  clock?: Clock;
+  /** Called after every successful paced send, with the update it answers (when known). */
+  onSent?(info: { method: string; chatId: number | undefined; updateId: number | undefined; priority: Priority }): void;
+  logger?: { warn(obj: object, msg?: string): void };
+}
+
+/** A bulk send that timed out or was cut off after it went out: Telegram may or may not have delivered it. */
+export class DeliveryUnknownError extends Error {
+  constructor(
+    readonly method: string,
+    cause: unknown,
+  ) {
+    super(`${method}: outcome unknown (${cause instanceof Error ? cause.message : String(cause)})`, { cause });
+    this.name = "DeliveryUnknownError";
+  }
+}
+
+/** Thrown by callTimeout() when its own timer cut the call off (the server may have handled it). */
+export class CallTimeoutError extends HttpError {
+  constructor(method: string, seconds: number) {
+    super(`Bot API call ${method} not answered within ${seconds} s`, new Error("timeout"));
+    this.name = "CallTimeoutError";
+  }
+}
+
+/** Which update is being handled, so the outbox can tell the inbox "this one has been answered". */
+export const handlingUpdate = new AsyncLocalStorage<{ updateId: number }>();
+
+/** grammY's own AbortSignal type (from abort-controller) differs from the DOM one; only these are used. */
+type Signal = {
+  readonly aborted: boolean;
+  readonly reason?: unknown;
+  addEventListener(type: "abort", fn: () => void, opts?: { once?: boolean }): void;
+  removeEventListener(type: "abort", fn: () => void): void;
+};
+type ApiResponse = { ok: boolean; error_code?: number; description?: string; parameters?: { retry_after?: number } };
+type Call = () => Promise<ApiResponse>;
+
+interface Job {
+  seq: number;
+  method: string;
+  chatId: number | undefined;
+  priority: Priority;
+  paced: boolean;
+  call: Call;
+  attempt: number;
+  notBefore: number;
+  updateId: number | undefined;
+  signal: Signal | undefined;
+  resolve(r: ApiResponse): void;
+  reject(e: unknown): void;
+}
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+export function defaultOutboxBackoff(attempt: number): number {
+  return Math.min(30_000, 500 * 2 ** (attempt - 1));
+}
+
+export class Outbox {
+  readonly clock: Clock;
+  readonly #pacer: Pacer;
+  readonly #bulkPacer: Pacer | undefined;
+  readonly #perChatRate: number;
+  readonly #burst: number;
+  readonly #maxInFlight: number;
+  readonly #maxBulkInFlight: number;
+  readonly #bulkAttempts: number;
+  readonly #backoff: (attempt: number) => number;
+  readonly #opts: OutboxOptions;
+  readonly #queues: Record<Priority, Job[]> = { reply: [], bulk: [] };
+  readonly #busyChats = new Set<number>();
+  readonly #buckets = new Map<number, Bucket>();
+  #inFlight = 0;
+  #bulkInFlight = 0;
+  #seq = 0;
+  #timer: AbortController | undefined;
+  #timerAt = Infinity;
+  #pumping = false;
+  readonly #stats = { sent: 0, tooManyRequests: 0, retries: 0 };
+
+  constructor(opts: OutboxOptions) {
+    this.#opts = opts;
+    this.clock = opts.clock ?? realClock;
+    this.#pacer = new Pacer({ rate: opts.rate, clock: this.clock });
+    this.#bulkPacer = opts.bulkRate !== undefined && opts.bulkRate < opts.rate ? new Pacer({ rate: opts.bulkRate, clock: this.clock }) : undefined;
+    this.#perChatRate = opts.perChatRate ?? 1;
+    this.#burst = Math.max(1, opts.perChatBurst ?? 3);
+    this.#maxInFlight = Math.max(1, opts.maxInFlight ?? 64);
+    this.#maxBulkInFlight = Math.max(1, Math.floor(this.#maxInFlight * 0.75));
+    this.#bulkAttempts = Math.max(1, opts.bulkAttempts ?? 5);
+    this.#backoff = opts.backoffMs ?? defaultOutboxBackoff;
+  }
+
+  /** Sends so far, 429s met, retries made (for logs and benchmarks). */
+  get stats(): Readonly<{ sent: number; tooManyRequests: number; retries: number; queued: number; inFlight: number }> {
+    return { ...this.#stats, queued: this.#queues.reply.length + this.#queues.bulk.length, inFlight: this.#inFlight };
+  }
+
+  /** The transformer for one entry point: the bot's own Api (replies) or the broadcaster's (bulk). */
+  transformer(priority: Priority): Transformer {
+    return (prev, method, payload, signal) => {
+      if (DIRECT_METHODS.has(method)) return prev(method, payload, signal);
+      const chat = (payload as { chat_id?: unknown } | undefined)?.chat_id;
+      const chatId = typeof chat === "number" ? chat : typeof chat === "string" && /^-?\d+$/.test(chat) ? Number(chat) : undefined;
+      const call = () => prev(method, payload, signal) as Promise<ApiResponse>;
+      return this.#enqueue({ method, chatId, priority, paced: PACED_METHODS.test(method), call, signal: signal as Signal | undefined }) as never;
+    };
+  }
+
+  #enqueue(j: Pick<Job, "method" | "chatId" | "priority" | "paced" | "call" | "signal">): Promise<ApiResponse> {
+    return new Promise<ApiResponse>((resolve, reject) => {
+      if (j.signal?.aborted) return reject(abortError(j.signal));
+      const job: Job = { ...j, seq: ++this.#seq, attempt: 0, notBefore: 0, updateId: handlingUpdate.getStore()?.updateId, resolve, reject };
+      this.#queues[job.priority].push(job);
+      if (j.signal) {
+        const signal = j.signal;
+        // Aborted while queued: taken out and rejected. The listener goes once the job settles.
+        const onAbort = () => {
+          const q = this.#queues[job.priority];
+          const i = q.indexOf(job);
+          if (i >= 0) {
+            q.splice(i, 1);
+            reject(abortError(signal));
+          }
+        };
+        signal.addEventListener("abort", onAbort, { once: true });
+        const off = () => signal.removeEventListener("abort", onAbort);
+        job.resolve = (r) => (off(), resolve(r));
+        job.reject = (e) => (off(), reject(e));
+      }
+      this.#pump();
+    });
+  }
+
+  /** Starts every job that may go now; sets one timer for the soonest one that may go later. */
+  #pump(): void {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      for (;;) {
+        const now = this.clock.now();
+        const pick = this.#pick(now);
+        if (pick.job) {
+          this.#start(pick.job, now);
+          continue;
+        }
+        this.#wakeAt(pick.wakeAt);
+        return;
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #pick(now: number): { job?: Job; wakeAt: number } {
+    let wakeAt = Infinity;
+    if (this.#inFlight >= this.#maxInFlight) return { wakeAt };
+    const globalWait = this.#pacer.waitMs(now);
+    for (const priority of PRIORITIES) {
+      const bulk = priority === "bulk";
+      if (bulk && this.#bulkInFlight >= this.#maxBulkInFlight) continue;
+      const gateWait = bulk && this.#bulkPacer ? Math.max(globalWait, this.#bulkPacer.waitMs(now)) : globalWait;
+      const queue = this.#queues[priority];
+      // Chats seen in this scan: a later job of a chat never goes before an earlier one.
+      const blocked = new Set<number>();
+      for (let i = 0; i < queue.length; i++) {
+        const job = queue[i]!;
+        const chat = job.chatId;
+        if (chat !== undefined && (blocked.has(chat) || this.#busyChats.has(chat))) {
+          if (chat !== undefined) blocked.add(chat);
+          continue;
+        }
+        let readyAt = job.notBefore;
+        if (job.paced) {
+          readyAt = Math.max(readyAt, now + gateWait);
+          if (chat !== undefined) readyAt = Math.max(readyAt, this.#chatReadyAt(chat, now));
+        }
+        if (readyAt <= now) {
+          queue.splice(i, 1);
+          return { job, wakeAt };
+        }
+        wakeAt = Math.min(wakeAt, readyAt);
+        if (chat !== undefined) blocked.add(chat);
+      }
+    }
+    return { wakeAt };
+  }
+
+  #chatReadyAt(chat: number, now: number): number {
+    const b = this.#bucket(chat, now);
+    return b.tokens >= 1 ? now : now + ((1 - b.tokens) / this.#perChatRate) * 1000;
+  }
+
+  #bucket(chat: number, now: number): Bucket {
+    let b = this.#buckets.get(chat);
+    if (!b) {
+      b = { tokens: this.#burst, at: now };
+      this.#buckets.set(chat, b);
+      if (this.#buckets.size > 50_000) this.#forgetFullBuckets(now);
+    }
+    b.tokens = Math.min(this.#burst, b.tokens + ((now - b.at) / 1000) * this.#perChatRate);
+    b.at = now;
+    return b;
+  }
+
+  #forgetFullBuckets(now: number): void {
+    for (const [chat, b] of this.#buckets) {
+      if (b.tokens + ((now - b.at) / 1000) * this.#perChatRate >= this.#burst && !this.#busyChats.has(chat)) this.#buckets.delete(chat);
+    }
+  }
+
+  #wakeAt(at: number): void {
+    if (at === Infinity || at >= this.#timerAt) return;
+    this.#timer?.abort();
+    const timer = new AbortController();
+    this.#timer = timer;
+    this.#timerAt = at;
+    void this.clock.sleep(Math.max(0, at - this.clock.now()), timer.signal).then(() => {
+      if (timer.signal.aborted) return;
+      this.#timer = undefined;
+      this.#timerAt = Infinity;
+      this.#pump();
+    });
+  }
+
+  #start(job: Job, now: number): void {
+    if (job.paced) {
+      this.#pacer.take(now);
+      if (job.priority === "bulk") this.#bulkPacer?.take(now);
+      if (job.chatId !== undefined) this.#bucket(job.chatId, now).tokens -= 1;
+    }
+    if (job.chatId !== undefined) this.#busyChats.add(job.chatId);
+    this.#inFlight++;
+    if (job.priority === "bulk") this.#bulkInFlight++;
+    void this.#run(job);
+  }
+
+  async #run(job: Job): Promise<void> {
+    let outcome: { retry: boolean; delayMs: number } = { retry: false, delayMs: 0 };
+    try {
+      const res = await job.call();
+      outcome = this.#afterResponse(job, res);
+    } catch (err) {
+      outcome = this.#afterThrow(job, err);
+    } finally {
+      if (job.chatId !== undefined) this.#busyChats.delete(job.chatId);
+      this.#inFlight--;
+      if (job.priority === "bulk") this.#bulkInFlight--;
+    }
+    if (outcome.retry) {
+      if (job.signal?.aborted) {
+        job.reject(abortError(job.signal));
+      } else {
+        job.notBefore = this.clock.now() + outcome.delayMs;
+        // Back in front of its queue: it stays ahead of its chat's later messages.
+        this.#queues[job.priority].unshift(job);
+      }
+    }
+    this.#pump();
+  }
+
+  #afterResponse(job: Job, res: ApiResponse): { retry: boolean; delayMs: number } {
+    if (res.ok) {
+      if (job.paced) this.#stats.sent++;
+      try {
+        this.#opts.onSent?.({ method: job.method, chatId: job.chatId, updateId: job.updateId, priority: job.priority });
+      } catch (err) {
+        this.#opts.logger?.warn({ err }, "outbox onSent failed");
+      }
+      job.resolve(res);
+      return { retry: false, delayMs: 0 };
+    }
+    const code = res.error_code ?? 0;
+    if (code === 429) {
+      this.#stats.tooManyRequests++;
+      const ms = Math.max(1, res.parameters?.retry_after ?? 1) * 1000;
+      this.#pacer.tooManyRequests(ms);
+      if (job.chatId !== undefined) {
+        const b = this.#bucket(job.chatId, this.clock.now());
+        b.tokens = Math.min(b.tokens, 0);
+      }
+      this.#stats.retries++;
+      return { retry: true, delayMs: ms };
+    }
+    if (code >= 500 && (job.priority === "reply" || job.attempt + 1 < this.#bulkAttempts)) {
+      job.attempt++;
+      this.#stats.retries++;
+      return { retry: true, delayMs: this.#backoff(job.attempt) };
+    }
+    job.resolve(res); // Telegram refused the call (400, 403, …) or a bulk call kept failing: the caller decides
+    return { retry: false, delayMs: 0 };
+  }
+
+  #afterThrow(job: Job, err: unknown): { retry: boolean; delayMs: number } {
+    if (job.signal?.aborted || !(err instanceof HttpError)) {
+      job.reject(err);
+      return { retry: false, delayMs: 0 };
+    }
+    const notSent = NOT_SENT_CODES.has(String((err.error as { code?: unknown } | undefined)?.code ?? ""));
+    if (job.priority === "bulk") {
+      if (!notSent && job.paced) {
+        // It may have been delivered: sending it again could repeat it.
+        job.reject(new DeliveryUnknownError(job.method, err));
+        return { retry: false, delayMs: 0 };
+      }
+      if (job.attempt + 1 >= this.#bulkAttempts) {
+        job.reject(err);
+        return { retry: false, delayMs: 0 };
+      }
+    }
+    job.attempt++;
+    this.#stats.retries++;
+    if (job.attempt % 5 === 0) this.#opts.logger?.warn({ err, method: job.method, attempt: job.attempt }, "Bot API unreachable; the call waits and is retried");
+    return { retry: true, delayMs: this.#backoff(job.attempt) };
+  }
+}
+
+function abortError(signal: Signal): unknown {
+  return signal.reason ?? new Error("aborted");
+}
+
+/**
+ * Aborts any Bot API call not answered within `seconds` (getUpdates: within its long-poll timeout
+ * plus `seconds`), so a half-open connection cannot hold up a chat for grammY's default of 500 s.
+ * Installed innermost: the outbox sees a CallTimeoutError and decides whether to send again.
+ */
+export function callTimeout(seconds: number): Transformer {
+  return async (prev, method, payload, signal) => {
+    const longPoll = method === "getUpdates" ? Number((payload as { timeout?: number }).timeout ?? 0) : 0;
+    const timer = new AbortController();
+    let timedOut = false;
+    const handle = setTimeout(
+      () => {
+        timedOut = true;
+        timer.abort();
+      },
+      (longPoll + seconds) * 1000,
+    );
+    // The caller's signal (polling stopping) still aborts the call too.
+    const forward = () => timer.abort();
+    signal?.addEventListener("abort", forward);
+    if (signal?.aborted) timer.abort();
+    try {
+      return await prev(method, payload, timer.signal as unknown as typeof signal);
+    } catch (err) {
+      if (timedOut) throw new CallTimeoutError(method, longPoll + seconds);
+      throw err;
+    } finally {
+      clearTimeout(handle);
+      signal?.removeEventListener("abort", forward);
+    }
+  };
+}
