@@ -51,10 +51,18 @@ async function main(): Promise<void> {
     return;
   }
 
-  // One outgoing path for the bot's replies and the broadcaster's bulk sends.
-  const outbox = createOutbox(config, { logger });
+  // Updates are stored here before Telegram is told they arrived (inside DATA_DIR, under the store's lock).
+  const inbox = store.inbox;
+  // One outgoing path for the bot's replies and the broadcaster's bulk sends. An update's first
+  // successful send marks it done, so a crash right after the reply does not answer it again.
+  const outbox = createOutbox(config, {
+    logger,
+    onSent: ({ updateId }) => {
+      if (updateId !== undefined) void inbox.done(updateId, new Date().toISOString()).catch((err: unknown) => logger.error({ err }, "cannot mark an update done"));
+    },
+  });
   const bot = createBot(config, deps, { ...webParts, outbox });
-  const running = await runTelegram(bot, config, deps);
+  const running = await runTelegram(bot, config, deps, inbox);
   // Polling has begun; build the search index now rather than on someone's first question.
   setImmediate(() => search.warm());
   const reminders = startReminders(deps, bulkApi(config, { outbox, ...(web ? { route: web.route } : {}) }));

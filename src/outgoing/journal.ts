@@ -75,8 +75,10 @@ export class Journal {
       closeSync(fd);
     }
     renameSync(tmp, this.path);
-    closeSync(this.#fd);
+    const old = this.#fd;
     this.#fd = openSync(this.path, "a");
+    // An fdatasync may still run on the old descriptor: close it after that (the new file is synced).
+    void (this.#running ?? Promise.resolve()).then(() => closeSync(old));
   }
 
   close(): void {

@@ -8,8 +8,9 @@
  *   sustained, OUTGOING_PER_CHAT_BURST at once); bulk sends also stay under BROADCAST_RATE;
  * - sends one call per chat at a time, in order, so a chat's messages never overtake each other;
  * - gives replies priority: a queued reply goes before any queued bulk send;
- * - honours retry_after: after a 429 nobody sends until it has passed (and the pace slows for a
- *   while), then the call is sent again — a reply waits its turn, it is never dropped;
+ * - honours retry_after: after a 429 the chat gets nothing until it has passed (after 429s for
+ *   different chats, nobody does, and the pace slows for a while), then the call is sent again — a
+ *   reply waits its turn, it is never dropped;
  * - retries 5xx and network errors with backoff (replies until delivered, bulk a few times);
  * - returns 400/401/403/404 answers at once: only Telegram refusing the call ends a send.
  *
@@ -55,7 +56,10 @@ export interface OutboxOptions {
   /** Delay before retry number `attempt` after a 5xx/network error (default 0.5 s doubling to 30 s). */
   backoffMs?(attempt: number): number;
   clock?: Clock;
-  /** Called after every successful paced send, with the update it answers (when known). */
+  /**
+   * Called after every successful message send or edit (not callback answers, which handlers give
+   * before their work), with the update being handled when it was queued, if any.
+   */
   onSent?(info: { method: string; chatId: number | undefined; updateId: number | undefined; priority: Priority }): void;
   logger?: { warn(obj: object, msg?: string): void };
 }
@@ -136,6 +140,7 @@ export class Outbox {
   #timer: AbortController | undefined;
   #timerAt = Infinity;
   #pumping = false;
+  #recent429: { chat: number | undefined; at: number }[] = [];
   readonly #stats = { sent: 0, tooManyRequests: 0, retries: 0 };
 
   constructor(opts: OutboxOptions) {
@@ -321,22 +326,34 @@ export class Outbox {
 
   #afterResponse(job: Job, res: ApiResponse): { retry: boolean; delayMs: number } {
     if (res.ok) {
-      if (job.paced) this.#stats.sent++;
-      try {
-        this.#opts.onSent?.({ method: job.method, chatId: job.chatId, updateId: job.updateId, priority: job.priority });
-      } catch (err) {
-        this.#opts.logger?.warn({ err }, "outbox onSent failed");
+      if (job.paced) {
+        this.#stats.sent++;
+        try {
+          this.#opts.onSent?.({ method: job.method, chatId: job.chatId, updateId: job.updateId, priority: job.priority });
+        } catch (err) {
+          this.#opts.logger?.warn({ err }, "outbox onSent failed");
+        }
       }
       job.resolve(res);
       return { retry: false, delayMs: 0 };
     }
     const code = res.error_code ?? 0;
+    if (job.method === "answerCallbackQuery" && code === 400 && /query is too old|query ID is invalid/.test(res.description ?? "")) {
+      // The spinner already stopped (answered before a crash, or too late): nothing for the handler to fix.
+      job.resolve({ ok: true, result: true } as ApiResponse);
+      return { retry: false, delayMs: 0 };
+    }
     if (code === 429) {
       this.#stats.tooManyRequests++;
       const ms = Math.max(1, res.parameters?.retry_after ?? 1) * 1000;
-      this.#pacer.tooManyRequests(ms);
+      const now = this.clock.now();
+      // A 429 for one chat (too fast in that chat) holds that chat; 429s for different chats within
+      // a second mean the global limit: then nobody sends until retry_after has passed.
+      this.#recent429 = this.#recent429.filter((x) => x.at > now - 1000);
+      this.#recent429.push({ chat: job.chatId, at: now });
+      if (job.chatId === undefined || new Set(this.#recent429.map((x) => x.chat)).size >= 2) this.#pacer.tooManyRequests(ms);
       if (job.chatId !== undefined) {
-        const b = this.#bucket(job.chatId, this.clock.now());
+        const b = this.#bucket(job.chatId, now);
         b.tokens = Math.min(b.tokens, 0);
       }
       this.#stats.retries++;

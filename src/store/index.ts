@@ -13,6 +13,7 @@ import { WriteTracker, isTempFile, silentLogger, type StoreLogger } from "./dura
 import { StoreError, describe, errnoCode } from "./errors.js";
 import { withFs, type StoreFs } from "./fs.js";
 import { KEYS, LOG_COLLECTIONS, META_FILE, SHARDED_COLLECTIONS, layoutOf, type RecordTypes, type ShardedName } from "./layout.js";
+import { EmbeddedInbox } from "./inbox.js";
 import { Ledger } from "./ledger.js";
 import { acquireLock } from "./lock.js";
 import { migrate, type Migration } from "./migrations.js";
@@ -138,6 +139,8 @@ export async function openStore(dataDir: string, opts: OpenStoreOptions = {}): P
     };
     const transactions = await Transactions.open(dir, tracker, repos);
 
+    // The inbox keeps its own append-only journal (inbox/updates.log), written before updates are acknowledged.
+    const inbox = EmbeddedInbox.open(dir);
     let closed: Promise<void> | undefined;
     const flush = async () => {
       await tracker.flushAll();
@@ -148,6 +151,7 @@ export async function openStore(dataDir: string, opts: OpenStoreOptions = {}): P
       dataDir: dir,
       ...repos,
       ledger,
+      inbox,
       transaction: (fn) => transactions.run(fn),
       dump: () => ({
         users: users.values(),
@@ -167,6 +171,7 @@ export async function openStore(dataDir: string, opts: OpenStoreOptions = {}): P
             await flush();
           } finally {
             tracker.closed = true;
+            inbox.close();
             await lock.release();
           }
         })();

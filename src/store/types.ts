@@ -423,7 +423,8 @@ export interface Store {
   deadlines: DeadlineRepo;
   broadcasts: BroadcastRepo;
   ledger: LedgerRepo;
-  // inbox: InboxRepo — wired here once surge's embedded inbox (src/store/inbox.ts) is on main.
+  /** Updates stored before they are acknowledged (embedded: src/store/inbox.ts; PostgreSQL: pg/inbox.ts). */
+  inbox: InboxRepo;
   /**
    * Runs fn as one unit of work: every write it makes is committed together when fn resolves
    * (durable when transaction() resolves), or none is when fn throws (the error is rethrown).

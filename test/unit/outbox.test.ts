@@ -123,16 +123,23 @@ describe("outbox limits", () => {
 describe("outbox failures", () => {
   const tooMany = (s: number): Answer => ({ ok: false, error_code: 429, description: `Too Many Requests: retry after ${s}`, parameters: { retry_after: s } });
 
-  it("waits out retry_after after a 429 (nobody sends meanwhile), then delivers the reply", async () => {
-    const { run, api, send } = setup({ rate: 100 }, { 5: [tooMany(3)] });
-    const first = send("reply", 5, "first");
-    const results = await run(Promise.all([first, ...Array.from({ length: 10 }, (_, i) => send("reply", 100 + i))]));
+  it("waits out retry_after after a 429: that chat alone for one chat's 429, everyone when different chats get one", async () => {
+    const { run, api, send } = setup({ rate: 100 }, { 5: [tooMany(3)], 6: [tooMany(2), tooMany(2)], 7: [tooMany(2)] });
+    const others = Array.from({ length: 10 }, (_, i) => send("reply", 100 + i));
+    const results = await run(Promise.all([send("reply", 5, "first"), ...others]));
     expect(results.every((r) => r.ok)).toBe(true);
     const hit = api.calls.find((c) => c.chatId === 5 && !c.ok)!;
     const retry = api.calls.find((c) => c.chatId === 5 && c.ok)!;
     expect(retry.at - hit.at).toBeGreaterThanOrEqual(3000);
-    const startedAfterHit = api.calls.filter((c) => c.at > hit.at);
-    for (const c of startedAfterHit) expect(c.at - hit.at).toBeGreaterThanOrEqual(3000);
+    // The others were not held up by chat 5's pause.
+    expect(api.calls.filter((c) => c.chatId >= 100).every((c) => c.at - hit.at < 1000)).toBe(true);
+
+    // Now two chats meet a 429 at once: the global limit, so nobody sends for retry_after.
+    api.calls.length = 0;
+    const second = await run(Promise.all([send("reply", 6), send("reply", 7), ...Array.from({ length: 5 }, (_, i) => send("reply", 200 + i))]));
+    expect(second.every((r) => r.ok)).toBe(true);
+    const bothHit = Math.max(...api.calls.filter((c) => !c.ok && c.chatId === 7).map((c) => c.at));
+    for (const c of api.calls.filter((x) => x.at > bothHit)) expect(c.at - bothHit).toBeGreaterThanOrEqual(2000);
   });
 
   it("a reply is never dropped because the API was busy: 429s, 5xx and network errors until it goes through", async () => {
