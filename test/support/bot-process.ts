@@ -34,7 +34,10 @@ export interface BotProcessOptions {
   apiRoot?: string;
   /** Extra or overriding variables; undefined removes one. */
   env?: Record<string, string | undefined>;
-  /** Entry file relative to the repo root. Default "src/main.ts". */
+  /**
+   * Entry file relative to the repo root. Default: BOT_ENTRY (dist/main.js, built once by the e2e
+   * project's globalSetup, test/support/build-bundle.ts), else "src/main.ts" through tsx.
+   */
   entry?: string;
   /** How long to wait for the first getUpdates. Default 15 s (cold tsx start on a slow CI box). */
   readyTimeoutMs?: number;
@@ -60,7 +63,7 @@ export interface BotProcess {
 }
 
 export async function startBotProcess(options: BotProcessOptions): Promise<BotProcess> {
-  const { api, dataDir, entry = "src/main.ts", readyTimeoutMs = 15_000, waitForPoll = true } = options;
+  const { api, dataDir, entry = process.env.BOT_ENTRY ?? "src/main.ts", readyTimeoutMs = 15_000, waitForPoll = true } = options;
   // Count polls before spawning so an earlier process's polls don't count as ours.
   const pollsBefore = api.pollCount;
 
