@@ -10,6 +10,7 @@ import { loadKnowledge } from "./knowledge/load.js";
 import { createLogger } from "./logger.js";
 import { startReminders } from "./reminders/scheduler.js";
 import { openConfiguredStore } from "./store/open.js";
+import { AnsweredJournal } from "./outgoing/answered.js";
 import { createWeb } from "./web/start-web.js";
 
 async function main(): Promise<void> {
@@ -51,18 +52,22 @@ async function main(): Promise<void> {
     return;
   }
 
-  // Updates are stored here before Telegram is told they arrived (inside DATA_DIR, under the store's lock).
+  // Updates are stored in the inbox before Telegram is told they arrived (store contract: InboxRepo).
   const inbox = store.inbox;
   // One outgoing path for the bot's replies and the broadcaster's bulk sends. An update's first
   // successful send marks it done, so a crash right after the reply does not answer it again.
+  // Replies on the wire when a kill -9 came: their updates count as answered after the restart.
+  const answered = AnsweredJournal.open(config.DATA_DIR);
   const outbox = createOutbox(config, {
     logger,
+    onWritten: (updateId) => answered.written(updateId),
+    onNotDelivered: (updateId) => answered.notDelivered(updateId),
     onSent: ({ updateId }) => {
       if (updateId !== undefined) void inbox.done(updateId, new Date().toISOString()).catch((err: unknown) => logger.error({ err }, "cannot mark an update done"));
     },
   });
   const bot = createBot(config, deps, { ...webParts, outbox });
-  const running = await runTelegram(bot, config, deps, inbox);
+  const running = await runTelegram(bot, config, deps, inbox, (updateId) => answered.answered(updateId));
   // Polling has begun; build the search index now rather than on someone's first question.
   setImmediate(() => search.warm());
   const reminders = startReminders(deps, bulkApi(config, { outbox, ...(web ? { route: web.route } : {}) }));
@@ -73,6 +78,7 @@ async function main(): Promise<void> {
     await server?.close();
     await running.stop();
     await deps.settle();
+    answered.close();
     await store.close();
   });
 }

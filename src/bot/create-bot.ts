@@ -6,9 +6,11 @@ import { sequentialize } from "@grammyjs/runner";
 import { Api, Bot, type BotConfig, type Composer, type Transformer } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import type { Config } from "../config.js";
+import { watchingAgent } from "../outgoing/answered.js";
 import { Outbox, callTimeout, type OutboxOptions } from "../outgoing/outbox.js";
 import type { BotContext, Deps } from "./context.js";
 import { errorBoundary } from "./error-boundary.js";
+import { normaliseCommand } from "./normalise-command.js";
 import { trackUser } from "./track-user.js";
 import { MENU_COMMANDS } from "./commands.js";
 import { createFeatures } from "./features/index.js";
@@ -27,7 +29,7 @@ export interface CreateBotOptions {
 }
 
 /** The one outgoing path, with the limits from the config. */
-export function createOutbox(config: Config, hooks: Pick<OutboxOptions, "onSent" | "logger"> = {}): Outbox {
+export function createOutbox(config: Config, hooks: Pick<OutboxOptions, "onSent" | "onWritten" | "onNotDelivered" | "logger"> = {}): Outbox {
   return new Outbox({
     rate: config.OUTGOING_RATE,
     bulkRate: config.BROADCAST_RATE,
@@ -57,7 +59,8 @@ export function bulkApi(config: Config, parts: { outbox?: Outbox; transformer?: 
 export const COMMANDS = MENU_COMMANDS;
 
 export function createBot(config: Config, deps: Deps, opts: CreateBotOptions = {}): Bot<BotContext> {
-  const botConfig: BotConfig<BotContext> = { client: { apiRoot: config.TELEGRAM_API_ROOT } };
+  // The agent tells the outgoing path when a reply's request is on the wire (src/outgoing/answered.ts).
+  const botConfig: BotConfig<BotContext> = { client: { apiRoot: config.TELEGRAM_API_ROOT, baseFetchConfig: { agent: watchingAgent } as never } };
   if (opts.botInfo) botConfig.botInfo = opts.botInfo;
   const bot = new Bot<BotContext>(config.BOT_TOKEN ?? "console", botConfig);
   if (opts.transformer) bot.api.config.use(opts.transformer);
@@ -75,6 +78,7 @@ export function createBot(config: Config, deps: Deps, opts: CreateBotOptions = {
     return next();
   });
   bot.use(errorBoundary);
+  bot.use(normaliseCommand);
   // One update at a time per chat (flow state is per user), many chats at once.
   bot.use(sequentialize((ctx) => (ctx.chat?.id ?? ctx.from?.id)?.toString()));
   bot.use(trackUser);

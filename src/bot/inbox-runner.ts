@@ -59,7 +59,11 @@ export interface InboxSink {
 }
 
 /** Hands pending updates to the bot, up to `concurrency` at once (different chats). */
-export function startInboxSink(bot: Bot<BotContext>, inbox: InboxRepo, opts: { owner: string; logger: Logger; concurrency?: number; now?: () => Date }): InboxSink {
+export function startInboxSink(
+  bot: Bot<BotContext>,
+  inbox: InboxRepo,
+  opts: { owner: string; logger: Logger; concurrency?: number; now?: () => Date; alreadyAnswered?: (updateId: number) => boolean },
+): InboxSink {
   const concurrency = opts.concurrency ?? 200;
   const now = opts.now ?? (() => new Date());
   const running = new Set<Promise<void>>();
@@ -68,6 +72,12 @@ export function startInboxSink(bot: Bot<BotContext>, inbox: InboxRepo, opts: { o
   let again = false;
 
   const handle = async (record: { updateId: number; update: unknown }) => {
+    if (opts.alreadyAnswered?.(record.updateId)) {
+      // Its reply was on the wire when the last process died: answering again would repeat it.
+      opts.logger.info({ update: record.updateId }, "update answered before the restart; not handled again");
+      await inbox.done(record.updateId, now().toISOString()).catch((err: unknown) => opts.logger.error({ err, update: record.updateId }, "cannot mark an update done"));
+      return;
+    }
     try {
       await handlingUpdate.run({ updateId: record.updateId }, () => bot.handleUpdate(record.update as Update));
     } catch (err) {

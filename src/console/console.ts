@@ -47,6 +47,7 @@ export function plainText(html: string): string {
 }
 
 type Payload = Record<string, unknown> & {
+  chat_id?: number | string;
   text?: string;
   caption?: string;
   reply_markup?: { inline_keyboard?: { text: string; callback_data?: string }[][] };
@@ -77,12 +78,17 @@ export class ConsoleTransport {
       case "sendMessage":
       case "editMessageText": {
         const m = message(payload.text ?? "");
-        this.print(payload.text ?? "", payload.reply_markup, m.message_id);
+        // Messages for someone else (a broadcast, a reminder, a reviewer's note) show their recipient.
+        const to = Number(payload.chat_id);
+        const head = Number.isFinite(to) && to !== CONSOLE_USER_ID ? `→ 发给 ${to}\n` : "";
+        this.print(head + (payload.text ?? ""), to === CONSOLE_USER_ID || !head ? payload.reply_markup : undefined, m.message_id);
         return { ok: true, result: m } as never;
       }
       case "sendDocument": {
         const file = this.saveDocument(payload.document);
-        this.print(`📎 文件已保存：${file}${payload.caption ? `\n${payload.caption}` : ""}`, undefined, 0);
+        const to = Number(payload.chat_id);
+        const head = Number.isFinite(to) && to !== CONSOLE_USER_ID ? `→ 发给 ${to}\n` : "";
+        this.print(`${head}📎 文件已保存：${file}${payload.caption ? `\n${payload.caption}` : ""}`, undefined, 0);
         return { ok: true, result: message("") } as never;
       }
       case "answerCallbackQuery":

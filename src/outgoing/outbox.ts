@@ -29,6 +29,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { HttpError, type Transformer } from "grammy";
 import { Pacer, realClock, type Clock } from "../reminders/pacer.js";
+import { whenWritten } from "./answered.js";
 
 export type Priority = "reply" | "bulk";
 const PRIORITIES: readonly Priority[] = ["reply", "bulk"];
@@ -61,6 +62,12 @@ export interface OutboxOptions {
    * before their work), with the update being handled when it was queued, if any.
    */
   onSent?(info: { method: string; chatId: number | undefined; updateId: number | undefined; priority: Priority }): void;
+  /**
+   * A reply's request (message send or edit, while an update was handled) has been written to the
+   * socket: it will reach Telegram even if the process dies now. notDelivered: Telegram refused it.
+   */
+  onWritten?(updateId: number): void;
+  onNotDelivered?(updateId: number): void;
   logger?: { warn(obj: object, msg?: string): void };
 }
 
@@ -302,10 +309,19 @@ export class Outbox {
 
   async #run(job: Job): Promise<void> {
     let outcome: { retry: boolean; delayMs: number } = { retry: false, delayMs: 0 };
+    // Replies of an update are watched on the wire (answered.ts), so a crash cannot repeat them.
+    const watched = job.paced && job.priority === "reply" && job.updateId !== undefined ? job.updateId : undefined;
+    let written = false;
+    const markWritten = () => {
+      written = true;
+      this.#hook(() => this.#opts.onWritten?.(watched!));
+    };
     try {
-      const res = await job.call();
+      const res = watched === undefined ? await job.call() : await whenWritten(markWritten, job.call);
+      if (written && !res.ok) this.#hook(() => this.#opts.onNotDelivered?.(watched!));
       outcome = this.#afterResponse(job, res);
     } catch (err) {
+      if (written) this.#hook(() => this.#opts.onNotDelivered?.(watched!));
       outcome = this.#afterThrow(job, err);
     } finally {
       if (job.chatId !== undefined) this.#busyChats.delete(job.chatId);
@@ -322,6 +338,14 @@ export class Outbox {
       }
     }
     this.#pump();
+  }
+
+  #hook(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.#opts.logger?.warn({ err }, "outbox hook failed");
+    }
   }
 
   #afterResponse(job: Job, res: ApiResponse): { retry: boolean; delayMs: number } {

@@ -2,6 +2,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openStore } from "../../src/store/index.js";
 import { makeTempDataDir, removeTempDataDir } from "../support/bot-process.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -13,12 +14,12 @@ beforeAll(async () => {
 afterAll(() => removeTempDataDir(dataDir));
 
 /** By default the bot through the tsx loader; `npmStart` runs exactly what a user runs: `npm start`. */
-function runConsole(lines: string[], npmStart = false): Promise<{ code: number | null; out: string; err: string }> {
+function runConsole(lines: string[], npmStart = false, env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
     const [command, args] = npmStart ? ["npm", ["start"]] : [process.execPath, ["--import", "tsx", "src/main.ts"]];
     const child = spawn(command, args, {
       cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, TZ: "Asia/Shanghai" },
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, TZ: "Asia/Shanghai", ...env },
       stdio: ["pipe", "pipe", "pipe"],
     });
     let out = "";
@@ -67,5 +68,30 @@ describe("console mode", () => {
     const second = await runConsole(["/help"]);
     expect(second.code).toBe(0);
     expect(second.out).toContain("使用帮助");
+  });
+
+  it("reads /Start (capitalised by phone keyboards) as /start", async () => {
+    const { code, out } = await runConsole(["/Start", "/HELP"]);
+    expect(code).toBe(0);
+    expect(out).toMatch(/\[1\] 🧭 资格自测\s+\[2\] 📚 项目浏览/);
+    expect(out).toContain("使用帮助");
+    expect(out).not.toContain("未知命令");
+  });
+
+  it("delivers /broadcast in the terminal, printing each message for someone else with its recipient", async () => {
+    const dir = await makeTempDataDir("console-broadcast-");
+    try {
+      const store = await openStore(dir, { fsync: false });
+      const now = new Date().toISOString();
+      for (const id of [5001, 5002]) await store.users.put({ id, chatId: id, name: `用户${id}`, roles: [], subscribed: true, reachable: true, createdAt: now });
+      await store.close();
+      const { code, out, err } = await runConsole(["/broadcast 请于3月1日前提交材料", "1"], false, { ADMIN_IDS: "1", DATA_DIR: dir });
+      expect(code, err).toBe(0);
+      expect(out).toContain("确认群发");
+      for (const id of [5001, 5002]) expect(out).toMatch(new RegExp(`→ 发给 ${id}\\n[^\\n]*\\n?[^]*?请于3月1日前提交材料`));
+      expect(out).toContain("群发完成");
+    } finally {
+      await removeTempDataDir(dir);
+    }
   });
 });

@@ -36,7 +36,7 @@ const CHATS = Array.from({ length: 60 }, (_, i) => 5000 + i);
 const LATE = 3;
 
 async function run(makeApi: (fake: FakeBotApi) => Api) {
-  api = await startFakeBotApi({ lateMs: 3000 });
+  api = await startFakeBotApi({ lateMs: 6000 });
   api.failNext("sendMessage", LATE, "late");
   const bot = makeApi(api);
   const send: SendFn = (chatId, m) => bot.sendMessage(chatId, m.text);
@@ -47,13 +47,13 @@ async function run(makeApi: (fake: FakeBotApi) => Api) {
 }
 
 describe("a broadcast sends each chat once, with no crash", () => {
-  const config = (fake: FakeBotApi) => loadConfig({ BOT_TOKEN: fake.token, TELEGRAM_API_ROOT: fake.apiRoot, API_TIMEOUT_SECONDS: "1", OUTGOING_RATE: "1000", BROADCAST_RATE: "1000" });
+  const config = (fake: FakeBotApi) => loadConfig({ BOT_TOKEN: fake.token, TELEGRAM_API_ROOT: fake.apiRoot, API_TIMEOUT_SECONDS: "3", OUTGOING_RATE: "1000", BROADCAST_RATE: "1000" });
 
   it("the cause: a late answer taken for a network error and sent again repeats the message", async () => {
     // The arrangement before the fix: a timeout on the broadcaster's own Api, retried as transient.
     const { duplicates } = await run((fake) => {
       const plain = new Api(fake.token, { apiRoot: fake.apiRoot });
-      plain.config.use(callTimeout(1));
+      plain.config.use(callTimeout(3));
       return plain;
     });
     expect(duplicates).toBeGreaterThanOrEqual(LATE); // more if the machine is so busy that other answers come late too
