@@ -416,6 +416,46 @@ export function storeContract(name: string, factory: StoreFactory): void {
       });
     });
 
+    describe("inbox", () => {
+      const rec = (updateId: number, chatId?: number) => ({ updateId, ...(chatId !== undefined ? { chatId } : {}), update: { update_id: updateId }, receivedAt: at(0) });
+      it("stores an update once by update_id; a redelivery, even after it is done, is not stored again", async () => {
+        const { store } = await fresh();
+        expect(await store.inbox.add(rec(10, 1))).toBe(true);
+        expect(await store.inbox.add(rec(10, 1))).toBe(false);
+        expect(await store.inbox.countPending()).toBe(1);
+        await store.inbox.done(10, at(1));
+        await store.inbox.done(10, at(2)); // idempotent
+        expect(await store.inbox.add(rec(10, 1))).toBe(false);
+        expect(await store.inbox.countPending()).toBe(0);
+      });
+
+      it("claims oldest first, only the oldest pending update of each chat, and not what another owner holds", async () => {
+        const { store } = await fresh();
+        for (const [u, c] of [[1, 7], [2, 8], [3, 7], [4, undefined], [5, 9]] as const) await store.inbox.add(rec(u, c));
+        const TEN_MIN = 600_000;
+        const a = await store.inbox.claim("A", 10, TEN_MIN, at(0));
+        expect(a.map((r) => r.updateId)).toEqual([1, 2, 4, 5]); // 3 waits for 1 (same chat)
+        expect(a[0]!.update).toEqual({ update_id: 1 });
+        expect(await store.inbox.claim("B", 10, TEN_MIN, at(0))).toEqual([]);
+        await store.inbox.done(1, at(1));
+        expect((await store.inbox.claim("B", 10, TEN_MIN, at(1))).map((r) => r.updateId)).toEqual([3]);
+        // A lease that ran out (its instance was killed) is claimed again.
+        const again = await store.inbox.claim("C", 10, TEN_MIN, at(20));
+        expect(again.map((r) => r.updateId)).toEqual([2, 3, 4, 5]);
+        expect(await store.inbox.countPending()).toBe(4);
+      });
+
+      it("prunes done updates older than the given instant", async () => {
+        const { store } = await fresh();
+        await store.inbox.add(rec(1, 1));
+        await store.inbox.add(rec(2, 2));
+        await store.inbox.done(1, at(1));
+        await store.inbox.done(2, at(10));
+        expect(await store.inbox.prune(at(5))).toBe(1);
+        expect(await store.inbox.add(rec(1, 1))).toBe(true); // forgotten: a very late redelivery is new again
+      });
+    });
+
     describe("unit of work", () => {
       /** A submission as the declaration workflow makes it. */
       const submit = (store: Store, draftId: string, ownerId: number, fail?: "after-put" | "after-delete") =>

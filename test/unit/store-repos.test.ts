@@ -203,7 +203,7 @@ describe("store repositories", () => {
     const s = await openIn(tmp());
     await s.users.put(user(1));
     const names = readdirSync(s.dataDir).sort();
-    expect(names).toEqual([".lock", "audit", "broadcasts", "deadlines", "declarations", "drafts", "ledger", "meta.json", "sessions", "users"]);
+    expect(names).toEqual([".lock", "audit", "broadcasts", "deadlines", "declarations", "drafts", "inbox", "ledger", "meta.json", "sessions", "users"]);
     expect(readdirSync(join(s.dataDir, "users"))).toHaveLength(1); // only the touched shard exists
     await s.close();
     expect(readdirSync(s.dataDir)).not.toContain(".lock");
