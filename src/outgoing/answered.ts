@@ -12,7 +12,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import http, { type ClientRequest } from "node:http";
 import https from "node:https";
 import { join } from "node:path";
-import { Journal } from "./journal.js";
+import { Journal } from "../store/line-journal.js";
 
 const onWritten = new AsyncLocalStorage<() => void>();
 

@@ -17,7 +17,7 @@ import type { Deps } from "../bot/context.js";
 import { dueReminders, type DueReminder } from "../domain/reminders.js";
 import type { BroadcastRecord, DeadlineRecord } from "../store/types.js";
 import { broadcast, type BroadcastResult, type OutgoingMessage, type Progress, type SendFn } from "./broadcaster.js";
-import { Journal } from "../outgoing/journal.js";
+import { Journal } from "../store/line-journal.js";
 import { audience, broadcastMessage, reminderRenderer } from "./content.js";
 
 /** grammY types its signals with the abort-controller polyfill; Node's own AbortSignal is what it gets at run time. */

@@ -8,7 +8,7 @@
  * claim everything pending. When the journal holds many done lines it is rewritten (compacted).
  */
 import { join } from "node:path";
-import { Journal } from "../outgoing/journal.js";
+import { Journal } from "./line-journal.js";
 import type { InboxRecord, InboxRepo, Instant } from "./types.js";
 
 type Added = Omit<InboxRecord, "attempts" | "doneAt" | "claimedBy" | "leaseUntil">;

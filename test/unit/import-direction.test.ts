@@ -49,6 +49,11 @@ const RULES: Rule[] = [
     allowed: ["src/store/types.js"],
   },
   {
+    folder: "src/store",
+    why: "the store is the bottom layer: it knows its records and the domain's data types, never the layers that use it",
+    forbidden: ["src/outgoing", "src/bot", "src/console", "src/web", "src/reminders", "src/services", "src/engine", "src/nlu", "src/answers"],
+  },
+  {
     folder: "src/bot/features",
     why: "features keep the conversation and the rendering; the workflow and every store access go through services",
     forbidden: ["src/store"],

@@ -1,5 +1,6 @@
 /**
- * An append-only line journal for facts that must survive a kill -9 the moment they happen ("this
+ * An append-only line journal (store infrastructure: the inbox, the send journal and the answered
+ * journal use it) for facts that must survive a kill -9 the moment they happen ("this
  * update is stored", "this chat was sent this reminder"). append() is one write(2): once it
  * returns, the line is in the kernel's page cache and outlives the process, whatever kills it.
  * sync() adds an fdatasync (coalesced: one for every line appended meanwhile) for power loss too.
