@@ -250,8 +250,11 @@ interface ChatState {
   cursor: number;
 }
 
+/** Why a held long poll was answered. */
+export type LongPollEnd = "push" | "timeout" | "closing";
+
 interface PendingPoll {
-  wake(): void;
+  wake(why: LongPollEnd): void;
   supersede(): void;
 }
 
@@ -299,6 +302,8 @@ export class FakeBotApi {
   readonly commands = new Map<string, BotCommand[]>();
   /** Errors inside the fake itself (answered with 500); should stay empty. */
   readonly internalErrors: unknown[] = [];
+  /** Held long polls answered so far, by why: an update pushed, the poll's timeout, the fake closing. */
+  readonly longPollEnds: Record<LongPollEnd, number> = { push: 0, timeout: 0, closing: 0 };
 
   private readonly server: Server;
   private readonly callLog: ApiCall[] = [];
@@ -369,7 +374,7 @@ export class FakeBotApi {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    this.activePoll?.wake();
+    this.activePoll?.wake("closing");
     for (const res of this.held) res.destroy();
     for (const waiter of this.waiters) waiter.abort(new Error("fake Bot API closed"));
     await new Promise<void>((resolve) => {
@@ -622,14 +627,18 @@ export class FakeBotApi {
         settle();
       };
       const poll: PendingPoll = {
-        wake: () => finish(() => resolve(this.deliverableUpdates(limit))),
+        wake: (why) =>
+          finish(() => {
+            this.longPollEnds[why] += 1;
+            resolve(this.deliverableUpdates(limit));
+          }),
         supersede: () =>
           finish(() =>
             reject(new ApiError(409, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running")),
           ),
       };
       const onDisconnect = () => finish(() => resolve([]));
-      const timer = setTimeout(poll.wake, timeout * 1000);
+      const timer = setTimeout(() => poll.wake("timeout"), timeout * 1000);
       signal.addEventListener("abort", onDisconnect, { once: true });
       this.activePoll = poll;
     });
@@ -783,7 +792,7 @@ export class FakeBotApi {
       return full;
     }
     this.queue.push(full);
-    this.activePoll?.wake();
+    this.activePoll?.wake("push");
     this.notify();
     return full;
   }
