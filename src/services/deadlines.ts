@@ -7,8 +7,8 @@ import { randomBytes } from "node:crypto";
 import { applicableDeadline, deadlinePassed, type DeadlineTarget } from "../domain/declaration-deadline.js";
 import { upcomingDeadlines } from "../domain/reminders.js";
 import type { DeadlineRecord, DeadlineScope } from "../store/types.js";
-import { isAdmin } from "./access.js";
-import { ADMIN_ONLY, nowIso, refuse, type Outcome, type ServiceDeps } from "./context.js";
+import { isAdmin, isStaff } from "./access.js";
+import { ADMIN_ONLY, STAFF_ONLY, nowIso, refuse, type Outcome, type ServiceDeps } from "./context.js";
 
 export interface Governing {
   deadline?: DeadlineRecord;
@@ -23,6 +23,14 @@ export async function governingDeadline(deps: ServiceDeps, target: DeadlineTarge
 
 export async function upcoming(deps: ServiceDeps): Promise<{ deadline: DeadlineRecord; daysLeft: number }[]> {
   return upcomingDeadlines(await deps.store.deadlines.list(), deps.now(), deps.timeZone);
+}
+
+/** Every deadline for staff (the desk's list), by date; daysLeft only for those not yet passed. */
+export async function listDeadlines(deps: ServiceDeps, userId: number): Promise<Outcome<{ deadlines: { deadline: DeadlineRecord; daysLeft?: number }[] }>> {
+  if (!(await isStaff(deps, userId))) return refuse("staffOnly", STAFF_ONLY);
+  const all = await deps.store.deadlines.list();
+  const days = new Map(upcomingDeadlines(all, deps.now(), deps.timeZone).map((u) => [u.deadline.id, u.daysLeft]));
+  return { ok: true, deadlines: all.map((deadline) => (days.has(deadline.id) ? { deadline, daysLeft: days.get(deadline.id)! } : { deadline })), notify: [] };
 }
 
 export interface NewDeadline {

@@ -3,6 +3,8 @@
  * dependencies) and the acting user's id first. Nothing here knows Telegram, the terminal or HTTP.
  */
 export * as access from "./access.js";
+export * as audit from "./audit.js";
+export * as codes from "./codes.js";
 export * as deadlines from "./deadlines.js";
 export * as declarations from "./declarations.js";
 export * as review from "./review.js";

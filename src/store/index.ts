@@ -9,6 +9,7 @@
 import { join, resolve } from "node:path";
 import type { Plan } from "../knowledge/schema.js";
 import { ChunkedLog } from "./chunked-log.js";
+import { EmbeddedCodes } from "./codes.js";
 import { WriteTracker, isTempFile, silentLogger, type StoreLogger } from "./durable-file.js";
 import { StoreError, describe, errnoCode } from "./errors.js";
 import { withFs, type StoreFs } from "./fs.js";
@@ -141,8 +142,10 @@ export async function openStore(dataDir: string, opts: OpenStoreOptions = {}): P
 
     // The inbox keeps its own append-only journal (inbox/updates.log), written before updates are acknowledged.
     const inbox = EmbeddedInbox.open(dir);
+    const codes = await EmbeddedCodes.open(dir, fs, opts.fsync ?? true);
     let closed: Promise<void> | undefined;
     const flush = async () => {
+      await codes.flush();
       await tracker.flushAll();
       await transactions.settle();
       await tracker.flushAll();
@@ -152,6 +155,7 @@ export async function openStore(dataDir: string, opts: OpenStoreOptions = {}): P
       ...repos,
       ledger,
       inbox,
+      codes,
       transaction: (fn) => transactions.run(fn),
       dump: () => ({
         users: users.values(),

@@ -141,6 +141,22 @@ export interface InboxRecord {
   attempts: number;
 }
 
+/** What a one-time code is for: signing in at the coordinators' desk, or carrying drafts between channels (/link). */
+export type CodePurpose = "desk" | "link";
+
+/**
+ * A short-lived, single-use code the bot gave a user. Only a digest is stored (never the code), and
+ * a user holds at most one live code per purpose.
+ */
+export interface CodeRecord {
+  purpose: CodePurpose;
+  /** SHA-256 (hex) of the purpose and the code; unique among the live codes of a purpose. */
+  digest: string;
+  userId: number;
+  /** The code is live while now < expiresAt. */
+  expiresAt: Instant;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Queries
 
@@ -346,6 +362,27 @@ export interface BroadcastRepo {
 }
 
 /**
+ * One-time codes and attempt limits, shared by every instance on one store: a code issued by one bot
+ * process can be redeemed on another, exactly once, and a limit counts attempts made on any of them.
+ */
+export interface CodeRepo {
+  /**
+   * Stores a code, replacing the user's earlier code of the same purpose. False (nothing stored) when
+   * a live code of that purpose already has this digest: the caller draws another code.
+   */
+  issue(code: CodeRecord, now: Instant): Promise<boolean>;
+  /** The live codes of a purpose (few: they live minutes), for the caller to compare in constant time. */
+  live(purpose: CodePurpose, now: Instant): Promise<CodeRecord[]>;
+  /** Spends a live code: its record the first time (on any instance), undefined after that or once expired. */
+  consume(purpose: CodePurpose, digest: string, now: Instant): Promise<CodeRecord | undefined>;
+  /**
+   * Counts one attempt under `key` in a fixed window of `windowMs` starting at the key's first attempt;
+   * true while the window holds at most `limit` attempts (this one included), false after that.
+   */
+  attempt(key: string, limit: number, windowMs: number, now: Instant): Promise<boolean>;
+}
+
+/**
  * Which chats a delivery (a deadline reminder "deadline:<id>:<offset>" or "broadcast:<id>") has
  * reached. record() may be group-committed: its promise resolves when the record is durable.
  */
@@ -425,6 +462,8 @@ export interface Store {
   ledger: LedgerRepo;
   /** Updates stored before they are acknowledged (embedded: src/store/inbox.ts; PostgreSQL: pg/inbox.ts). */
   inbox: InboxRepo;
+  /** One-time codes (desk login, /link) and attempt limits. */
+  codes: CodeRepo;
   /**
    * Runs fn as one unit of work: every write it makes is committed together when fn resolves
    * (durable when transaction() resolves), or none is when fn throws (the error is rethrown).

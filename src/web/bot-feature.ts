@@ -1,19 +1,18 @@
 /**
  * The bot's side of the web: /web sends a coordinator or admin a one-time code for the desk;
  * /link gives anyone a code that carries their declaration drafts to the other channel, and
- * /link <code> on the other side redeems it. Codes are never logged.
+ * /link <code> on the other side redeems it. Codes live in the store (services/codes.ts), so any
+ * instance can redeem them; they are never logged.
  */
 import { Composer } from "grammy";
 import { servicesOf, type BotContext } from "../bot/context.js";
-import { access } from "../services/index.js";
+import { access, codes } from "../services/index.js";
 import { send } from "../bot/render.js";
-import { carryDrafts } from "./carry-drafts.js";
-import { CODE_TTL_MS, type OneTimeCodes, type RateLimiter } from "./one-time-codes.js";
 import { isWebUser } from "./web-users.js";
 
-const MINUTES = Math.round(CODE_TTL_MS / 60_000);
+const MINUTES = Math.round(codes.CODE_TTL_MS / 60_000);
 
-export function webFeature(codes: OneTimeCodes, redeemLimit: RateLimiter): Composer<BotContext> {
+export function webFeature(): Composer<BotContext> {
   const feature = new Composer<BotContext>();
   const chats = feature.chatType("private");
 
@@ -26,34 +25,34 @@ export function webFeature(codes: OneTimeCodes, redeemLimit: RateLimiter): Compo
       );
       return;
     }
-    const code = codes.issue(id, "desk");
-    await send(ctx, `协调员工作台登录码：<code>${code}</code>\n请在 ${MINUTES} 分钟内打开网页版的「协调员工作台」输入，仅可使用一次。\n如非本人操作，请忽略。`);
+    const issued = await codes.issueCode(servicesOf(ctx.deps), id, "desk");
+    if (!issued.ok) {
+      await send(ctx, issued.message);
+      return;
+    }
+    await send(ctx, `协调员工作台登录码：<code>${issued.code}</code>\n请在 ${MINUTES} 分钟内打开网页版的「协调员工作台」输入，仅可使用一次。\n如非本人操作，请忽略。`);
   });
 
   chats.command("link", async (ctx) => {
     const id = ctx.account.id;
     const arg = ctx.match.trim();
     if (!arg) {
-      const code = codes.issue(id, "link");
+      const issued = await codes.issueCode(servicesOf(ctx.deps), id, "link");
+      if (!issued.ok) {
+        await send(ctx, issued.message);
+        return;
+      }
+      const code = issued.code;
       const other = isWebUser(id) ? "Telegram 中的本助手" : "网页版对话框";
       await send(ctx, `草稿转移码：<code>${code}</code>\n请在 ${MINUTES} 分钟内到${other}发送：\n<code>/link ${code}</code>\n你的申报草稿会转到那一端继续填写（仅可使用一次）。`);
       return;
     }
-    if (!/^\d{6}$/.test(arg)) {
-      await send(ctx, "转移码是 6 位数字，例如：/link 123456");
+    const carried = await codes.redeemLinkCode(servicesOf(ctx.deps), id, arg);
+    if (!carried.ok) {
+      await send(ctx, carried.message);
       return;
     }
-    if (!redeemLimit.take(`link:${id}`)) {
-      await send(ctx, "尝试次数过多，请 10 分钟后再试。");
-      return;
-    }
-    const from = codes.redeem(arg, "link");
-    if (from === undefined) {
-      await send(ctx, "转移码无效或已过期。请在另一端重新发送 /link 获取新码。");
-      return;
-    }
-    const { moved } = await carryDrafts(ctx.deps.store, from, id, ctx.deps.now());
-    await send(ctx, moved ? `已转来 ${moved} 份申报草稿。发送 /declare 继续填写。` : "对方没有未提交的申报草稿，无需转移。");
+    await send(ctx, carried.moved ? `已转来 ${carried.moved} 份申报草稿。发送 /declare 继续填写。` : "对方没有未提交的申报草稿，无需转移。");
   });
 
   return feature;

@@ -17,7 +17,7 @@ import type { Logger } from "pino";
 import { ROOT } from "../paths.js";
 import type { ChatChange, ChatHub } from "./chat-hub.js";
 import { chatPage, renderMessage } from "./chat-page.js";
-import { RateLimiter } from "./one-time-codes.js";
+import { RateLimiter } from "./rate-limiter.js";
 import { parseVisitor, safeEqual, type Signer, VISITOR_COOKIE, visitorValue } from "./session.js";
 import { isWebUser, newWebUserId } from "./web-users.js";
 

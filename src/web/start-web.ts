@@ -7,7 +7,6 @@ import type { Bot, Composer, Transformer } from "grammy";
 import type { BotContext, Deps } from "../bot/context.js";
 import { ChatHub } from "./chat-hub.js";
 import { webFeature } from "./bot-feature.js";
-import { OneTimeCodes, RateLimiter } from "./one-time-codes.js";
 import { createWebApp, startWebServer, type RunningWeb } from "./server.js";
 import { loadSecret, Signer } from "./session.js";
 import { mountDesk } from "./desk/routes.js";
@@ -22,18 +21,14 @@ export interface Web {
 export function createWeb(deps: Deps): Web {
   const hub = new ChatHub(deps.config.DATA_DIR, deps.now);
   const signer = new Signer(loadSecret(deps.config.DATA_DIR));
-  const codes = new OneTimeCodes();
-  // Redeeming codes: 5 tries per user or address per 10 minutes, 60 in total (a million codes cannot be walked).
-  const perUser = new RateLimiter(5, 10 * 60_000);
-  const total = new RateLimiter(60, 10 * 60_000);
   return {
     route: hub.transformer,
-    features: [webFeature(codes, perUser)],
+    features: [webFeature()],
     hub,
     async start(bot, port) {
       hub.attach(bot);
       const logger = deps.logger.child({ part: "web" });
-      const app = createWebApp({ hub, signer, logger, mount: (a) => mountDesk(a, { deps, api: bot.api, signer, codes, perAddress: perUser, total, logger }) });
+      const app = createWebApp({ hub, signer, logger, mount: (a) => mountDesk(a, { deps, api: bot.api, signer, logger }) });
       const running = await startWebServer(app, port, logger);
       return {
         port: running.port,

@@ -11,6 +11,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type {
   AuditRecord,
+  CodeRecord,
   BroadcastRecord,
   DeadlineRecord,
   DeclarationRecord,
@@ -453,6 +454,65 @@ export function storeContract(name: string, factory: StoreFactory): void {
         await store.inbox.done(2, at(10));
         expect(await store.inbox.prune(at(5))).toBe(1);
         expect(await store.inbox.add(rec(1, 1))).toBe(true); // forgotten: a very late redelivery is new again
+      });
+    });
+
+    describe("codes", () => {
+      const code = (purpose: CodeRecord["purpose"], digest: string, userId: number, expiresMinutes = 5): CodeRecord => ({ purpose, digest, userId, expiresAt: at(expiresMinutes) });
+      const digests = (xs: CodeRecord[]) => xs.map((c) => c.digest).sort();
+
+      it("a code is spent once, only for its purpose, and not after it expires", async () => {
+        const { store } = await fresh();
+        expect(await store.codes.issue(code("desk", "d-a", 1), at(0))).toBe(true);
+        expect(await store.codes.issue(code("link", "d-b", 1), at(0))).toBe(true);
+        expect(await store.codes.issue(code("desk", "d-c", 2, 1), at(0))).toBe(true);
+        expect(digests(await store.codes.live("desk", at(0)))).toEqual(["d-a", "d-c"]);
+        expect(await store.codes.consume("link", "d-a", at(1))).toBeUndefined();
+        expect(await store.codes.consume("desk", "d-a", at(1))).toEqual(code("desk", "d-a", 1));
+        expect(await store.codes.consume("desk", "d-a", at(1))).toBeUndefined();
+        // d-c expired at minute 1: no longer live, and it cannot be spent.
+        expect(await store.codes.live("desk", at(1))).toEqual([]);
+        expect(await store.codes.consume("desk", "d-c", at(1))).toBeUndefined();
+        expect(await store.codes.consume("link", "d-b", at(4))).toMatchObject({ userId: 1 });
+      });
+
+      it("a new code replaces the user's earlier one of that purpose; a digest another live code has is refused", async () => {
+        const { store } = await fresh();
+        await store.codes.issue(code("desk", "old", 1), at(0));
+        expect(await store.codes.issue(code("desk", "new", 1), at(1))).toBe(true);
+        expect(await store.codes.consume("desk", "old", at(1))).toBeUndefined();
+        expect(await store.codes.issue(code("desk", "new", 2), at(1))).toBe(false);
+        expect(await store.codes.live("desk", at(1))).toEqual([code("desk", "new", 1)]);
+        // Once that code has expired, its digest may be drawn again.
+        expect(await store.codes.issue(code("desk", "new", 2, 20), at(10))).toBe(true);
+        expect(await store.codes.consume("desk", "new", at(11))).toMatchObject({ userId: 2 });
+      });
+
+      it("ten instances consuming one code at once: exactly one gets it", async () => {
+        const { store } = await fresh();
+        await store.codes.issue(code("link", "race", 7), at(0));
+        const got = await Promise.all(Array.from({ length: 10 }, () => store.codes.consume("link", "race", at(1))));
+        expect(got.filter((g) => g !== undefined)).toEqual([code("link", "race", 7)]);
+      });
+
+      it("attempts: at most `limit` per window and key, counted at once from many callers; a new window starts afresh", async () => {
+        const { store } = await fresh();
+        const window = 10 * 60_000;
+        const results = await Promise.all(Array.from({ length: 8 }, () => store.codes.attempt("desk:1.2.3.4", 5, window, at(0))));
+        expect(results.filter(Boolean)).toHaveLength(5);
+        expect(await store.codes.attempt("desk:5.6.7.8", 5, window, at(1))).toBe(true);
+        expect(await store.codes.attempt("desk:1.2.3.4", 5, window, at(9))).toBe(false);
+        expect(await store.codes.attempt("desk:1.2.3.4", 5, window, at(10))).toBe(true);
+      });
+
+      it("live codes and attempt windows survive reopening", async () => {
+        const h = await fresh();
+        if (!h.reopen) return;
+        await h.store.codes.issue(code("desk", "kept", 3), at(0));
+        for (let i = 0; i < 3; i++) await h.store.codes.attempt("k", 3, 60_000, at(0));
+        h.store = await h.reopen();
+        expect(await h.store.codes.attempt("k", 3, 60_000, at(0))).toBe(false);
+        expect(await h.store.codes.consume("desk", "kept", at(1))).toMatchObject({ userId: 3 });
       });
     });
 

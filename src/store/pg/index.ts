@@ -9,6 +9,7 @@ import { silentLogger, type StoreLogger } from "../durable-file.js";
 import { StoreError } from "../errors.js";
 import { DEFAULT_REF_PREFIXES } from "../refs.js";
 import type { InboxRepo, Store, StoreTx } from "../types.js";
+import { PgCodes } from "./codes.js";
 import { PgInbox } from "./inbox.js";
 import { PgLedger } from "./ledger.js";
 import { migrate } from "./migrate.js";
@@ -118,6 +119,7 @@ export async function openPgStore(url: string, opts: OpenPgStoreOptions = {}): P
     broadcasts: new PgBroadcasts(ctx),
     ledger,
     inbox: new PgInbox(pool),
+    codes: new PgCodes(pool),
     transaction,
     flush,
     close: async () => {

@@ -17,7 +17,7 @@ import { reminderService } from "../../reminders/scheduler.js";
 import { readFile } from "node:fs/promises";
 import { exportFileName } from "../../export/declarations.js";
 import { exportInChild } from "../../export/export-in-child.js";
-import { access, deadlines as deadlineService, declarations as declarationService, review } from "../../services/index.js";
+import { access, audit as auditService, deadlines as deadlineService, declarations as declarationService, review } from "../../services/index.js";
 import * as statsService from "../../services/stats.js";
 import type { Notice } from "../../services/index.js";
 import type { DeadlineScope, DeclarationStatus } from "../../store/types.js";
@@ -65,7 +65,8 @@ export function mountDeskPages(app: Hono<WebEnv>, d: DeskDeps, staffOf: (c: Cont
     const dcl = seen.declaration;
     const flow = declarationFlow(k);
     const fctx = { knowledge: k, now: deps.now(), timeZone: tz };
-    const audit = await sdeps.store.audit.find({ target: dcl.ref }, { limit: 200 });
+    const trail = await auditService.declarationTrail(sdeps, staff.userId, dcl.ref);
+    const audit = trail.ok ? trail.trail : { items: [], total: 0 };
     const names = await access.userNames(sdeps, [dcl.ownerId, ...dcl.history.map((h) => h.by), ...audit.items.map((a) => a.actor)]);
     const card = declarationCard(flow, dcl, fctx, { whoName: names });
     const budget = budgetOf(k, dcl.answers);
@@ -185,12 +186,11 @@ export function mountDeskPages(app: Hono<WebEnv>, d: DeskDeps, staffOf: (c: Cont
   });
 
   const deadlinesView = async (c: Context, staff: StaffView, message?: string, status: 200 | 400 = 200) => {
-    const upcoming = await deadlineService.upcoming(sdeps);
-    const days = new Map(upcoming.map((u) => [u.deadline.id, u.daysLeft]));
-    const all = await sdeps.store.deadlines.list();
+    const listed = await deadlineService.listDeadlines(sdeps, staff.userId);
+    if (!listed.ok) return toLogin(c);
     const scopeText = (s: DeadlineScope) =>
       s.kind === "all" ? "全部项目" : s.kind === "plan" ? (s.plan === "guopei" ? "国培计划" : "区培计划") : (k.subProjects.find((x) => x.id === s.subProjectId)?.name ?? s.subProjectId);
-    const list = all.map((dl) => ({ deadline: dl, scope: scopeText(dl.scope), ...(days.has(dl.id) ? { daysLeft: days.get(dl.id)! } : {}) }));
+    const list = listed.deadlines.map((x) => ({ ...x, scope: scopeText(x.deadline.scope) }));
     return c.html(deadlinesPage(staff, list, k, deps.config.REMINDER_OFFSETS, message), status);
   };
 

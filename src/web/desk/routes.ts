@@ -7,11 +7,10 @@ import type { Context, Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { Logger } from "pino";
 import { servicesOf, type Deps } from "../../bot/context.js";
-import { access } from "../../services/index.js";
+import { access, codes } from "../../services/index.js";
 import { escapeHtml } from "../telegram-html.js";
 import { mountDeskPages } from "./desk-pages.js";
 import { csrfField, layout } from "../chat-page.js";
-import type { OneTimeCodes, RateLimiter } from "../one-time-codes.js";
 import { checkCsrf, clientAddress, isSecureRequest, type WebEnv } from "../server.js";
 import { DESK_COOKIE, DESK_SESSION_MS, deskValue, parseDesk, type Signer } from "../session.js";
 
@@ -20,9 +19,6 @@ export interface DeskDeps {
   /** The bot's API (with the web route): notices reach applicants on Telegram or on their web page. */
   api: Api;
   signer: Signer;
-  codes: OneTimeCodes;
-  perAddress: RateLimiter;
-  total: RateLimiter;
   logger: Logger;
 }
 
@@ -70,15 +66,14 @@ ${message ? `<p class="error" role="alert">${escapeHtml(message)}</p>` : ""}
   app.post("/desk/login", async (c) => {
     const pre = signer.verify(getCookie(c, PRE_COOKIE));
     if (!pre || !(await checkCsrf(c, signer, pre))) return loginPage(c, "页面已过期，请重新输入。", 400);
-    // Counted before the code is looked at, so a flood of guesses is refused without trying them.
-    if (!d.perAddress.take(`desk:${clientAddress(c)}`) || !d.total.take("desk")) return loginPage(c, "尝试次数过多，请 10 分钟后再试。", 429);
     const form = await c.req.parseBody();
-    const code = typeof form.code === "string" ? form.code : "";
-    const userId = d.codes.redeem(code, "desk");
-    if (userId === undefined || !(await access.isStaff(servicesOf(deps), userId))) {
-      d.logger.info({ address: clientAddress(c) }, "desk login refused");
-      return loginPage(c, "登录码无效或已过期。请在 Telegram 中重新发送 /web 获取新码。", 400);
+    // Attempts are counted (in the store, across instances) before the code is looked at.
+    const login = await codes.redeemDeskCode(servicesOf(deps), typeof form.code === "string" ? form.code : "", clientAddress(c));
+    if (!login.ok) {
+      d.logger.info({ address: clientAddress(c), refused: login.code }, "desk login refused");
+      return loginPage(c, login.message, login.code === "limit" ? 429 : 400);
     }
+    const userId = login.userId;
     const expires = deps.now().getTime() + DESK_SESSION_MS;
     setCookie(c, DESK_COOKIE, signer.sign(deskValue(userId, expires)), {
       httpOnly: true,
@@ -89,7 +84,6 @@ ${message ? `<p class="error" role="alert">${escapeHtml(message)}</p>` : ""}
     });
     deleteCookie(c, PRE_COOKIE, { path: "/desk" });
     d.logger.info({ userId }, "desk login");
-    await deps.store.audit.append({ at: deps.now().toISOString(), actor: userId, action: "desk.login" });
     return c.redirect("/desk", 303);
   });
 
