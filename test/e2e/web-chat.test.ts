@@ -5,44 +5,16 @@
  * a reload in the middle; the draft carried from Telegram to the web with /link. Screenshots of each
  * at 360 px and 1280 px go to test/e2e/screenshots/.
  */
-import type { Page } from "puppeteer-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser, openPage, say, screenshot, tapButton, waitForBot, type TestBrowser } from "../support/browser.js";
-import { makeTempDataDir, removeTempDataDir } from "../support/bot-process.js";
-import { startFakeBotApi, type FakeBotApi } from "../support/fake-bot-api.js";
-import { startWebBot, type WebBot } from "../support/web-process.js";
+import { describe, expect, it } from "vitest";
+import { openPage, say, screenshotBothWidths as both, tapButton, waitForBot } from "../support/browser.js";
+import { useWebBot } from "../support/web-process.js";
 
-let api: FakeBotApi;
-let web: WebBot;
-let dataDir: string;
-let chrome: TestBrowser;
-
-beforeAll(async () => {
-  api = await startFakeBotApi();
-  dataDir = await makeTempDataDir("web-chat-e2e-");
-  web = await startWebBot({ api, dataDir, env: { ADMIN_IDS: "900" } });
-  chrome = await launchBrowser();
-}, 90_000);
-
-afterAll(async () => {
-  await chrome?.close();
-  await web?.bot.stop();
-  await api?.close();
-  await removeTempDataDir(dataDir);
-});
-
-async function both(page: Page, name: string): Promise<void> {
-  await screenshot(page, `${name}-360`);
-  await page.setViewport({ width: 1280, height: 900 });
-  await page.evaluate(() => document.getElementById("end")?.scrollIntoView(false));
-  await screenshot(page, `${name}-1280`);
-  await page.setViewport({ width: 360, height: 740, isMobile: true, hasTouch: true });
-}
+const h = useWebBot({ name: "web-chat-e2e", env: { ADMIN_IDS: "900" }, browser: true });
 
 describe("the chat page", () => {
   it("runs a teacher's eligibility check with real buttons", async () => {
-    const page = await openPage(chrome.browser, 360);
-    await page.goto(`${web.url}/`);
+    const page = await openPage(h.chrome.browser, 360);
+    await page.goto(`${h.web.url}/`);
     // A first visit opens with the bot's own main menu, not a copy of it.
     await waitForBot(page, "申报助手");
     expect(await page.$$eval(".kb button", (bs) => bs.map((b) => b.textContent))).toContain("🧭 资格自测");
@@ -77,8 +49,8 @@ describe("the chat page", () => {
   }, 120_000);
 
   it("walks an institution's declaration to submission, with a reload in the middle", async () => {
-    const page = await openPage(chrome.browser, 360);
-    await page.goto(`${web.url}/`);
+    const page = await openPage(h.chrome.browser, 360);
+    await page.goto(`${h.web.url}/`);
     await waitForBot(page, "申报助手");
     await say(page, "/declare");
     await waitForBot(page, "牵头申报单位");
@@ -150,16 +122,16 @@ describe("the chat page", () => {
 
   it("carries a draft from Telegram to the web with a one-time /link code", async () => {
     const contact = 777;
-    api.sendText(contact, "/declare");
-    await api.waitForMessage(contact, "牵头申报单位");
-    api.sendText(contact, "喀什大学");
-    await api.waitForMessage(contact, "申报单位类型");
-    api.sendText(contact, "/link");
-    const issued = await api.waitForMessage(contact, "草稿转移码");
+    h.api.sendText(contact, "/declare");
+    await h.api.waitForMessage(contact, "牵头申报单位");
+    h.api.sendText(contact, "喀什大学");
+    await h.api.waitForMessage(contact, "申报单位类型");
+    h.api.sendText(contact, "/link");
+    const issued = await h.api.waitForMessage(contact, "草稿转移码");
     const code = /\/link (\d{6})/.exec(issued.text)![1]!;
 
-    const page = await openPage(chrome.browser, 360);
-    await page.goto(`${web.url}/`);
+    const page = await openPage(h.chrome.browser, 360);
+    await page.goto(`${h.web.url}/`);
     await waitForBot(page, "申报助手");
     await say(page, `/link ${code}`);
     await waitForBot(page, "已转来 1 份申报草稿");
@@ -170,23 +142,23 @@ describe("the chat page", () => {
     await say(page, `/link ${code}`);
     await waitForBot(page, "转移码无效或已过期");
     // The Telegram side no longer has it.
-    api.sendText(contact, "/declare");
-    const tg = await api.waitForMessage(contact, "牵头申报单位");
+    h.api.sendText(contact, "/declare");
+    const tg = await h.api.waitForMessage(contact, "牵头申报单位");
     expect(tg.text).not.toContain("喀什大学");
     await page.close();
   }, 120_000);
 
   it("pushes a deadline reminder to a subscribed visitor's open page (server-sent events, no reload)", async () => {
-    const page = await openPage(chrome.browser, 360);
-    await page.goto(`${web.url}/`);
+    const page = await openPage(h.chrome.browser, 360);
+    await page.goto(`${h.web.url}/`);
     await waitForBot(page, "申报助手");
     await say(page, "/subscribe");
     await waitForBot(page, /订阅/);
     const loads = await page.evaluate(() => performance.getEntriesByType("navigation").length);
     // An admin in Telegram adds a deadline three days ahead: the "3 days left" reminder is due now.
     const day = new Date(Date.now() + 3 * 86_400_000).toLocaleDateString("en-CA", { timeZone: "Asia/Shanghai" });
-    api.sendText(900, `/deadline ${day} 网页提醒测试截止`);
-    await api.waitForMessage(900, "已添加截止日期");
+    h.api.sendText(900, `/deadline ${day} 网页提醒测试截止`);
+    await h.api.waitForMessage(900, "已添加截止日期");
     const reminder = await waitForBot(page, "网页提醒测试截止");
     expect(reminder).toMatch(/\d+ ?天/);
     expect(await page.evaluate(() => performance.getEntriesByType("navigation").length)).toBe(loads);

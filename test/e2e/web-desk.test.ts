@@ -7,45 +7,20 @@
  */
 import ExcelJS from "exceljs";
 import type { Page } from "puppeteer-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser, openPage, say, screenshot, waitForBot, type TestBrowser } from "../support/browser.js";
-import { makeTempDataDir, removeTempDataDir } from "../support/bot-process.js";
-import { startFakeBotApi, type BotOutput, type FakeBotApi } from "../support/fake-bot-api.js";
-import { startWebBot, type WebBot } from "../support/web-process.js";
+import { describe, expect, it } from "vitest";
+import { openPage, say, screenshotBothWidths, waitForBot } from "../support/browser.js";
+import type { BotOutput } from "../support/fake-bot-api.js";
+import { telegramUser, useWebBot } from "../support/web-process.js";
 
 const ADMIN = 900;
 const FIRST_APPLICANT = 601;
 const SECOND_APPLICANT = 602;
 
-let api: FakeBotApi;
-let web: WebBot;
-let dataDir: string;
-let chrome: TestBrowser;
+const h = useWebBot({ name: "web-desk-e2e", env: { ADMIN_IDS: String(ADMIN) }, browser: true });
 let page: Page;
 
-beforeAll(async () => {
-  api = await startFakeBotApi();
-  dataDir = await makeTempDataDir("web-desk-e2e-");
-  web = await startWebBot({ api, dataDir, env: { ADMIN_IDS: String(ADMIN) } });
-  chrome = await launchBrowser();
-}, 90_000);
-
-afterAll(async () => {
-  await chrome?.close();
-  await web?.bot.stop();
-  await api?.close();
-  await removeTempDataDir(dataDir);
-});
-
-async function ask(user: number, text: string, match?: string | RegExp): Promise<BotOutput> {
-  api.sendText(user, text);
-  return api.waitForMessage(user, match);
-}
-
-async function tap(user: number, label: string | RegExp, match?: string | RegExp | ((o: BotOutput) => boolean)): Promise<BotOutput> {
-  api.tapButton(user, label);
-  return api.waitForMessage(user, match);
-}
+const ask = (user: number, text: string, match?: string | RegExp) => telegramUser(() => h.api, user).ask(text, match);
+const tap = (user: number, label: string | RegExp, match?: string | RegExp | ((o: BotOutput) => boolean)) => telegramUser(() => h.api, user).tap(label, match);
 
 /** One declaration through the real Telegram form (县级骨干, 小学语文, 100 people); returns its reference number. */
 async function declare(user: number, institution: string): Promise<string> {
@@ -74,12 +49,7 @@ async function declare(user: number, institution: string): Promise<string> {
   return /申报编号：([A-Z]{2}\d{4}-\d{4})/.exec(submitted.text)![1]!;
 }
 
-async function both(name: string): Promise<void> {
-  await page.setViewport({ width: 360, height: 740, isMobile: true, hasTouch: true });
-  await screenshot(page, `${name}-360`);
-  await page.setViewport({ width: 1280, height: 900 });
-  await screenshot(page, `${name}-1280`);
-}
+const both = (name: string) => screenshotBothWidths(page, name);
 
 /** Fetches a URL with the page's cookies, as the browser's own download would. */
 async function download(path: string): Promise<{ status: number; type: string; base64: string }> {
@@ -104,14 +74,14 @@ describe("the coordinators' desk", () => {
   }, 120_000);
 
   it("logs in with the code /web sent, filters the table, and shows counts", async () => {
-    page = await openPage(chrome.browser, 1280);
-    await page.goto(`${web.url}/desk`);
-    expect(page.url()).toBe(`${web.url}/desk/login`);
+    page = await openPage(h.chrome.browser, 1280);
+    await page.goto(`${h.web.url}/desk`);
+    expect(page.url()).toBe(`${h.web.url}/desk/login`);
     const sent = await ask(ADMIN, "/web", "登录码");
     const code = /(\d{6})/.exec(sent.text)![1]!;
     await page.type("#code", code);
     await Promise.all([page.waitForNavigation(), page.click("form[action='/desk/login'] button")]);
-    expect(page.url()).toBe(`${web.url}/desk`);
+    expect(page.url()).toBe(`${h.web.url}/desk`);
     const rows = await page.$$eval("table.list tbody tr", (trs) => trs.map((tr) => (tr as HTMLElement).innerText));
     expect(rows.join("\n")).toContain(firstRef);
     expect(rows.join("\n")).toContain(secondRef);
@@ -126,7 +96,7 @@ describe("the coordinators' desk", () => {
     await Promise.all([page.waitForNavigation(), page.click(".filters button[type=submit]")]);
     expect(await page.$$eval("table.list tbody tr", (trs) => trs.length)).toBe(2);
     // Search by institution.
-    await page.goto(`${web.url}/desk?q=${encodeURIComponent("师范")}`);
+    await page.goto(`${h.web.url}/desk?q=${encodeURIComponent("师范")}`);
     const searched = await page.$$eval("table.list tbody tr", (trs) => trs.map((tr) => (tr as HTMLElement).innerText));
     expect(searched).toHaveLength(1);
     expect(searched[0]).toContain(firstRef);
@@ -134,7 +104,7 @@ describe("the coordinators' desk", () => {
   }, 60_000);
 
   it("shows a declaration in full and returns it with a comment after a confirmation; the applicant is told in Telegram", async () => {
-    await page.goto(`${web.url}/desk/d/${firstRef}`);
+    await page.goto(`${h.web.url}/desk/d/${firstRef}`);
     const text = await page.$eval("main", (el) => (el as HTMLElement).innerText);
     expect(text).toContain("新疆师范大学");
     expect(text).toContain("每年合计");
@@ -143,14 +113,14 @@ describe("the coordinators' desk", () => {
     expect(text).toContain("提交");
     await both("3-desk-declaration");
 
-    api.skipReplies(FIRST_APPLICANT);
+    h.api.skipReplies(FIRST_APPLICANT);
     await page.type("#comment", "请补充协同学校的分工");
     await Promise.all([page.waitForNavigation(), page.click("form.return button")]);
     // The confirmation page says who will be told; nothing has changed yet.
     expect(await page.$eval("main", (el) => (el as HTMLElement).innerText)).toContain("申请人将在其使用的渠道（Telegram）收到通知");
     await Promise.all([page.waitForNavigation(), page.click("main form button[type=submit]")]);
     expect(await page.$eval(".flash", (el) => (el as HTMLElement).innerText)).toContain("已退回");
-    const notice = await api.waitForMessage(FIRST_APPLICANT, "被退回");
+    const notice = await h.api.waitForMessage(FIRST_APPLICANT, "被退回");
     expect(notice.text).toContain("请补充协同学校的分工");
     expect(notice.text).toContain(firstRef);
     // The audit trail on the page now has the return.
@@ -158,13 +128,13 @@ describe("the coordinators' desk", () => {
   }, 60_000);
 
   it("approves the other one, and exports the current filter as CSV (BOM) and XLSX", async () => {
-    await page.goto(`${web.url}/desk/d/${secondRef}`);
+    await page.goto(`${h.web.url}/desk/d/${secondRef}`);
     await Promise.all([page.waitForNavigation(), page.click("button.approve")]);
     await Promise.all([page.waitForNavigation(), page.click("main form button[type=submit]")]);
     expect(await page.$eval(".flash", (el) => (el as HTMLElement).innerText)).toContain("已通过");
-    await api.waitForMessage(SECOND_APPLICANT, "审核通过");
+    await h.api.waitForMessage(SECOND_APPLICANT, "审核通过");
 
-    await page.goto(`${web.url}/desk?status=approved`);
+    await page.goto(`${h.web.url}/desk?status=approved`);
     expect(await page.$eval(".tabs", (el) => (el as HTMLElement).innerText)).toMatch(/已通过 1.*已退回 1/s);
     const csv = await download("/desk/export.csv?status=approved");
     expect(csv.status).toBe(200);
@@ -182,14 +152,14 @@ describe("the coordinators' desk", () => {
     expect(JSON.stringify(sheet.getRow(2).values)).toContain(secondRef);
 
     // Charts are plain SVG in the page (no script needed).
-    await page.goto(`${web.url}/desk/charts`);
+    await page.goto(`${h.web.url}/desk/charts`);
     expect(await page.$$eval("figure.chart svg", (s) => s.length)).toBe(3);
     await both("3-desk-charts");
   }, 60_000);
 
   it("sends /stats with the same chart as a PNG, here to a coordinator on the web page", async () => {
-    const chat = await openPage(chrome.browser, 360);
-    await chat.goto(`${web.url}/`);
+    const chat = await openPage(h.chrome.browser, 360);
+    await chat.goto(`${h.web.url}/`);
     await waitForBot(chat, "申报助手");
     await say(chat, "/myid");
     const id = /(\d{16})/.exec(await waitForBot(chat, "用户ID"))![1]!;

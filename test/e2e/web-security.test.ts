@@ -3,29 +3,13 @@
  * no cross-user access with guessed ids or forged cookies, CSRF on every state change, strict headers,
  * the body limit, and the desk login's single-use codes and attempt limit. Nothing here trusts the page.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeTempDataDir, removeTempDataDir } from "../support/bot-process.js";
-import { startFakeBotApi, type FakeBotApi } from "../support/fake-bot-api.js";
+import { describe, expect, it } from "vitest";
 import { WebClient } from "../support/web-client.js";
-import { startWebBot, type WebBot } from "../support/web-process.js";
+import { useWebBot } from "../support/web-process.js";
 
 const ADMIN = 900;
-let api: FakeBotApi;
-let web: WebBot;
-let dataDir: string;
-
-beforeAll(async () => {
-  api = await startFakeBotApi();
-  dataDir = await makeTempDataDir("web-security-e2e-");
-  // Debug logging, so the last test can check that even verbose logs carry no code or cookie.
-  web = await startWebBot({ api, dataDir, env: { ADMIN_IDS: String(ADMIN), LOG_LEVEL: "debug" } });
-}, 60_000);
-
-afterAll(async () => {
-  await web?.bot.stop();
-  await api?.close();
-  await removeTempDataDir(dataDir);
-});
+// Debug logging, so the last test can check that even verbose logs carry no code or cookie.
+const h = useWebBot({ name: "web-security-e2e", env: { ADMIN_IDS: String(ADMIN), LOG_LEVEL: "debug" } });
 
 interface Change {
   version: number;
@@ -34,7 +18,7 @@ interface Change {
 }
 
 async function visitor(): Promise<{ client: WebClient; csrf: string }> {
-  const client = new WebClient(web.url);
+  const client = new WebClient(h.web.url);
   const csrf = WebClient.csrfOf(await client.html("/"));
   return { client, csrf };
 }
@@ -53,7 +37,7 @@ async function transcript(client: WebClient): Promise<string> {
 
 describe("web security", () => {
   it("sends strict headers: CSP without inline script, no framing, nosniff", async () => {
-    const res = await new WebClient(web.url).request("/");
+    const res = await new WebClient(h.web.url).request("/");
     const csp = res.headers.get("content-security-policy") ?? "";
     expect(csp).toContain("script-src 'self'");
     expect(csp).not.toContain("unsafe-inline");
@@ -96,13 +80,13 @@ describe("web security", () => {
     const b = await visitor();
     // A cookie naming A's id with a wrong signature is no session at all.
     const aCookie = a.client.cookies.get("gp_chat")!;
-    const forged = new WebClient(web.url);
+    const forged = new WebClient(h.web.url);
     forged.cookies.set("gp_chat", `${aCookie.split(".")[0]}.AAAA`);
     expect((await forged.request("/chat/poll?since=0")).status).toBe(401);
     expect((await forged.request("/chat/send", { method: "POST", form: { text: "/my", _csrf: a.csrf } })).status).toBe(401);
     // B's own cookie with B's id edited to A's: also refused.
     const bCookie = b.client.cookies.get("gp_chat")!;
-    const swapped = new WebClient(web.url);
+    const swapped = new WebClient(h.web.url);
     swapped.cookies.set("gp_chat", `${aCookie.split(".")[0]}.${bCookie.split(".")[1]}`);
     expect((await swapped.request("/chat/poll?since=0")).status).toBe(401);
     // Tapping "A's" message ids from B's session only ever names B's own messages.
@@ -126,48 +110,48 @@ describe("web security", () => {
       expect(res.headers.get("location")).toBe("/desk/login");
     }
     // /web is refused to a non-staff Telegram user: no code is issued.
-    api.sendText(555, "/web");
-    const refused = await api.waitForMessage(555, "协调员工作台仅限协调员和管理员");
+    h.api.sendText(555, "/web");
+    const refused = await h.api.waitForMessage(555, "协调员工作台仅限协调员和管理员");
     expect(refused.text).not.toMatch(/\d{6}/);
   });
 
   it("accepts a /web code once, and refuses attempts beyond the limit even with a right code", async () => {
-    api.sendText(ADMIN, "/web");
-    const sent = await api.waitForMessage(ADMIN, "登录码");
+    h.api.sendText(ADMIN, "/web");
+    const sent = await h.api.waitForMessage(ADMIN, "登录码");
     const code = /(\d{6})/.exec(sent.text)![1]!;
     const login = async (client: WebClient, value: string) => {
       const csrf = WebClient.csrfOf(await client.html("/desk/login"));
       return client.request("/desk/login", { method: "POST", form: { code: value, _csrf: csrf } });
     };
     // Without the login page's own token the form is refused (login CSRF).
-    const blind = new WebClient(web.url);
+    const blind = new WebClient(h.web.url);
     expect((await blind.request("/desk/login", { method: "POST", form: { code } })).status).toBe(400);
 
-    const staff = new WebClient(web.url);
+    const staff = new WebClient(h.web.url);
     const ok = await login(staff, code);
     expect(ok.status).toBe(303);
     expect(ok.headers.get("location")).toBe("/desk");
     expect(staff.cookies.has("gp_desk")).toBe(true);
     expect((await staff.request("/desk")).status).toBe(200);
     // Single use: the same code again is refused.
-    const again = new WebClient(web.url);
+    const again = new WebClient(h.web.url);
     expect((await login(again, code)).status).toBe(400);
     expect(again.cookies.has("gp_desk")).toBe(false);
 
     // Wrong guesses: refused, and from the limit on refused without looking (429), a valid code included.
-    const guesser = new WebClient(web.url);
+    const guesser = new WebClient(h.web.url);
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) statuses.push((await login(guesser, String(100000 + i))).status);
     expect(statuses.slice(0, 3).every((s) => s === 400)).toBe(true);
     expect(statuses.at(-1)).toBe(429);
-    api.sendText(ADMIN, "/web");
-    const fresh = /(\d{6})/.exec((await api.waitForMessage(ADMIN, "登录码")).text)![1]!;
+    h.api.sendText(ADMIN, "/web");
+    const fresh = /(\d{6})/.exec((await h.api.waitForMessage(ADMIN, "登录码")).text)![1]!;
     const limited = await login(guesser, fresh);
     expect(limited.status).toBe(429);
     expect(guesser.cookies.has("gp_desk")).toBe(false);
 
     // Nothing secret reached the logs: not the codes, not the session cookie.
-    const logs = web.bot.output();
+    const logs = h.web.bot.output();
     expect(logs.length).toBeGreaterThan(0);
     for (const secret of [code, fresh, staff.cookies.get("gp_desk")!.split(".")[1]!]) expect(logs).not.toContain(secret);
   });

@@ -68,6 +68,20 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) as `${string}.png`, fullPage: false });
 }
 
+/**
+ * Screenshots at a phone's width (name-360) and a desktop's (name-1280; the chat page scrolled to its
+ * end), then back to the viewport the page had.
+ */
+export async function screenshotBothWidths(page: Page, name: string): Promise<void> {
+  const before = page.viewport();
+  await page.setViewport({ width: 360, height: 740, deviceScaleFactor: 1, isMobile: true, hasTouch: true });
+  await screenshot(page, `${name}-360`);
+  await page.setViewport({ width: 1280, height: 900 });
+  await page.evaluate(() => document.getElementById("end")?.scrollIntoView(false));
+  await screenshot(page, `${name}-1280`);
+  if (before) await page.setViewport(before);
+}
+
 /** Text of the last bot message on the chat page. */
 export async function lastBotText(page: Page): Promise<string> {
   return page.$$eval(".msg.bot .bubble", (els) => (els.length ? (els[els.length - 1] as HTMLElement).innerText : ""));
