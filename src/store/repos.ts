@@ -87,6 +87,24 @@ function firstAfter(sorted: readonly number[], x: number): number {
   return lo;
 }
 
+/** Index of the first element of a list sorted by `compare` that is not before `x` (binary search). */
+function lowerBound<T>(sorted: readonly T[], x: T, compare: (a: T, b: T) => number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compare(sorted[mid]!, x) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Keeps a result in a bounded cache (the oldest goes first). */
+function remember<T>(cache: Map<string, T>, key: string, value: T): void {
+  if (cache.size >= RESULT_CACHE) cache.delete(cache.keys().next().value!);
+  cache.set(key, value);
+}
+
 /** Owner id → keys of that owner's records. */
 class OwnerIndex {
   readonly #map = new Map<number, Set<string>>();
@@ -306,14 +324,23 @@ export class Drafts extends Keyed<DraftRecord> implements DraftRepo {
 /** Declarations fetched per batch by scan(). */
 const SCAN_BATCH = 500;
 
+/** Filters whose matches (and aggregates) are kept until the next change (the desk's views of the moment). */
+const RESULT_CACHE = 32;
+
 export class Declarations extends Keyed<DeclarationRecord> implements DeclarationRepo {
   readonly #byOwner = new OwnerIndex();
   /**
-   * Every declaration in each order asked for, built on demand and dropped on any change:
-   * declarations change seldom and are listed often (the desk pages through 20,000), so a page is
-   * a filter over a sorted list rather than a sort per request.
+   * Every declaration in each order asked for, built on demand and kept up to date on every change
+   * (a binary search and a splice, not a re-sort of 20,000 records): declarations change seldom and
+   * are listed often (the desk pages through 20,000), so a page is a filter over a sorted list.
    */
-  readonly #sorted = new Map<string, DeclarationRecord[]>();
+  readonly #sorted = new Map<string, { list: DeclarationRecord[]; compare: (a: DeclarationRecord, b: DeclarationRecord) => number }>();
+  /**
+   * The matches of recent filters (per order) and their aggregates, dropped on any change: the desk
+   * asks the same filter for its page, its counts per status and its charts. Bounded (oldest out).
+   */
+  readonly #results = new Map<string, DeclarationRecord[]>();
+  readonly #groups = new Map<string, DeclarationGroupRow[]>();
   constructor(
     col: ShardedCollection<DeclarationRecord>,
     readonly refs: RefAllocator,
@@ -329,14 +356,30 @@ export class Declarations extends Keyed<DeclarationRecord> implements Declaratio
     requireKey(okInt(d.ownerId), "declarations", "ownerId", d.ownerId);
   }
   protected override indexDelete(previous: DeclarationRecord): void {
-    this.#sorted.clear();
+    this.#changed(previous, undefined);
     this.#byOwner.remove(previous.ownerId, previous.ref);
   }
   protected override indexPut(previous: DeclarationRecord | undefined, d: DeclarationRecord): void {
-    this.#sorted.clear();
+    this.#changed(previous, d);
     if (previous) this.#byOwner.remove(previous.ownerId, previous.ref);
     this.#byOwner.add(d.ownerId, d.ref);
     this.refs.observe(d.ref);
+  }
+  /** Moves the record in every sorted list; a list where the old record is not where it should be is rebuilt later. */
+  #changed(previous: DeclarationRecord | undefined, next: DeclarationRecord | undefined): void {
+    this.#results.clear();
+    this.#groups.clear();
+    for (const [key, { list, compare }] of this.#sorted) {
+      if (previous) {
+        const i = lowerBound(list, previous, compare);
+        if (list[i] !== previous) {
+          this.#sorted.delete(key);
+          continue;
+        }
+        list.splice(i, 1);
+      }
+      if (next) list.splice(lowerBound(list, next, compare), 0, next);
+    }
   }
   #owned(ownerId: number): DeclarationRecord[] {
     const out: DeclarationRecord[] = [];
@@ -346,14 +389,23 @@ export class Declarations extends Keyed<DeclarationRecord> implements Declaratio
     }
     return out;
   }
-  /** The matches in order: an owner's few are sorted; otherwise the cached order is filtered. */
+  /** The matches in order: an owner's few are sorted; otherwise the sorted list is filtered (and the result kept). */
   #ordered(filter: DeclarationFilter, sort: DeclarationSort = DEFAULT_DECLARATION_SORT): DeclarationRecord[] {
-    const match = declarationMatcher(filter);
-    if (filter.ownerId !== undefined) return this.#owned(filter.ownerId).filter(match).sort(declarationComparator(sort));
+    if (filter.ownerId !== undefined) return this.#owned(filter.ownerId).filter(declarationMatcher(filter)).sort(declarationComparator(sort));
     const key = `${sort.by}:${sort.dir}`;
-    let all = this.#sorted.get(key);
-    if (!all) this.#sorted.set(key, (all = [...this.col.values()].sort(declarationComparator(sort))));
-    return Object.keys(filter).length === 0 ? all : all.filter(match);
+    let sorted = this.#sorted.get(key);
+    if (!sorted) {
+      const compare = declarationComparator(sort);
+      this.#sorted.set(key, (sorted = { list: [...this.col.values()].sort(compare), compare }));
+    }
+    if (Object.keys(filter).length === 0) return sorted.list;
+    const cacheKey = `${key}|${JSON.stringify(filter)}`;
+    let matches = this.#results.get(cacheKey);
+    if (!matches) {
+      matches = sorted.list.filter(declarationMatcher(filter));
+      remember(this.#results, cacheKey, matches);
+    }
+    return matches;
   }
 
   /** The matches, for counting and grouping (in the default order, whose list is the one kept warm). */
@@ -376,7 +428,11 @@ export class Declarations extends Keyed<DeclarationRecord> implements Declaratio
     return this.#matching(filter).length;
   }
   async aggregate(filter: DeclarationFilter, query: DeclarationAggregate): Promise<DeclarationGroupRow[]> {
-    return aggregateDeclarations(this.#matching(filter), query);
+    const key = `${JSON.stringify(query)}|${JSON.stringify(filter)}`;
+    let rows = this.#groups.get(key);
+    if (!rows) remember(this.#groups, key, (rows = aggregateDeclarations(this.#matching(filter), query)));
+    // Copies: a caller may change the rows it gets.
+    return rows.map((r) => ({ ...r }));
   }
   async *scan(filter: DeclarationFilter, sort?: DeclarationSort): AsyncIterable<DeclarationRecord> {
     // The matching keys are sorted once; records are looked up a batch at a time, so one changed

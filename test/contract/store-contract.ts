@@ -342,6 +342,40 @@ export function storeContract(name: string, factory: StoreFactory): void {
         expect((await store.declarations.byOwner(2)).map((d) => d.status)).toEqual(["approved"]);
         expect(await store.declarations.count()).toBe(1);
       });
+
+      it("lists, counts and groups asked again after each change see the change (in every order)", async () => {
+        const { store } = await fresh();
+        const all = await seedDeclarations(store);
+        const sorts = [undefined, { by: "updatedAt", dir: "desc" }, { by: "ref", dir: "asc" }] as const;
+        const filter = { plan: "guopei" as const };
+        const expectFresh = async (list: DeclarationRecord[]) => {
+          const guopei = list.filter((d) => d.plan === "guopei");
+          for (const sort of sorts) {
+            const cmp = sort === undefined ? bySubmission : sort.by === "ref" ? (a: DeclarationRecord, b: DeclarationRecord) => (a.ref < b.ref ? -1 : 1) : (a: DeclarationRecord, b: DeclarationRecord) => (a.updatedAt > b.updatedAt ? -1 : a.updatedAt < b.updatedAt ? 1 : a.ref < b.ref ? -1 : 1);
+            expect(refsOf((await store.declarations.find({}, { limit: 100 }, sort)).items)).toEqual(refsOf([...list].sort(cmp)));
+            expect(refsOf((await store.declarations.find(filter, { limit: 100 }, sort)).items)).toEqual(refsOf(guopei.sort(cmp)));
+          }
+          expect(await store.declarations.count(filter)).toBe(guopei.length);
+          const rows = await store.declarations.aggregate(filter, { by: ["status"] });
+          expect(Object.fromEntries(rows.map((r) => [r.status, r.count]))).toEqual(guopei.reduce<Record<string, number>>((m, d) => ({ ...m, [d.status]: (m[d.status] ?? 0) + 1 }), {}));
+        };
+        // Warm every order and the filter first, then change records in ways that move them.
+        await expectFresh(all);
+        const changed = all.map((d) => ({ ...d }));
+        changed[1] = { ...changed[1]!, status: "approved", updatedAt: at(5000) };
+        changed[2] = { ...changed[2]!, plan: "qupei", submittedAt: at(-10) };
+        const added = declaration("GP2024-0500", { submittedAt: at(30), updatedAt: at(1) });
+        changed.push(added);
+        await store.declarations.put(changed[1]!);
+        await expectFresh(changed.filter((d) => d.ref !== changed[2]!.ref && d.ref !== added.ref).concat(all[2]!));
+        await store.declarations.put(changed[2]!);
+        await store.declarations.put(added);
+        await expectFresh(changed);
+        // A group row the caller changes does not change the next answer.
+        const rows = await store.declarations.aggregate(filter, { by: ["status"] });
+        rows[0]!.count = 999;
+        await expectFresh(changed);
+      });
     });
 
     it("audit: append, then find by target, actor, action and time, oldest first, paged", async () => {
