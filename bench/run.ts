@@ -173,7 +173,9 @@ function rows(r: Results): Row[] {
   if (r.web) {
     const w = r.web;
     add(`Web chat page first load (${w.firstLoad.requests} requests)`, `${(w.firstLoad.bytes / 1024).toFixed(1)} KB`, "< 100 KB", w.firstLoad.bytes < 100 * 1024);
-    add(`Desk table over ${w.desk.declarations / 1000}k declarations (${w.desk.requests} views): p50 / p99`, `${w.desk.latencyMs.p50.toFixed(1)} / ${w.desk.latencyMs.p99.toFixed(1)} ms`, "p99 ≤ 100 ms", w.desk.latencyMs.p99 <= 100, w.desk.load1);
+    add(`Desk table over ${w.desk.declarations / 1000}k declarations (${w.desk.requests} views): p50 / p99`, `${w.desk.latencyMs.p50.toFixed(1)} / ${w.desk.latencyMs.p99.toFixed(1)} ms`, "p99 ≤ 100 ms", w.desk.latencyMs.p99 <= 100, w.desk.loadBefore ?? w.desk.load1);
+    if (w.desk.afterWriteMs)
+      add(`Desk table, each view right after a review (${w.desk.afterWriteRequests} views): p50 / p99`, `${w.desk.afterWriteMs.p50.toFixed(1)} / ${w.desk.afterWriteMs.p99.toFixed(1)} ms`, "p99 ≤ 100 ms", w.desk.afterWriteMs.p99 <= 100, w.desk.load1);
   }
   return out;
 }
