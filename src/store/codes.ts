@@ -1,6 +1,7 @@
 /**
  * The embedded store's one-time codes and attempt limits (CodeRepo), in memory and in one small
  * file, DATA_DIR/codes.json: { "codes": [CodeRecord…], "attempts": { key: [windowStart, count] } }.
+ * (Also the pending /broadcast confirmations: purpose "broadcast", with the text in data.)
  * Codes live minutes and attempt windows ten, so the file stays tiny; each change rewrites it
  * (temp file, fsync, rename), and a change resolves only once it is on disk. Expired entries are
  * dropped whenever the file is written. A missing file is an empty one; a damaged one is set aside
@@ -24,8 +25,19 @@ interface CodesFile {
 
 const isCode = (c: unknown): c is CodeRecord => {
   const r = c as CodeRecord;
-  return typeof r === "object" && r !== null && (r.purpose === "desk" || r.purpose === "link") && typeof r.digest === "string" && Number.isSafeInteger(r.userId) && typeof r.expiresAt === "string";
+  return (
+    typeof r === "object" &&
+    r !== null &&
+    (r.purpose === "desk" || r.purpose === "link" || r.purpose === "broadcast") &&
+    typeof r.digest === "string" &&
+    Number.isSafeInteger(r.userId) &&
+    typeof r.expiresAt === "string" &&
+    (r.data === undefined || (typeof r.data === "object" && r.data !== null && !Array.isArray(r.data)))
+  );
 };
+
+/** A snapshot the caller may change (data included). */
+const copy = (c: CodeRecord): CodeRecord => (c.data === undefined ? { ...c } : { ...c, data: JSON.parse(JSON.stringify(c.data)) as Record<string, unknown> });
 
 export class EmbeddedCodes implements CodeRepo {
   /** `${purpose}:${digest}` → record. */
@@ -65,13 +77,14 @@ export class EmbeddedCodes implements CodeRepo {
     const clash = this.#codes.get(key);
     if (clash && clash.expiresAt > now && clash.userId !== code.userId) return false;
     for (const [k, c] of this.#codes) if (c.purpose === code.purpose && c.userId === code.userId) this.#codes.delete(k);
-    this.#codes.set(key, { purpose: code.purpose, digest: code.digest, userId: code.userId, expiresAt: code.expiresAt });
+    const json = code.data === undefined ? undefined : JSON.stringify(code.data);
+    this.#codes.set(key, { purpose: code.purpose, digest: code.digest, userId: code.userId, expiresAt: code.expiresAt, ...(json ? { data: JSON.parse(json) as Record<string, unknown> } : {}) });
     await this.#save(now);
     return true;
   }
 
   async live(purpose: CodePurpose, now: Instant): Promise<CodeRecord[]> {
-    return [...this.#codes.values()].filter((c) => c.purpose === purpose && c.expiresAt > now).map((c) => ({ ...c }));
+    return [...this.#codes.values()].filter((c) => c.purpose === purpose && c.expiresAt > now).map(copy);
   }
 
   async consume(purpose: CodePurpose, digest: string, now: Instant): Promise<CodeRecord | undefined> {
@@ -81,7 +94,7 @@ export class EmbeddedCodes implements CodeRepo {
     // Removed before the write is awaited: a second consume in the meantime finds nothing.
     this.#codes.delete(key);
     await this.#save(now);
-    return { ...found };
+    return copy(found);
   }
 
   async attempt(key: string, limit: number, windowMs: number, now: Instant): Promise<boolean> {

@@ -141,8 +141,11 @@ export interface InboxRecord {
   attempts: number;
 }
 
-/** What a one-time code is for: signing in at the coordinators' desk, or carrying drafts between channels (/link). */
-export type CodePurpose = "desk" | "link";
+/**
+ * What a one-time code is for: signing in at the coordinators' desk, carrying drafts between
+ * channels (/link), or confirming a pending /broadcast (its digest names the broadcast, not a typed code).
+ */
+export type CodePurpose = "desk" | "link" | "broadcast";
 
 /**
  * A short-lived, single-use code the bot gave a user. Only a digest is stored (never the code), and
@@ -155,6 +158,8 @@ export interface CodeRecord {
   userId: number;
   /** The code is live while now < expiresAt. */
   expiresAt: Instant;
+  /** Small JSON kept with the code and given back by consume (e.g. the text of a pending broadcast). */
+  data?: Record<string, unknown>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -522,6 +522,15 @@ export function storeContract(name: string, factory: StoreFactory): void {
         expect(await store.codes.consume("desk", "new", at(11))).toMatchObject({ userId: 2 });
       });
 
+      it("a code may carry data (a pending broadcast's text), given back when it is consumed", async () => {
+        const { store } = await fresh();
+        const pending = { ...code("broadcast", "b-1", 9), data: { text: "明天截止，请尽快提交", n: 2 } };
+        expect(await store.codes.issue(pending, at(0))).toBe(true);
+        pending.data.text = "changed after issue";
+        expect(await store.codes.consume("broadcast", "b-1", at(1))).toEqual({ ...code("broadcast", "b-1", 9), data: { text: "明天截止，请尽快提交", n: 2 } });
+        expect(await store.codes.consume("broadcast", "b-1", at(1))).toBeUndefined();
+      });
+
       it("ten instances consuming one code at once: exactly one gets it", async () => {
         const { store } = await fresh();
         await store.codes.issue(code("link", "race", 7), at(0));

@@ -1,5 +1,5 @@
 /**
- * One-time codes and attempt limits on PostgreSQL (CodeRepo; tables in migrations/003_codes.sql).
+ * One-time codes and attempt limits on PostgreSQL (CodeRepo; tables in migrations/004_codes.sql).
  * Each guarantee is one statement: consume is a DELETE … RETURNING, so a code is spent once however
  * many instances try it together; an attempt is one upsert that starts or counts the key's window.
  */
@@ -14,9 +14,11 @@ interface Row {
   user_id: string;
   digest: string;
   expires_at: Date;
+  data: Record<string, unknown> | null;
 }
 
-const recordOf = (r: Row): CodeRecord => ({ purpose: r.purpose, digest: r.digest, userId: Number(r.user_id), expiresAt: r.expires_at.toISOString() });
+const recordOf = (r: Row): CodeRecord => ({ purpose: r.purpose, digest: r.digest, userId: Number(r.user_id), expiresAt: r.expires_at.toISOString(), ...(r.data ? { data: r.data } : {}) });
+const COLUMNS = "purpose, user_id, digest, expires_at, data";
 
 export class PgCodes implements CodeRepo {
   constructor(private readonly pool: pg.Pool) {}
@@ -26,9 +28,9 @@ export class PgCodes implements CodeRepo {
     await this.pool.query(`DELETE FROM code_attempts WHERE window_start < $1::timestamptz - interval '${KEEP_ATTEMPTS}'`, [now]);
     try {
       await this.pool.query(
-        `INSERT INTO one_time_codes (purpose, user_id, digest, expires_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (purpose, user_id) DO UPDATE SET digest = excluded.digest, expires_at = excluded.expires_at`,
-        [code.purpose, code.userId, code.digest, code.expiresAt],
+        `INSERT INTO one_time_codes (${COLUMNS}) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (purpose, user_id) DO UPDATE SET digest = excluded.digest, expires_at = excluded.expires_at, data = excluded.data`,
+        [code.purpose, code.userId, code.digest, code.expiresAt, code.data === undefined ? null : JSON.stringify(code.data)],
       );
       return true;
     } catch (e) {
@@ -38,13 +40,13 @@ export class PgCodes implements CodeRepo {
   }
 
   async live(purpose: CodePurpose, now: Instant): Promise<CodeRecord[]> {
-    const r = await this.pool.query<Row>("SELECT purpose, user_id, digest, expires_at FROM one_time_codes WHERE purpose = $1 AND expires_at > $2", [purpose, now]);
+    const r = await this.pool.query<Row>(`SELECT ${COLUMNS} FROM one_time_codes WHERE purpose = $1 AND expires_at > $2`, [purpose, now]);
     return r.rows.map(recordOf);
   }
 
   async consume(purpose: CodePurpose, digest: string, now: Instant): Promise<CodeRecord | undefined> {
     const r = await this.pool.query<Row>(
-      "DELETE FROM one_time_codes WHERE purpose = $1 AND digest = $2 AND expires_at > $3 RETURNING purpose, user_id, digest, expires_at",
+      `DELETE FROM one_time_codes WHERE purpose = $1 AND digest = $2 AND expires_at > $3 RETURNING ${COLUMNS}`,
       [purpose, digest, now],
     );
     return r.rows[0] ? recordOf(r.rows[0]) : undefined;
