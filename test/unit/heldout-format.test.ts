@@ -83,12 +83,21 @@ const known = knowledgeIds();
 describe("held-out evaluation sets (format)", () => {
   it("knows the 22 sub-project ids", () => expect(known.size).toBe(22));
 
-  it("dev.yaml and heldout.yaml are well-formed, with no question in both", () => {
+  it("dev.yaml, dev2.yaml and heldout.yaml are well-formed, with no question in two sets", () => {
     const dev = load("dev.yaml");
+    const dev2 = load("dev2.yaml");
     const heldout = load("heldout.yaml");
-    expect(formatProblems({ dev: { prefix: "d", items: dev }, heldout: { prefix: "h", items: heldout } }, known)).toEqual([]);
+    const sets = { dev: { prefix: "d", items: dev }, dev2: { prefix: "d", items: dev2 }, heldout: { prefix: "h", items: heldout } };
+    expect(formatProblems(sets, known)).toEqual([]);
     expect((dev as Item[]).length).toBeGreaterThanOrEqual(100);
+    expect((dev2 as Item[]).length).toBeGreaterThanOrEqual(150);
     expect((heldout as Item[]).length).toBeGreaterThanOrEqual(300);
+  });
+
+  it("dev2.yaml's ids do not reuse dev.yaml's (one id names one item across the development sets)", () => {
+    const ids = (items: unknown) => new Set((items as Item[]).map((it) => it.id));
+    const dev = ids(load("dev.yaml"));
+    expect([...ids(load("dev2.yaml"))].filter((id) => dev.has(id))).toEqual([]);
   });
 
   it("reports each kind of format problem", () => {
