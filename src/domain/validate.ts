@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import type { Parsed } from "./parsed.js";
-import { parseTypedCount } from "../nlu/numbers.js";
+import { parseTypedCount } from "./numbers.js";
 import { echo } from "./non-answer.js";
 import { todayIn } from "./time.js";
 

@@ -10,7 +10,7 @@ import { billedDurations, findRow, scheduleOf } from "../domain/budget.js";
 import type { SearchIndex } from "./search.js";
 import type { Duration, Knowledge, Plan, SubProject, Vocabulary } from "../knowledge/schema.js";
 import type { BudgetQuantities } from "../domain/budget.js";
-import { budgetQuantities, commonRun, findQuantities, parseNumber } from "./numbers.js";
+import { budgetQuantities, commonRun, findQuantities, parseNumber } from "../domain/numbers.js";
 import { hasProfile, readProfile } from "./profile.js";
 import { compact, normalize, words } from "./segment.js";
 import type { Candidate, FactKind, Intent, PlanQuestion, Topic } from "./types.js";

@@ -5,7 +5,7 @@
  */
 import type { Profile } from "../domain/profile.js";
 import type { Role, Stage, Vocabulary } from "../knowledge/schema.js";
-import { parseNumber } from "./numbers.js";
+import { parseNumber } from "../domain/numbers.js";
 import { compact, isHan, words } from "./segment.js";
 
 type Field = "role" | "stage" | "subjects" | "honours" | "positions" | "projects" | "block";

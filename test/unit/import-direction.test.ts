@@ -37,10 +37,6 @@ const RULES: Rule[] = [
     folder: "src/domain",
     why: "the domain is pure rules: no I/O, no NLU, no store records, no engine, no transport",
     forbidden: ["src/nlu", "src/store", "src/engine", "src/bot", "src/console", "src/services", "src/answers", "src/reminders", "src/export", "src/web", "flows"],
-    pending: {
-      // One number parser for forms and free text (issue 9) lives in nlu with its text normalisers; it belongs in the domain with them.
-      "src/domain/validate.ts → src/nlu/numbers.js": "number parsing to move into src/domain (forms)",
-    },
   },
   {
     folder: "src/services",

@@ -7,7 +7,7 @@ import type { Profile } from "../../src/domain/profile.js";
 import { createSearchIndex } from "../../src/nlu/search.js";
 import { loadKnowledge } from "../../src/knowledge/load.js";
 import { factKindOf, namedDuration, parseIntent } from "../../src/nlu/intent.js";
-import { budgetQuantities, findQuantities, parseNumber } from "../../src/nlu/numbers.js";
+import { budgetQuantities, findQuantities, parseNumber } from "../../src/domain/numbers.js";
 import { extractProfile } from "../../src/nlu/profile.js";
 import type { FactKind, Intent } from "../../src/nlu/types.js";
 

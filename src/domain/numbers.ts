@@ -2,9 +2,9 @@
  * Numbers, one way everywhere (form steps and free text alike): 50, ５０, 1,200, 1.5万, 一百, 两百, 三十,
  * 十五, 一百五 — and the quantities they count: 50人, 2个县, 3所学校, 15天, 50学时, 3年.
  */
-import type { BudgetQuantities } from "../domain/budget.js";
+import type { BudgetQuantities } from "./budget.js";
 import type { Duration } from "../knowledge/schema.js";
-import { compact, normalize } from "./segment.js";
+import { compact, normalize } from "./text.js";
 
 const DIGITS: Record<string, number> = { 零: 0, 〇: 0, 一: 1, 二: 2, 两: 2, 俩: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9 };
 const UNITS: Record<string, number> = { 十: 10, 百: 100, 千: 1000 };
