@@ -13,6 +13,11 @@ import { openConfiguredStore } from "./store/open.js";
 import { AnsweredJournal } from "./outgoing/answered.js";
 import { createWeb } from "./web/start-web.js";
 
+/** Shared inbox (PostgreSQL): a claim's lease, renewed every third of it while the instance lives. */
+const SHARED_LEASE_MS = 15_000;
+/** Shared inbox: how often an instance looks for updates it was not woken for. */
+const SHARED_POLL_MS = 500;
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const consoleMode = !config.BOT_TOKEN;
@@ -63,14 +68,18 @@ async function main(): Promise<void> {
     onWritten: (updateId) => answered.written(updateId),
     onNotDelivered: (updateId) => answered.notDelivered(updateId),
     onSent: ({ updateId }) => {
-      if (updateId !== undefined) void inbox.done(updateId, new Date().toISOString()).catch((err: unknown) => logger.error({ err }, "cannot mark an update done"));
+      if (updateId !== undefined) void store.answered(updateId, new Date().toISOString()).catch((err: unknown) => logger.error({ err }, "cannot mark an update answered"));
     },
   });
   const bot = createBot(config, deps, { ...webParts, outbox });
-  const running = await runTelegram(bot, config, deps, inbox, (updateId) => answered.answered(updateId));
+  // On PostgreSQL the inbox is shared by every instance (webhook mode): short leases renewed while
+  // held (a kill -9 stalls its chats for one lease), and a periodic look for updates another
+  // instance's done() released. Claims are held under the instance's name (stable per DATA_DIR).
+  const sharing = store.kind === "postgres" ? { owner: store.instance, leaseMs: SHARED_LEASE_MS, pollMs: SHARED_POLL_MS } : { owner: store.instance };
+  const running = await runTelegram(bot, config, deps, inbox, (updateId) => answered.answered(updateId), sharing);
   // Polling has begun; build the search index now rather than on someone's first question.
   setImmediate(() => search.warm());
-  const reminders = startReminders(deps, bulkApi(config, { outbox, ...(web ? { route: web.route } : {}) }));
+  const reminders = startReminders(deps, bulkApi(config, { outbox, ...(web ? { route: web.route } : {}) }), { owner: store.instance });
   const server = web && config.WEB_PORT ? await web.start(bot, config.WEB_PORT) : undefined;
   onSignal(async (signal) => {
     logger.info({ signal }, "shutting down");

@@ -62,10 +62,21 @@ export interface InboxSink {
 export function startInboxSink(
   bot: Bot<BotContext>,
   inbox: InboxRepo,
-  opts: { owner: string; logger: Logger; concurrency?: number; now?: () => Date; alreadyAnswered?: (updateId: number) => boolean },
+  opts: {
+    owner: string;
+    logger: Logger;
+    concurrency?: number;
+    now?: () => Date;
+    alreadyAnswered?: (updateId: number) => boolean;
+    /** A claim's lease (default 10 min). A shared inbox (PostgreSQL) renews it while held, so it can be short. */
+    leaseMs?: number;
+    /** Also look for work this often: on a shared inbox another instance's done() frees a chat and nobody wakes us. */
+    pollMs?: number;
+  },
 ): InboxSink {
   const concurrency = opts.concurrency ?? 200;
   const now = opts.now ?? (() => new Date());
+  const leaseMs = opts.leaseMs ?? LEASE_MS;
   const running = new Set<Promise<void>>();
   let stopped = false;
   let pumping = false;
@@ -97,7 +108,7 @@ export function startInboxSink(
       do {
         again = false;
         while (!stopped && running.size < concurrency) {
-          const batch = await inbox.claim(opts.owner, concurrency - running.size, LEASE_MS, now().toISOString());
+          const batch = await inbox.claim(opts.owner, concurrency - running.size, leaseMs, now().toISOString());
           if (batch.length === 0) break;
           for (const record of batch) {
             const task: Promise<void> = handle(record).finally(() => {
@@ -120,6 +131,8 @@ export function startInboxSink(
     inbox.prune(new Date(now().getTime() - KEEP_DONE_MS).toISOString()).catch((err: unknown) => opts.logger.warn({ err }, "inbox prune failed"));
   }, 60 * 60_000);
   prune.unref();
+  const poll = opts.pollMs ? setInterval(() => void pump(), opts.pollMs) : undefined;
+  poll?.unref();
 
   void inbox.countPending().then((n) => {
     if (n > 0) opts.logger.info({ pending: n }, "handling updates stored before the restart");
@@ -130,6 +143,7 @@ export function startInboxSink(
     async stop(ms = 10_000) {
       stopped = true;
       clearInterval(prune);
+      if (poll) clearInterval(poll);
       await Promise.race([Promise.allSettled([...running]), new Promise((r) => setTimeout(r, ms).unref())]);
     },
   };

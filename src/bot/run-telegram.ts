@@ -32,13 +32,34 @@ async function initWithRetry(bot: Bot<BotContext>, deps: Deps): Promise<void> {
   }
 }
 
+/** How the sink shares the inbox: who claims, the lease, how often it looks for work another instance freed. */
+export interface InboxSharing {
+  owner?: string;
+  leaseMs?: number;
+  pollMs?: number;
+}
+
 /** `alreadyAnswered`: an update whose reply left the process before a crash is marked done, not handled again. */
-export async function runTelegram(bot: Bot<BotContext>, config: Config, deps: Deps, inbox: InboxRepo, alreadyAnswered?: (updateId: number) => boolean): Promise<Running> {
+export async function runTelegram(
+  bot: Bot<BotContext>,
+  config: Config,
+  deps: Deps,
+  inbox: InboxRepo,
+  alreadyAnswered?: (updateId: number) => boolean,
+  sharing: InboxSharing = {},
+): Promise<Running> {
   await initWithRetry(bot, deps);
   deps.logger.info({ bot: bot.botInfo.username }, "bot identified");
   // Not fatal: the commands menu is a convenience, and some Bot API servers lack the method.
   bot.api.setMyCommands([...COMMANDS]).catch((err: unknown) => deps.logger.warn({ err }, "setMyCommands failed"));
-  const sink = startInboxSink(bot, inbox, { owner: `pid-${process.pid}-${randomUUID().slice(0, 8)}`, logger: deps.logger, now: deps.now, ...(alreadyAnswered ? { alreadyAnswered } : {}) });
+  const sink = startInboxSink(bot, inbox, {
+    owner: sharing.owner ?? `pid-${process.pid}-${randomUUID().slice(0, 8)}`,
+    logger: deps.logger,
+    now: deps.now,
+    ...(alreadyAnswered ? { alreadyAnswered } : {}),
+    ...(sharing.leaseMs ? { leaseMs: sharing.leaseMs } : {}),
+    ...(sharing.pollMs ? { pollMs: sharing.pollMs } : {}),
+  });
 
   if (config.WEBHOOK_URL) return runWebhook(bot, config, deps, inbox, sink);
 

@@ -53,6 +53,8 @@ export interface ReminderOptions {
   send?: SendFn;
   /** Skip the start-up run (tests). */
   noStartupRun?: boolean;
+  /** This instance's name as a ledger claimant (stable per data folder: a restart takes back its own claims). */
+  owner?: string;
 }
 
 export function startReminders(deps: Deps, api: Api, opts: ReminderOptions = {}): ReminderService & { stop(): void } {
@@ -111,6 +113,7 @@ export function startReminders(deps: Deps, api: Api, opts: ReminderOptions = {})
     markUnreachable,
     signal: abort.signal,
     logger: log,
+    ...(opts.owner ? { owner: opts.owner } : {}),
   };
 
   async function runReminder(due: DueReminder<DeadlineRecord>): Promise<BroadcastResult | undefined> {

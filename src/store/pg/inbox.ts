@@ -8,7 +8,16 @@
  * while an older update of that chat is pending, claimed or not — so per-chat order holds across
  * instances; FOR UPDATE SKIP LOCKED lets concurrent claimers pass each other's rows instead of
  * waiting or taking the same one. A lease a killed instance leaves runs out and the update is
- * claimed again (handled once in effect, with done() called at its first send).
+ * claimed again (handled once in effect).
+ *
+ * Across instances:
+ * - answered() (the update's first reply went out) does not free the chat: its next update waits
+ *   for done() at the handler's end, so a handler still writing after its reply is not overtaken by
+ *   the chat's next update on another instance. An answered update whose lease ran out (its instance
+ *   died after replying) is completed by the next claim, not handled again;
+ * - leases are short and renewed while this process holds them (keepLeases), so a kill -9 stalls
+ *   the chats it was handling for one lease, not for minutes; release() at start-up hands back at
+ *   once what this instance's previous life held (same instance name, src/store/pg/instance.ts).
  */
 import type { InboxRecord, InboxRepo, Instant } from "../types.js";
 import type { Db } from "./repos.js";
@@ -33,8 +42,18 @@ function toRecord(r: InboxRow): InboxRecord {
   return rec;
 }
 
+/** How often held leases are renewed, as a fraction of the lease. */
+const RENEW_FRACTION = 1 / 3;
+
 export class PgInbox implements InboxRepo {
-  constructor(private readonly db: Db) {}
+  /** Owners this process claims as, with their lease and the caller's clock offset (claim()'s `now`). */
+  private readonly holders = new Map<string, { leaseMs: number; skewMs: number }>();
+  private renewal: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly db: Db,
+    private readonly log?: { warn(obj: object, msg?: string): void },
+  ) {}
 
   async add(record: Omit<InboxRecord, "attempts" | "doneAt" | "claimedBy" | "leaseUntil">): Promise<boolean> {
     const r = await this.db.query(
@@ -47,7 +66,14 @@ export class PgInbox implements InboxRepo {
 
   async claim(owner: string, limit: number, leaseMs: number, now: Instant): Promise<InboxRecord[]> {
     if (limit < 1) return [];
+    this.keepLeases(owner, leaseMs, Date.parse(now) - Date.now());
     const until = new Date(Date.parse(now) + leaseMs).toISOString();
+    // answered before its instance died (lease out): done, not handled again
+    await this.db.query(
+      `UPDATE inbox SET done_at = answered_at, claimed_by = NULL, lease_until = NULL
+        WHERE done_at IS NULL AND answered_at IS NOT NULL AND (lease_until IS NULL OR lease_until <= $1)`,
+      [now],
+    );
     const r = await this.db.query<InboxRow>(
       `WITH next AS (
          SELECT i.update_id FROM inbox i
@@ -64,6 +90,40 @@ export class PgInbox implements InboxRepo {
       [owner, until, now, limit],
     );
     return r.rows.map(toRecord).sort((a, b) => a.updateId - b.updateId);
+  }
+
+  /** Its first reply went out: never handled again, but the chat stays held until done(). */
+  async answered(updateId: number, at: Instant): Promise<void> {
+    await this.db.query("UPDATE inbox SET answered_at = coalesce(answered_at, $2) WHERE update_id = $1 AND done_at IS NULL", [updateId, at]);
+  }
+
+  /** Hands back every pending update `owner` holds (this instance's previous life, at start-up). */
+  async release(owner: string): Promise<number> {
+    const r = await this.db.query("UPDATE inbox SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = $1 AND done_at IS NULL", [owner]);
+    return r.rowCount ?? 0;
+  }
+
+  /** Renews the leases of `owner`'s pending updates every third of a lease while this process runs. */
+  private keepLeases(owner: string, leaseMs: number, skewMs: number): void {
+    this.holders.set(owner, { leaseMs, skewMs });
+    if (this.renewal) return;
+    const every = Math.max(250, Math.min(...[...this.holders.values()].map((h) => h.leaseMs)) * RENEW_FRACTION);
+    this.renewal = setInterval(() => {
+      for (const [who, h] of this.holders) {
+        const until = new Date(Date.now() + h.skewMs + h.leaseMs).toISOString();
+        this.db
+          .query("UPDATE inbox SET lease_until = $2 WHERE claimed_by = $1 AND done_at IS NULL", [who, until])
+          .catch((err: unknown) => this.log?.warn({ err }, "store: inbox lease renewal failed"));
+      }
+    }, every);
+    this.renewal.unref();
+  }
+
+  /** Stops renewing (the store is closing). */
+  stop(): void {
+    if (this.renewal) clearInterval(this.renewal);
+    this.renewal = undefined;
+    this.holders.clear();
   }
 
   async done(updateId: number, at: Instant): Promise<void> {

@@ -8,7 +8,7 @@ import type { Plan } from "../../knowledge/schema.js";
 import { silentLogger, type StoreLogger } from "../durable-file.js";
 import { StoreError } from "../errors.js";
 import { DEFAULT_REF_PREFIXES } from "../refs.js";
-import type { InboxRepo, Store, StoreTx } from "../types.js";
+import type { Store, StoreTx } from "../types.js";
 import { PgCodes } from "./codes.js";
 import { PgInbox } from "./inbox.js";
 import { PgLedger } from "./ledger.js";
@@ -25,7 +25,7 @@ export interface OpenPgStoreOptions {
 }
 
 export interface PgStoreHandle extends Store {
-  readonly inbox: InboxRepo;
+  readonly inbox: PgInbox;
   readonly pool: pg.Pool;
 }
 
@@ -64,6 +64,7 @@ export async function openPgStore(url: string, opts: OpenPgStoreOptions = {}): P
   const refPrefixes = { ...DEFAULT_REF_PREFIXES, ...opts.refPrefixes };
   const ctx: RepoContext = { db: pool, lock: false };
   const ledger = new PgLedger(pool);
+  const inbox = new PgInbox(pool, log);
   const inFlight = new Set<Promise<unknown>>();
   let closed = false;
 
@@ -118,13 +119,14 @@ export async function openPgStore(url: string, opts: OpenPgStoreOptions = {}): P
     deadlines: new PgDeadlines(ctx),
     broadcasts: new PgBroadcasts(ctx),
     ledger,
-    inbox: new PgInbox(pool),
+    inbox,
     codes: new PgCodes(pool),
     transaction,
     flush,
     close: async () => {
       if (closed) return;
       closed = true;
+      inbox.stop();
       await flush();
       await pool.end();
     },

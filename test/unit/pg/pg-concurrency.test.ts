@@ -133,4 +133,39 @@ describe("PostgreSQL store: two instances on one database", () => {
     expect(await a.inbox.prune(later)).toBe(3); // 1, 2, 6 were done before `later`
     expect(await a.inbox.countPending()).toBe(2);
   });
+
+  it("hold a chat from the first reply to the handler's end; complete, not repeat, an answered update its instance left", async () => {
+    const now = T0;
+    for (const [updateId, chatId] of [[1, 7], [2, 7], [3, 8]] as const) await a.inbox.add({ updateId, chatId, update: { update_id: updateId }, receivedAt: now });
+    expect((await a.inbox.claim("A", 10, 30_000, now)).map((r) => r.updateId)).toEqual([1, 3]);
+    // 1's reply went out, its handler still runs: 2 (same chat) is not handed to B yet
+    await a.inbox.answered(1, now);
+    expect(await b.inbox.claim("B", 10, 30_000, now)).toEqual([]);
+    await a.inbox.done(1, now);
+    expect((await b.inbox.claim("B", 10, 30_000, now)).map((r) => r.updateId)).toEqual([2]);
+    await b.inbox.done(2, now);
+    // A dies after answering 3: once its lease is out, 3 is completed by the next claim, not handed out again
+    await a.inbox.answered(3, now);
+    const later = new Date(Date.parse(now) + 31_000).toISOString();
+    expect(await b.inbox.claim("B", 10, 30_000, later)).toEqual([]);
+    expect(await b.inbox.countPending()).toBe(0);
+    const row = (await b.pool.query("SELECT done_at, answered_at, attempts FROM inbox WHERE update_id = 3")).rows[0];
+    expect(row).toEqual({ done_at: now, answered_at: now, attempts: 1 });
+  });
+
+  it("give an instance back at once what its previous life held, and keep a live holder's leases", async () => {
+    const now = new Date().toISOString();
+    for (const updateId of [1, 2]) await a.inbox.add({ updateId, chatId: 10 + updateId, update: { update_id: updateId }, receivedAt: now });
+    expect((await a.inbox.claim("inst-1", 10, 3_000, now)).map((r) => r.updateId)).toEqual([1, 2]);
+    await a.inbox.done(2, now);
+    // "inst-1" restarts (store a is its previous life): the restarted store releases what it held and claims it again
+    expect(await b.inbox.release("inst-1")).toBe(1);
+    expect((await b.inbox.claim("inst-1", 10, 3_000, now)).map((r) => r.updateId)).toEqual([1]);
+    // b holds it and lives: its lease is renewed, so past the first lease nobody else takes it
+    const firstUntil = new Date(Date.parse(now) + 3_000).toISOString();
+    const leaseOf = async () => Date.parse((await b.pool.query("SELECT lease_until FROM inbox WHERE update_id = 1")).rows[0].lease_until as string);
+    for (let i = 0; i < 200 && (await leaseOf()) <= Date.parse(firstUntil); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await leaseOf()).toBeGreaterThan(Date.parse(firstUntil));
+    expect(await a.inbox.claim("inst-2", 10, 3_000, new Date(Date.parse(firstUntil) + 1).toISOString())).toEqual([]);
+  });
 });
