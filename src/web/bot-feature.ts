@@ -19,9 +19,14 @@ export function webFeature(): Composer<BotContext> {
   chats.command("web", async (ctx) => {
     const id = ctx.account.id;
     if (isWebUser(id) || !(await access.isStaff(servicesOf(ctx.deps), id))) {
+      // In the terminal (no BOT_TOKEN) the one user is whoever started the bot: say how to start it as admin.
+      const terminal = !ctx.deps.config.BOT_TOKEN && !isWebUser(id);
       await send(
         ctx,
-        "网页版与本助手功能相同，可在手机浏览器（包括微信内）打开。\n要把申报草稿带到另一端，请发送 /link 获取转移码。\n协调员工作台仅限协调员和管理员：请在 Telegram 中向我发送 /web 获取登录码。",
+        "网页版与本助手功能相同，可在手机浏览器（包括微信内）打开。\n要把申报草稿带到另一端，请发送 /link 获取转移码。\n" +
+          (terminal
+            ? `协调员工作台仅限协调员和管理员。终端模式下，请以管理员身份启动：<code>ADMIN_IDS=${id} WEB_PORT=3000 npm start</code>，再在终端输入 /web 获取登录码。`
+            : "协调员工作台仅限协调员和管理员：请在 Telegram 中向我发送 /web 获取登录码。"),
       );
       return;
     }

@@ -50,7 +50,7 @@ export function mountDesk(app: Hono<WebEnv>, d: DeskDeps): void {
       setCookie(c, PRE_COOKIE, signer.sign(pre), { httpOnly: true, sameSite: "Strict", secure: isSecureRequest(c), path: "/desk" });
     }
     const body = `<main class="login"><h1>协调员工作台</h1>
-<p>请在 Telegram 中向本助手发送 <code>/web</code>，把收到的 6 位登录码填在下面（5 分钟内有效，仅可使用一次）。</p>
+<p>请在 Telegram 中向本助手发送 <code>/web</code>${deps.config.BOT_TOKEN ? "" : "（终端模式：在运行本程序的终端中输入 /web）"}，把收到的 6 位登录码填在下面（5 分钟内有效，仅可使用一次）。</p>
 ${message ? `<p class="error" role="alert">${escapeHtml(message)}</p>` : ""}
 <form method="post" action="/desk/login">${csrfField(signer.csrfToken(pre))}
 <label for="code">登录码</label>
