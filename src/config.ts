@@ -50,6 +50,11 @@ const ConfigSchema = z
       (v) => (v === "" ? undefined : v),
       z.coerce.number({ error: "WEB_PORT must be a port number such as 3000" }).int().min(1, "WEB_PORT must be 1-65535").max(65535, "WEB_PORT must be 1-65535").optional(),
     ),
+    /** Signs the web's cookies and CSRF tokens; set the same on every instance so a desk login holds on all of them (default: DATA_DIR/web/secret). */
+    WEB_SECRET: z.preprocess(
+      (v) => (v === "" ? undefined : v),
+      z.string().regex(/^[A-Za-z0-9_-]{32,256}$/, "WEB_SECRET: 32-256 of A-Z a-z 0-9 _ -").optional(),
+    ),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .refine((c) => !(c.WEB_PORT && c.WEBHOOK_URL && c.WEB_PORT === c.PORT), {

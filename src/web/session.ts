@@ -1,10 +1,11 @@
 /**
- * Signed cookies and CSRF tokens. The server keeps one random secret in DATA_DIR/web/secret (0600),
- * so sessions survive restarts. A cookie names a user id and carries an HMAC of it; a forged or
+ * Signed cookies and CSRF tokens. The key comes from WEB_SECRET when set (the same on every instance,
+ * so a desk session signed by one is accepted by the others), else from one random secret the server
+ * keeps in DATA_DIR/web/secret (0600), so sessions survive restarts. A cookie names a user id and carries an HMAC of it; a forged or
  * altered cookie simply fails verification. The role behind a desk session is re-read from the
  * store on every request, so revoking a coordinator takes effect at once.
  */
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -12,7 +13,8 @@ export const VISITOR_COOKIE = "gp_chat";
 export const DESK_COOKIE = "gp_desk";
 export const DESK_SESSION_MS = 8 * 60 * 60 * 1000;
 
-export function loadSecret(dataDir: string): Buffer {
+export function loadSecret(dataDir: string, shared?: string): Buffer {
+  if (shared) return createHash("sha256").update(`guopei-web|${shared}`).digest();
   const dir = join(dataDir, "web");
   const path = join(dir, "secret");
   try {

@@ -20,7 +20,7 @@ export interface Web {
 
 export function createWeb(deps: Deps): Web {
   const hub = new ChatHub(deps.config.DATA_DIR, deps.now);
-  const signer = new Signer(loadSecret(deps.config.DATA_DIR));
+  const signer = new Signer(loadSecret(deps.config.DATA_DIR, deps.config.WEB_SECRET));
   return {
     route: hub.transformer,
     features: [webFeature()],
