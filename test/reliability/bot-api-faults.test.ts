@@ -5,26 +5,17 @@
  * exactly once (the fake never processes a failed call, so a repeat would be the bot's doing), and
  * other users are answered meanwhile.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeTempDataDir, removeTempDataDir, startBotProcess, type BotProcess } from "../support/bot-process.js";
-import { startFakeBotApi, type FakeBotApi } from "../support/fake-bot-api.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { botRun } from "../support/bot-run.js";
+import type { FakeBotApi } from "../support/fake-bot-api.js";
 
+const run = botRun("rel-api-faults-");
 let api: FakeBotApi;
-let bot: BotProcess;
-let dataDir: string;
 
 beforeAll(async () => {
-  api = await startFakeBotApi();
-  dataDir = await makeTempDataDir("rel-api-faults-");
   // A short per-call timeout, so that a request the API never answers is given up in seconds, not minutes.
-  bot = await startBotProcess({ api, dataDir, env: { API_TIMEOUT_SECONDS: "2" } });
+  ({ api } = await run.start({ env: { API_TIMEOUT_SECONDS: "2" } }));
 }, 30_000);
-
-afterAll(async () => {
-  await bot?.stop();
-  await api?.close();
-  await removeTempDataDir(dataDir);
-});
 
 /** Successful messages in a chat whose text contains `needle`. */
 const delivered = (chat: number, needle: string) => api.transcript(chat).filter((o) => o.kind === "sent" && o.text.includes(needle)).length;

@@ -154,6 +154,14 @@ export interface ApiCall {
   at: number;
 }
 
+/** A call the fake has received in full but not answered yet. */
+export interface InFlightCall {
+  method: string;
+  chatId: number | undefined;
+  text: string | undefined;
+  receivedAt: number;
+}
+
 export interface FakeStats {
   /** Calls received per method, including failed ones. */
   calls: Record<string, number>;
@@ -313,6 +321,8 @@ export class FakeBotApi {
   private readonly files = new Map<string, SentDocument>();
   private readonly faults = new Map<string, FaultKind[]>();
   private readonly held = new Set<ServerResponse>();
+  /** Calls received in full (body read) and not answered yet: what a bot killed now had on the wire. */
+  private readonly unanswered = new Map<ServerResponse, InFlightCall>();
   private readonly waiters = new Set<Waiter>();
   private readonly diagnostics = new Set<() => string>();
   private queue: Update[] = [];
@@ -412,6 +422,11 @@ export class FakeBotApi {
       return this.reply(res, 400, { ok: false, error_code: 400, description: `Bad Request: ${error.message}` });
     }
 
+    const call: InFlightCall = { method, chatId: params.fields.chat_id === undefined ? undefined : Number(params.fields.chat_id), text: params.fields.text === undefined ? undefined : String(params.fields.text), receivedAt: Date.now() };
+    // Until answered (reply()), or until the client goes away (killed, gave up).
+    this.unanswered.set(res, call);
+    res.once("close", () => this.unanswered.delete(res));
+
     const fault = this.faults.get(method)?.shift();
     if (fault !== undefined && fault !== "late") return this.injectFault(fault, method, params, res);
     if (this.latencyMs > 0 && method !== "getUpdates") await sleep(this.latencyMs);
@@ -445,6 +460,7 @@ export class FakeBotApi {
     if (res.headersSent || res.destroyed) return;
     res.writeHead(status, { "content-type": "application/json" });
     res.end(JSON.stringify(body));
+    this.unanswered.delete(res);
   }
 
   private injectFault(kind: FaultKind, method: string, params: Params, res: ServerResponse): void {
@@ -1015,6 +1031,14 @@ export class FakeBotApi {
   /** Commands registered for a scope (default scope if omitted) and language. */
   commandsFor(scope?: { type: string; chat_id?: number; user_id?: number }, languageCode?: string): BotCommand[] | undefined {
     return this.commands.get(commandsKey(scope, languageCode));
+  }
+
+  /**
+   * Calls received in full and not answered yet (long polls aside), at this instant: taken just
+   * before a kill -9, these are the requests whose outcome the bot could not have known.
+   */
+  requestsInFlight(): InFlightCall[] {
+    return [...this.unanswered.values()].filter((c) => c.method !== "getUpdates").map((c) => ({ ...c }));
   }
 
   /** Updates queued but not yet confirmed by the bot. */
