@@ -8,7 +8,9 @@
  *   429s       = sends the fake refused for flood control
  *   duplicates = reminders beyond the first, summed over chats
  *
- *   npx tsx bench/broadcast.ts [--subscribers 5000] [--rate 1000]
+ *   npx tsx bench/broadcast.ts [--subscribers 5000] [--rate 1000] [--cpu-prof DIR]
+ *
+ * --cpu-prof DIR writes the bot process's V8 CPU profile there (where its time goes).
  */
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -43,6 +45,8 @@ export interface BroadcastBenchResult {
   interactiveReplyMaxMs: number;
   /** CPU used from /deadline to the last delivery, in % of one core: the bot process and this one (the fake API). */
   cpuPercent: { bot: number; fake: number };
+  /** The bot process's CPU per reminder sent, in ms: user (JS, HTTP client) and system (syscalls, loopback TCP). */
+  botCpuMsPerSend: { user: number; system: number };
   load1: number;
 }
 
@@ -50,11 +54,15 @@ const ADMIN = 1;
 const FIRST_ID = 700_001;
 const TITLE = "第一批申报材料提交";
 
-/** CPU time (user + system) of a process so far, in ms (Linux /proc). */
-function cpuMs(pid: number): number {
+/** CPU time of a process so far, in ms, user and system (Linux /proc; system includes loopback TCP). */
+function cpuTimes(pid: number): { user: number; system: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * (1000 / 100);
+  return { user: Number(fields[11]) * (1000 / 100), system: Number(fields[12]) * (1000 / 100) };
 }
+const cpuMs = (pid: number) => {
+  const t = cpuTimes(pid);
+  return t.user + t.system;
+};
 
 function args() {
   const a = process.argv.slice(2);
@@ -62,10 +70,11 @@ function args() {
     const i = a.indexOf(`--${name}`);
     return i >= 0 ? Number(a[i + 1]) : d;
   };
-  return { subscribers: num("subscribers", 5000), rate: num("rate", 1000) };
+  const prof = a.indexOf("--cpu-prof");
+  return { subscribers: num("subscribers", 5000), rate: num("rate", 1000), ...(prof >= 0 ? { cpuProfDir: a[prof + 1] } : {}) };
 }
 
-export async function runBroadcast(o = args()): Promise<BroadcastBenchResult> {
+export async function runBroadcast(o: { subscribers: number; rate: number; cpuProfDir?: string } = args()): Promise<BroadcastBenchResult> {
   const dir = await mkdtemp(join(tmpdir(), "bench-broadcast-"));
   const ids = Array.from({ length: o.subscribers }, (_, i) => FIRST_ID + i);
   const store = await openStore(dir, { fsync: false });
@@ -88,6 +97,7 @@ export async function runBroadcast(o = args()): Promise<BroadcastBenchResult> {
         REMINDER_CRON: "0 0 9 * * *",
       },
       readyTimeoutMs: 30_000,
+      ...(o.cpuProfDir ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${o.cpuProfDir}`] } : {}),
     });
     const subscribers = new Set(ids);
     const isReminder = (c: { method: string; chatId: number | undefined; params: Record<string, unknown> }) =>
@@ -106,7 +116,7 @@ export async function runBroadcast(o = args()): Promise<BroadcastBenchResult> {
       return check();
     };
 
-    const botCpu0 = cpuMs(bot.pid);
+    const botCpu0 = cpuTimes(bot.pid);
     const fakeCpu0 = process.cpuUsage();
     const commandAt = Date.now();
     api.sendText(ADMIN, `/deadline ${addDays(todayIn(new Date(), "Asia/Shanghai"), 3)} ${TITLE}`);
@@ -128,7 +138,10 @@ export async function runBroadcast(o = args()): Promise<BroadcastBenchResult> {
     await api.waitFor(throttled(() => delivered() >= ids.length), 120_000, "every subscriber reached");
     const wall = Date.now() - commandAt;
     const fakeCpu = process.cpuUsage(fakeCpu0);
-    const cpu = { bot: Math.round(((cpuMs(bot.pid) - botCpu0) / wall) * 100), fake: Math.round(((fakeCpu.user + fakeCpu.system) / 1000 / wall) * 100) };
+    const botCpu1 = cpuTimes(bot.pid);
+    const cpu = { bot: Math.round(((cpuMs(bot.pid) - botCpu0.user - botCpu0.system) / wall) * 100), fake: Math.round(((fakeCpu.user + fakeCpu.system) / 1000 / wall) * 100) };
+    const perSend = (ms: number) => Math.round((ms / o.subscribers) * 1000) / 1000;
+    const botCpuMsPerSend = { user: perSend(botCpu1.user - botCpu0.user), system: perSend(botCpu1.system - botCpu0.system) };
     await new Promise((r) => setTimeout(r, 1500)); // anything more would be a duplicate
 
     const calls = reminderCalls();
@@ -158,6 +171,7 @@ export async function runBroadcast(o = args()): Promise<BroadcastBenchResult> {
       interactiveReplyMs,
       interactiveReplyMaxMs,
       cpuPercent: cpu,
+      botCpuMsPerSend,
       load1: load1(),
     };
   } finally {

@@ -7,6 +7,7 @@ import { Api, Bot, type BotConfig, type Composer, type Transformer } from "gramm
 import type { UserFromGetMe } from "grammy/types";
 import type { Config } from "../config.js";
 import { watchingAgent } from "../outgoing/answered.js";
+import { jsonTransport } from "../outgoing/json-transport.js";
 import { Outbox, callTimeout, type OutboxOptions } from "../outgoing/outbox.js";
 import type { BotContext, Deps } from "./context.js";
 import { errorBoundary } from "./error-boundary.js";
@@ -48,6 +49,7 @@ export function bulkApi(config: Config, parts: { outbox?: Outbox; transformer?: 
   const api = new Api(config.BOT_TOKEN ?? "console", { apiRoot: config.TELEGRAM_API_ROOT });
   if (parts.transformer) api.config.use(parts.transformer);
   else if (parts.outbox) {
+    api.config.use(jsonTransport({ apiRoot: config.TELEGRAM_API_ROOT, token: config.BOT_TOKEN ?? "console", agent: watchingAgent }));
     api.config.use(callTimeout(config.API_TIMEOUT_SECONDS));
     api.config.use(parts.outbox.transformer("bulk"));
   }
@@ -65,7 +67,9 @@ export function createBot(config: Config, deps: Deps, opts: CreateBotOptions = {
   const bot = new Bot<BotContext>(config.BOT_TOKEN ?? "console", botConfig);
   if (opts.transformer) bot.api.config.use(opts.transformer);
   else {
-    // Innermost the call timeout, then the outgoing path: pacing, priority, retry_after, retries.
+    // Innermost the wire (JSON over keep-alive node:http; uploads through grammY's client), then the
+    // call timeout, then the outgoing path: pacing, priority, retry_after, retries.
+    bot.api.config.use(jsonTransport({ apiRoot: config.TELEGRAM_API_ROOT, token: config.BOT_TOKEN ?? "console", agent: watchingAgent }));
     bot.api.config.use(callTimeout(config.API_TIMEOUT_SECONDS));
     bot.api.config.use((opts.outbox ?? createOutbox(config, { logger: deps.logger })).transformer("reply"));
   }

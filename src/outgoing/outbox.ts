@@ -52,6 +52,12 @@ export interface OutboxOptions {
   perChatBurst?: number;
   /** Calls in flight at once (default 64); bulk sends may use at most 3/4 of them. */
   maxInFlight?: number;
+  /**
+   * Bulk messages go out in batches at most this often (default: 5 ms at 200 msg/s or more, else
+   * every slot): each batch is what the pace allows by then, so at 1,000 msg/s a timer and an
+   * event-loop turn serve about five sends, not one. Replies never wait for a batch.
+   */
+  bulkTickMs?: number;
   /** Attempts of a bulk call after 5xx/network errors before it fails (default 5). */
   bulkAttempts?: number;
   /** Delay before retry number `attempt` after a 5xx/network error (default 0.5 s doubling to 30 s). */
@@ -139,7 +145,10 @@ export class Outbox {
   readonly #backoff: (attempt: number) => number;
   readonly #opts: OutboxOptions;
   readonly #queues: Record<Priority, Job[]> = { reply: [], bulk: [] };
+  /** Queued jobs that are not messages (callback answers, chat actions…): not held by the pace. */
+  readonly #unpaced: Record<Priority, number> = { reply: 0, bulk: 0 };
   readonly #busyChats = new Set<number>();
+  readonly #bySignal = new Map<Signal, { jobs: Set<Job>; onAbort: () => void }>();
   readonly #buckets = new Map<number, Bucket>();
   #inFlight = 0;
   #bulkInFlight = 0;
@@ -147,6 +156,9 @@ export class Outbox {
   #timer: AbortController | undefined;
   #timerAt = Infinity;
   #pumping = false;
+  readonly #bulkTickMs: number;
+  /** Bulk messages may next go out at this instant (the next batch). */
+  #bulkBatchAt = 0;
   #recent429: { chat: number | undefined; at: number }[] = [];
   readonly #stats = { sent: 0, tooManyRequests: 0, retries: 0 };
 
@@ -161,6 +173,7 @@ export class Outbox {
     this.#maxBulkInFlight = Math.max(1, Math.floor(this.#maxInFlight * 0.75));
     this.#bulkAttempts = Math.max(1, opts.bulkAttempts ?? 5);
     this.#backoff = opts.backoffMs ?? defaultOutboxBackoff;
+    this.#bulkTickMs = Math.max(0, opts.bulkTickMs ?? (Math.min(opts.rate, opts.bulkRate ?? opts.rate) >= 200 ? 5 : 0));
   }
 
   /** Sends so far, 429s met, retries made (for logs and benchmarks). */
@@ -182,21 +195,13 @@ export class Outbox {
   #enqueue(j: Pick<Job, "method" | "chatId" | "priority" | "paced" | "call" | "signal">): Promise<ApiResponse> {
     return new Promise<ApiResponse>((resolve, reject) => {
       if (j.signal?.aborted) return reject(abortError(j.signal));
-      const job: Job = { ...j, seq: ++this.#seq, attempt: 0, notBefore: 0, updateId: handlingUpdate.getStore()?.updateId, resolve, reject };
-      this.#queues[job.priority].push(job);
+      // Only a reply answers the update being handled (a broadcast started by a command does not).
+      const updateId = j.priority === "reply" ? handlingUpdate.getStore()?.updateId : undefined;
+      const job: Job = { ...j, seq: ++this.#seq, attempt: 0, notBefore: 0, updateId, resolve, reject };
+      this.#queue(job, "back");
       if (j.signal) {
-        const signal = j.signal;
-        // Aborted while queued: taken out and rejected. The listener goes once the job settles.
-        const onAbort = () => {
-          const q = this.#queues[job.priority];
-          const i = q.indexOf(job);
-          if (i >= 0) {
-            q.splice(i, 1);
-            reject(abortError(signal));
-          }
-        };
-        signal.addEventListener("abort", onAbort, { once: true });
-        const off = () => signal.removeEventListener("abort", onAbort);
+        this.#watchSignal(job, j.signal);
+        const off = () => this.#unwatchSignal(job, j.signal!);
         job.resolve = (r) => (off(), resolve(r));
         job.reject = (e) => (off(), reject(e));
       }
@@ -204,16 +209,60 @@ export class Outbox {
     });
   }
 
+  /**
+   * Aborted while queued: taken out and rejected. One listener per caller signal, not one per job:
+   * every send of a broadcast shares the reminders' signal, and an EventTarget's listener list is
+   * scanned on every add and remove.
+   */
+  #watchSignal(job: Job, signal: Signal): void {
+    let w = this.#bySignal.get(signal);
+    if (!w) {
+      const jobs = new Set<Job>();
+      const onAbort = () => {
+        this.#bySignal.delete(signal);
+        for (const queued of jobs) {
+          const i = this.#queues[queued.priority].indexOf(queued);
+          if (i >= 0) {
+            this.#unqueue(queued, i);
+            queued.reject(abortError(signal));
+          }
+        }
+      };
+      w = { jobs, onAbort };
+      this.#bySignal.set(signal, w);
+      signal.addEventListener("abort", onAbort, { once: true });
+    }
+    w.jobs.add(job);
+  }
+
+  #unwatchSignal(job: Job, signal: Signal): void {
+    const w = this.#bySignal.get(signal);
+    if (!w) return;
+    w.jobs.delete(job);
+    if (w.jobs.size === 0) {
+      this.#bySignal.delete(signal);
+      signal.removeEventListener("abort", w.onAbort);
+    }
+  }
+
   /** Starts every job that may go now; sets one timer for the soonest one that may go later. */
   #pump(): void {
     if (this.#pumping) return;
     this.#pumping = true;
+    let batched = false;
     try {
       for (;;) {
         const now = this.clock.now();
         const pick = this.#pick(now);
         if (pick.job) {
+          batched ||= pick.job.paced && pick.job.priority === "bulk";
           this.#start(pick.job, now);
+          continue;
+        }
+        if (batched && this.#bulkTickMs > 0) {
+          // This batch is out: the next one after a tick (queued bulk jobs wait for it); look again.
+          this.#bulkBatchAt = now + this.#bulkTickMs;
+          batched = false;
           continue;
         }
         this.#wakeAt(pick.wakeAt);
@@ -231,8 +280,15 @@ export class Outbox {
     for (const priority of PRIORITIES) {
       const bulk = priority === "bulk";
       if (bulk && this.#bulkInFlight >= this.#maxBulkInFlight) continue;
-      const gateWait = bulk && this.#bulkPacer ? Math.max(globalWait, this.#bulkPacer.waitMs(now)) : globalWait;
+      let gateWait = bulk && this.#bulkPacer ? Math.max(globalWait, this.#bulkPacer.waitMs(now)) : globalWait;
+      if (bulk) gateWait = Math.max(gateWait, this.#bulkBatchAt - now);
       const queue = this.#queues[priority];
+      // The gate is shut and every queued job is a message: nothing here can go before it opens.
+      // (Saves a scan of the queue per send when the pace, not the chats, is what holds it back.)
+      if (gateWait > 0 && this.#pacedOnly(priority)) {
+        if (queue.length > 0) wakeAt = Math.min(wakeAt, now + gateWait);
+        continue;
+      }
       // Chats seen in this scan: a later job of a chat never goes before an earlier one.
       const blocked = new Set<number>();
       for (let i = 0; i < queue.length; i++) {
@@ -248,7 +304,7 @@ export class Outbox {
           if (chat !== undefined) readyAt = Math.max(readyAt, this.#chatReadyAt(chat, now));
         }
         if (readyAt <= now) {
-          queue.splice(i, 1);
+          this.#unqueue(job, i);
           return { job, wakeAt };
         }
         wakeAt = Math.min(wakeAt, readyAt);
@@ -256,6 +312,21 @@ export class Outbox {
       }
     }
     return { wakeAt };
+  }
+
+  #queue(job: Job, where: "front" | "back"): void {
+    if (where === "front") this.#queues[job.priority].unshift(job);
+    else this.#queues[job.priority].push(job);
+    if (!job.paced) this.#unpaced[job.priority]++;
+  }
+
+  #unqueue(job: Job, index: number): void {
+    this.#queues[job.priority].splice(index, 1);
+    if (!job.paced) this.#unpaced[job.priority]--;
+  }
+
+  #pacedOnly(priority: Priority): boolean {
+    return this.#unpaced[priority] === 0;
   }
 
   #chatReadyAt(chat: number, now: number): number {
@@ -283,7 +354,7 @@ export class Outbox {
 
   #wakeAt(at: number): void {
     if (at === Infinity || at >= this.#timerAt) return;
-    this.#timer?.abort();
+    this.#timer?.abort(REARMED); // with a reason: no DOMException built per re-arm
     const timer = new AbortController();
     this.#timer = timer;
     this.#timerAt = at;
@@ -334,7 +405,7 @@ export class Outbox {
       } else {
         job.notBefore = this.clock.now() + outcome.delayMs;
         // Back in front of its queue: it stays ahead of its chat's later messages.
-        this.#queues[job.priority].unshift(job);
+        this.#queue(job, "front");
       }
     }
     this.#pump();
@@ -415,6 +486,9 @@ export class Outbox {
     return { retry: true, delayMs: this.#backoff(job.attempt) };
   }
 }
+
+/** Why the outbox's own timer was cancelled (a set-aside reason: Node builds a DOMException otherwise). */
+const REARMED = new Error("outbox timer re-armed");
 
 function abortError(signal: Signal): unknown {
   return signal.reason ?? new Error("aborted");

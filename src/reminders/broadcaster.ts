@@ -138,6 +138,8 @@ const PROCESS_OWNER = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
  */
 const CLAIM_LEASE_MS = 30_000;
 
+const WAIT_OVER = new Error("broadcast wait over");
+
 export function defaultBackoff(attempt: number): number {
   const base = Math.min(30_000, 1000 * 2 ** (attempt - 1));
   return Math.round(base * (0.8 + Math.random() * 0.4));
@@ -179,7 +181,19 @@ export async function broadcast(job: BroadcastJob, deps: BroadcastDeps): Promise
     changed = new Promise<void>((res) => (notify = res));
     n();
   };
-  const waitForChange = (ms: number) => Promise.race([changed, clock.sleep(ms, signal)]);
+  // Aborting counts as a change. The timer is cancelled when something changes first: at 1,000
+  // sends/s, uncancelled 1-s timers (and their listeners on the shared abort signal) piled up by
+  // the thousand.
+  const onAbort = () => signalChange();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  const waitForChange = async (ms: number): Promise<void> => {
+    const timer = new AbortController();
+    try {
+      await Promise.race([changed, clock.sleep(ms, timer.signal)]);
+    } finally {
+      timer.abort(WAIT_OVER); // with a reason: no DOMException built per wait
+    }
+  };
   // shouldStop asks the store: its answer is refreshed before each dispatch, and read synchronously in between.
   let stopRequested = false;
   const refreshStop = async () => {
@@ -324,6 +338,7 @@ export async function broadcast(job: BroadcastJob, deps: BroadcastDeps): Promise
   }
 
   await Promise.allSettled([...tasks]);
+  signal?.removeEventListener("abort", onAbort);
   for (const item of retryQueue) release(item.chatId);
   await Promise.all(records);
   await ledger.flush().catch((err: unknown) => log.error({ err, delivery: job.delivery }, "ledger flush failed"));

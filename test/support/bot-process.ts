@@ -43,6 +43,8 @@ export interface BotProcessOptions {
   readyTimeoutMs?: number;
   /** Set false for modes that never poll (webhook). */
   waitForPoll?: boolean;
+  /** Extra node flags (e.g. --cpu-prof for a benchmark). */
+  nodeArgs?: string[];
 }
 
 export interface ExitInfo {
@@ -89,7 +91,7 @@ export async function startBotProcess(options: BotProcessOptions): Promise<BotPr
   }
 
   // TypeScript runs through the tsx loader; a built bundle (dist/main.js, what npm start runs) through plain node.
-  const args = entry.endsWith(".ts") ? ["--import", "tsx", entry] : [...NODE_FLAGS, entry];
+  const args = [...(options.nodeArgs ?? []), ...(entry.endsWith(".ts") ? ["--import", "tsx", entry] : [...NODE_FLAGS, entry])];
   const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     env,

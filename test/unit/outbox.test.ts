@@ -120,6 +120,30 @@ describe("outbox limits", () => {
   });
 });
 
+describe("outbox batches at high rates", () => {
+  it("sends bulk messages in batches a tick apart, within the rate, and a reply at once between them", async () => {
+    const v = virtualClock();
+    const outbox = new Outbox({ rate: 1000, perChatBurst: 3, clock: v.clock, bulkTickMs: 5 });
+    const api = fakeApi(v.now);
+    const send = (priority: Priority, chatId: number, text: string) =>
+      outbox.transformer(priority)(api.prev as never, "sendMessage" as never, { chat_id: chatId, text } as never) as unknown as Promise<Answer>;
+    const bulk = Array.from({ length: 2000 }, (_, i) => send("bulk", 1000 + i, "bulk"));
+    // A reply asked 12.5 ms in (between two batches) goes at once, not at the next batch.
+    let replyAskedAt = -1;
+    const reply = v.clock.sleep(12.5).then(() => ((replyAskedAt = v.now()), send("reply", 42, "reply")));
+    await v.run(Promise.all([...bulk, reply]));
+    const bulkTimes = api.calls.filter((c) => c.text === "bulk").map((c) => c.at);
+    expect(bulkTimes).toHaveLength(2000);
+    const instants = [...new Set(bulkTimes)].sort((x, y) => x - y);
+    // Several per batch, the batches at least a tick apart…
+    expect(bulkTimes.length / instants.length).toBeGreaterThanOrEqual(4);
+    for (let i = 1; i < instants.length; i++) expect(instants[i]! - instants[i - 1]!).toBeGreaterThanOrEqual(5);
+    // …and still within the rate in every 1-second window (with the pace's headroom).
+    expect(maxInWindow(bulkTimes)).toBeLessThanOrEqual(940);
+    expect(api.calls.find((c) => c.text === "reply")!.at).toBe(replyAskedAt);
+  });
+});
+
 describe("outbox failures", () => {
   const tooMany = (s: number): Answer => ({ ok: false, error_code: 429, description: `Too Many Requests: retry after ${s}`, parameters: { retry_after: s } });
 
