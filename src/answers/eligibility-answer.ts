@@ -3,7 +3,7 @@
  * reason and its source, what the recommending unit decides, readings to confirm, near misses and open questions.
  */
 import type { Check, NearMiss, Verdict } from "../domain/eligibility.js";
-import { FIELD_LABELS, type Profile } from "../domain/profile.js";
+import { FIELD_LABELS, type Profile, type ProfileField } from "../domain/profile.js";
 import type { Cite, Knowledge } from "../knowledge/schema.js";
 import { place } from "./cite.js";
 import { escapeHtml } from "./html.js";
@@ -128,17 +128,39 @@ function needsAsking(notes: ReadingNotes): boolean {
   return !!(notes.unplaced?.length || notes.membership?.length || notes.postAsks?.length);
 }
 
+/** Facts every answer about a person rests on: while one decides an open row, ask for it. */
+const CORE = new Set<ProfileField>(["role", "stage", "subjects", "teachingYears", "postYears"]);
+/** What a row the person's own words point to may not leave open without a question (a stage alone may). */
+const LEAD_ASKS = new Set<ProfileField>(["role", "subjects", "teachingYears", "postYears", "projects"]);
+/** Facts that say which row a person is about (a subject, a post, a list, an honour), as opposed to stage or years. */
+const SPECIFIC = new Set<ProfileField>(["subjects", "positions", "projects", "honours"]);
+
+/** A passing check that rests on something the person said, not on the unit's judgement of a role (骨干, 团队). */
+const settles = (c: Check) => c.status === "pass" && !(c.judged && c.condition.field === "role");
+
+/**
+ * Whether a verdict list is a question back rather than an answer. Something is settled when a row passes on
+ * what the person said (a subject, stage, years, post: not 数字素养's "学科骨干教师团队" alone). While nothing is:
+ * - a row the person's words point to (足球 for the 足球教师 row, 园长 for the 骨干园长 row) that still misses its
+ *   years, subject, role or list membership is asked about (a missing stage alone is told, not asked);
+ * - with no such row, a core fact missing anywhere is asked (我是老师; 小学老师 教龄4年: no subject);
+ * - when all that is left depends on membership of a named list (教研员: 帮扶县, 县域项目县), that is asked.
+ */
+function asksBack(verdicts: Verdict[]): boolean {
+  const settled = verdicts.some((v) => (v.kind === "eligible" || v.kind === "eligible_priority") && v.best.checks.some(settles));
+  if (settled) return false;
+  const openRows = verdicts.filter((v) => v.kind === "needs_info").flatMap((v) => v.rows.filter((r) => r.kind === "needs_info"));
+  if (!openRows.length) return false;
+  const leads = openRows.filter((r) => r.checks.some((c) => settles(c) && SPECIFIC.has(c.condition.field)));
+  if (leads.length) return leads.some((r) => r.missing.some((f) => LEAD_ASKS.has(f)));
+  return openRows.some((r) => r.missing.some((f) => CORE.has(f))) || openRows.every((r) => r.missing.every((f) => f === "projects"));
+}
+
 /** The outcome of a verdict list: a question back when something was not understood or nothing is settled yet. */
-function listOutcome(verdicts: Verdict[], p: Profile, notes: ReadingNotes): Outcome {
-  const settled = verdicts.some((v) => v.kind === "eligible" || v.kind === "eligible_priority");
+function listOutcome(verdicts: Verdict[], notes: ReadingNotes): Outcome {
   const open = verdicts.filter((v) => v.kind === "needs_info");
   const asks = [...new Set(open.flatMap((v) => v.missing))];
-  // "我是老师": one fact about the person settles next to nothing; the answer is the questions it asks
-  const told = (["role", "stage", "subjects", "honours", "projects"] as const).filter((f) => p[f] !== undefined).length;
-  const thin = p.teachingYears === undefined && p.postYears === undefined && told < 3;
-  // when only what the unit decides is settled (数字素养 for any teacher), the open questions are the answer
-  const plain = verdicts.some((v) => (v.kind === "eligible" || v.kind === "eligible_priority") && !v.best.judged.length);
-  const clarify = needsAsking(notes) || (open.length > 0 && (!settled || (thin && !plain)));
+  const clarify = needsAsking(notes) || asksBack(verdicts);
   return {
     kind: clarify ? "clarify" : "answer",
     topic: "eligibility",
@@ -190,7 +212,7 @@ export function eligibilityAnswer(k: Knowledge, verdicts: Verdict[], p: Profile,
     if (line) out.push(line);
   }
   out.push(RECOMMENDATION_NOTE);
-  return { text: out.join("\n\n"), detailIds: [...eligible, ...disputed, ...near].map((v) => v.subProject.id), outcome: listOutcome(verdicts, p, notes) };
+  return { text: out.join("\n\n"), detailIds: [...eligible, ...disputed, ...near].map((v) => v.subProject.id), outcome: listOutcome(verdicts, notes) };
 }
 
 /** Why one sub-project does or does not fit (for "我能报地级骨干吗"): the verdict on it first. */

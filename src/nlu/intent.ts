@@ -252,7 +252,11 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   // a self-description is read whole; otherwise words inside a matched name (骨干教师) are no profile
   const selfDescribed = SELF.test(whole);
   const readText = personText ?? (selfDescribed || asksEligibility || !found.exact ? raw : rest);
-  const reading = readProfile(readText, v, [...(targetMatch ? [targetMatch[0]] : []), ...matchedNames(ctx.knowledge, found.exact ? named : [])]);
+  const ignore = [...(targetMatch ? [targetMatch[0]] : []), ...matchedNames(ctx.knowledge, found.exact ? named : [])];
+  let reading = readProfile(readText, v, ignore);
+  // years of service make the message a self-description, so a row name in it ("小学党组织书记 任职两年") is the
+  // person's post, not a project asked about: read the whole message
+  if (readText !== raw && (reading.profile.teachingYears !== undefined || reading.profile.postYears !== undefined)) reading = readProfile(raw, v, ignore);
   const profile = reading.profile;
   const personal = profile.teachingYears !== undefined || profile.postYears !== undefined || (profile.honours?.length ?? 0) > 0;
   const notes = { unplaced: reading.unplaced, membership: reading.membership, postAsks: reading.postAsks, deputy: reading.deputy };

@@ -18,9 +18,10 @@ interface Term {
 
 /**
  * Words that must claim their span so a shorter word inside them does not match:
- * 中小学 is not 小学, and 中学 is not a stage we can place (初中 or 高中).
+ * 中小学 is not 小学, and 中学 is not a stage we can place (初中 or 高中); 教师培训股, 教师发展中心 and 教师进修学校
+ * are workplaces, not a teacher (a longer term such as 教师培训者 or 教师发展中心主任 still wins).
  */
-const BLOCKERS = ["中小学", "中学", "中小学幼儿园", "科学研究", "政治素质", "劳动者"];
+const BLOCKERS = ["中小学", "中学", "中小学幼儿园", "科学研究", "政治素质", "劳动者", "教师培训", "教师发展", "教师进修", "教师工作"];
 
 /** Extra words people use that the vocabulary leaves out (kept here, not in knowledge/, as they are phrasing not facts). */
 const EXTRA: Term[] = [
@@ -231,6 +232,14 @@ export function readProfile(text: string, v: Vocabulary, ignore: string[] = []):
   for (const x of ignore) consume(s, read, compact(x));
   for (const x of s.matchAll(/[\d.]+|[a-z]+/g)) for (let j = x.index; j < x.index + x[0].length; j++) read[j] = true;
   const fillers = new Set(v.fillers.map(compact));
+  // fillers of two or more characters are read wherever they stand, not only where the word segmenter happens to
+  // cut ("能报国培哪个" segments as 能/报国/培/哪个): longest first, and only over characters nothing else has read
+  for (const f of [...fillers].filter((x) => [...x].length >= 2).sort((a, b) => b.length - a.length)) {
+    for (let i = s.indexOf(f); i >= 0; i = s.indexOf(f, i + 1)) {
+      if (read.slice(i, i + f.length).some(Boolean)) continue;
+      for (let j = i; j < i + f.length; j++) read[j] = true;
+    }
+  }
   const unplaced: string[] = [];
   let run = "";
   const flush = () => {
