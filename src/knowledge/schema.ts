@@ -245,7 +245,7 @@ export const VocabularyFile = z.strictObject({
   /** Words of a self-description that carry no profile content; anything else a reader cannot place is said back. */
   fillers: z.array(nonEmpty).default([]),
   /** Questions the guide does not answer (住宿, 证书, 网址…): the bot says so and points to the programme office. */
-  unanswered: z.array(z.strictObject({ words: z.array(nonEmpty).min(1), topic: nonEmpty })).default([]),
+  unanswered: z.array(z.strictObject({ words: z.array(nonEmpty).min(1), topic: nonEmpty, /** Phrases that contain a word but ask something the guide answers (什么时候开始的 = when it was set up). */ except: z.array(nonEmpty).default([]) })).default([]),
 });
 export type Vocabulary = z.infer<typeof VocabularyFile>;
 

@@ -62,6 +62,9 @@ const ELIGIBILITY_Q =
 const BUDGET_WORDS = /预算|测算|算一下|算算|总经费|一共多少|总共多少|需要多少|多少钱|经费多少|要多少|总额|合计|经费是多少|花多少|费用多少/;
 const BUDGET_ALONE = /预算|测算|算一下|算算/;
 const MONEY_WORDS = /经费|钱|费用|预算/;
+/** "…一年多少", "…一共多少" after counts: how much, with no unit that makes it a days or hours question. */
+const BUDGET_TAIL = /(一年|每年|一共|总共|合计|两年|三年|2年|3年)(要|需要|得)?多少(呢)?$|要多少(呢)?$/;
+const TOTAL_WORDS = /总共|一共|合计|总计|加起来|全部/;
 
 /** Question words for each fact, in priority order: the first that matches decides. */
 const FACT_RULES: [FactKind, RegExp][] = [
@@ -70,7 +73,7 @@ const FACT_RULES: [FactKind, RegExp][] = [
     "implementer",
     /谁(来)?(申报|办|组织|实施|承办|承担|负责|牵头)|由谁|实施单位|承办|承训|牵头|协同|(哪些|什么|哪个|哪类)(单位|机构|学校|院校)(可以|能|来)?(申报|承担|实施|组织)|申报(单位|主体)|(高校|院校|机构|大学)(能|可以)(不能)?(申报|报)|(怎么|如何|怎样)申报|谁(能|可以)申报/,
   ],
-  ["audience", /(当|任|做|干)了?(校长|园长|书记|老师|教师|主任).{0,3}(几|多少)年|(几|多少)年以上|对象|条件|资格|任职|谁(能|可以|可)|哪些(人|老师|教师)|什么(人|样的人|老师)|教龄|要求|面向|遴选|推荐|招(谁|什么)|(能|可以)参加|年限|门槛|限制|针对/],
+  ["audience", /(当|任|做|干)了?(校长|园长|书记|老师|教师|主任).{0,3}(几|多少)年|(当|任|做|干|任职|工作)(了|满|够)?(几|多少)年(的)?(校长|园长|书记|老师|教师|主任)?(才)?(行|能|可以)?|岗位(上)?.{0,6}(几|多少)年|(哪些|什么|哪几|几)(个)?(学科|科目|门)|学科(有|包括|范围)|(几|多少)年以上|对象|条件|资格|任职|谁(能|可以|可)|哪些(人|老师|教师)|什么(人|样的人|老师)|教龄|要求|面向|遴选|推荐|招(谁|什么)|(能|可以)参加|年限|门槛|限制|针对/],
   ["funding", /经费|标准|多少钱|费用|钱|拨款|资金|补助|补贴|\d+元|收费|花费|开支|报销/],
   ["quota", /多少人|几个人|几人|名额|计划培训|人数|多少名|几名|规模|指标|(多少|几)个?(县|校|所)|有(多少|几)个|几个$|多少(所|个)?学校|招多少|培训多少(?!天|学时|小时)/],
   ["cycle", /几年|周期|新设|哪年|哪一年|设立|短期|长期|年度|延续|多少年|持续多久|什么时候开始的|第几年/],
@@ -144,6 +147,11 @@ export function applyRewrites(text: string, v: Vocabulary): string {
   return out;
 }
 
+/** A count and nothing else ("100人", "15天", "3所"). */
+const BARE_COUNT = /^(\d+|[一二两三四五六七八九十百千万]+)(个)?(人|名|位|天|学时|课时|所|县|校|万|元|年)$/;
+/** "…可以吗", "…行不行": whether the person just described may join. */
+const PERSON_OK = /(可以|能|行|符合|够)(吗|么|嘛|不|不行|不能)$|(能不能|可不可以|行不行)$/;
+
 /** A number or a date and nothing else ("20", "2027-07-20", "十五"). */
 const BARE_NUMBER = /^[\d\s.\-/年月日号:：,，。.]+$/;
 
@@ -166,9 +174,11 @@ function planQuestion(whole: string, named: string[]): PlanQuestion | undefined 
   if (/(国培|区培).{0,4}(和|与|跟|同).{0,3}(国培|区培).{0,6}(区别|不同|差别|差异|不一样)/.test(whole)) return { ask: "plans" };
   if (named.length === 2 && /(区别|不同|差别|差异|不一样|对比|比较)/.test(whole)) return { ask: "compare", ids: [named[0]!, named[1]!] };
   if (named.length) return undefined;
-  if (/(几|多少|哪几|哪些|什么)(大)?类|类别/.test(whole)) return { ask: "categories", ...(plan ? { plan } : {}) };
+  // "有哪七大类", "三大类是什么": the count named, the names asked
+  const namedCount = /(哪|这)?[一二三四五六七八九十\d]大类(是|有|分别|都|包括)?(什么|哪些|啥)?/.test(whole) && /哪|什么|啥|分别|包括/.test(whole);
+  if (/(几|多少|哪几|哪些|什么)(大)?类|类别/.test(whole) || namedCount) return { ask: "categories", ...(plan ? { plan } : {}) };
   if (/(几|多少)个?(子)?项目|项目(有)?(几|多少)个/.test(whole) && plan) return { ask: "subprojects", plan };
-  if (/(一共|总共|共|合计|总)(计划)?(培训)?(多少|几)(人|名)|总(人数|规模)|计划培训(多少|几)(人|名)/.test(whole) && plan) return { ask: "quota", plan };
+  if (/(一共|总共|共|合计|总)(计划|要|需要|能)?(培训|培养)?(多少|几)(个)?(人|名|老师|教师|学员|校长)|总(人数|规模)|计划培训(多少|几)(人|名)/.test(whole) && plan) return { ask: "quota", plan };
   const cycle = /(哪些|哪几个|什么).{0,6}?(\d|一|两|二|三)年(周期|的)/.exec(whole) ?? /(\d|一|两|二|三)年(周期|的)(项目)?(有)?(哪些|哪几个)/.exec(whole);
   if (cycle) {
     const n = parseNumber(cycle[2] && /\d|一|两|二|三/.test(cycle[2]) ? cycle[2] : cycle[1]!);
@@ -196,7 +206,7 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
 
   const command = commandOf(raw);
   if (command) return { kind: "command", command };
-  if (BARE_NUMBER.test(normalize(raw)) || (whole.length <= 6 && parseNumber(whole) !== undefined)) return { kind: "number", text: raw };
+  if (BARE_NUMBER.test(normalize(raw)) || BARE_COUNT.test(whole) || (whole.length <= 6 && parseNumber(whole) !== undefined)) return { kind: "number", text: raw };
   for (const [cmd, re] of COMMAND_ANYWHERE) if (re.test(whole)) return { kind: "command", command: cmd };
 
   const found = ctx.index.lookup(raw);
@@ -205,7 +215,7 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   const topic = ctx.topic;
   const named = found.exact ? found.candidates.filter((c) => c.score <= 0.02).map((c) => c.subProjectId) : [];
 
-  const unanswered = v.unanswered.find((u) => u.words.some((w) => whole.includes(compact(w))));
+  const unanswered = v.unanswered.find((u) => u.words.some((w) => whole.includes(compact(w))) && !u.except.some((x) => whole.includes(compact(x))));
   if (unanswered) {
     const about = top && found.confident ? top.subProjectId : topic?.subProjectId;
     return { kind: "unanswered", topic: unanswered.topic, ...(about ? { subProjectId: about } : {}) };
@@ -221,19 +231,30 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   // budget
   const quantities = findQuantities(raw).filter((q) => q.kind === "people" || q.kind === "counties" || q.kind === "schools");
   const years = findQuantities(raw).some((q) => q.kind === "years");
+  // a fuzzy match ("20人" finds the 20所 项目学校) never overrides the sub-project just discussed
+  const named0 = found.exact ? top : undefined;
+  const ownTop = named0 ?? (topic?.subProjectId ? undefined : top);
   const wantsBudget =
     (BUDGET_WORDS.test(whole) && (quantities.length > 0 || (top !== undefined && BUDGET_ALONE.test(rest)))) ||
-    (quantities.length > 0 && MONEY_WORDS.test(whole));
-  const budgetFollowUp = !top && topic?.subProjectId && (BUDGET_WORDS.test(whole) || MONEY_WORDS.test(whole)) && (quantities.length > 0 || (years && topic.budget));
+    (quantities.length > 0 && (MONEY_WORDS.test(whole) || BUDGET_TAIL.test(whole)));
+  // "那2个县呢" after 一对一's funding, "三年总共呢" after a budget: the counts or years of the budget just discussed
+  const talkedMoney = topic?.budget !== undefined || topic?.fact === "funding";
+  const budgetFollowUp =
+    !ownTop &&
+    topic?.subProjectId &&
+    ((BUDGET_WORDS.test(whole) || MONEY_WORDS.test(whole) || BUDGET_TAIL.test(whole)) && (quantities.length > 0 || (years && topic.budget)) ||
+      (talkedMoney && FOLLOW_UP.test(whole) && (quantities.length > 0 || (years && topic.budget !== undefined) || (TOTAL_WORDS.test(whole) && topic.budget !== undefined))));
   if (wantsBudget || budgetFollowUp) {
-    const fromContext = !top && topic?.subProjectId !== undefined;
-    const candidates = top ? found.candidates : fromContext ? [{ subProjectId: topic!.subProjectId!, score: 0, ...(topic!.rowId ? { rowId: topic!.rowId } : {}) }] : [];
+    const fromContext = !ownTop && topic?.subProjectId !== undefined;
+    const candidates = fromContext ? [{ subProjectId: topic!.subProjectId!, score: 0, ...(topic!.rowId ? { rowId: topic!.rowId } : {}) }] : top ? found.candidates : [];
     const sp = subProject(ctx.knowledge, candidates[0]?.subProjectId);
     const billed = sp ? billedDurations(sp, findRow(sp, candidates[0]?.rowId)) : [];
     const q = withGroups(budgetQuantities(raw, billed), raw, billed);
-    const merged = budgetFollowUp && !quantities.length ? { ...topic!.budget, ...q } : q;
-    return { kind: "budget", candidates, confident: top ? found.confident : fromContext, quantities: merged, ...(fromContext ? { fromContext } : {}) };
+    const merged = fromContext && topic?.budget ? { ...topic.budget, ...q } : q;
+    return { kind: "budget", candidates, confident: fromContext || found.confident, quantities: merged, ...(fromContext ? { fromContext } : {}) };
   }
+
+  if (!top && !topic?.subProjectId && BUDGET_WORDS.test(whole) && whole.length <= 12) return { kind: "command", command: "budget" };
 
   // institutions asking whether they may declare: who declares (the implementer), not a person's eligibility
   if (top && found.exact && INSTITUTION.test(whole) && /申报|牵头|承办|承担|组织实施/.test(whole)) {
@@ -241,12 +262,13 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   }
 
   // eligibility: who am I, what fits me
-  const asksEligibility = ELIGIBILITY_Q.test(whole);
+  // after a card, "副校长可以吗" asks whether that person may join it
+  const asksEligibility = ELIGIBILITY_Q.test(whole) || (topic?.subProjectId !== undefined && !found.exact && PERSON_OK.test(whole));
   const targetMatch = asksEligibility ? TARGET_Q.exec(whole) : null;
   let target = targetMatch ? ctx.index.lookup(targetMatch[3]!) : undefined;
   if (target && !(target.exact && target.confident)) target = undefined;
   // "副校长能参加吗" after a card: the sub-project just discussed
-  const topicTarget = asksEligibility && !top && topic?.subProjectId && !/(什么|哪|啥)/.test(whole) ? { subProjectId: topic.subProjectId, score: 0 } : undefined;
+  const topicTarget = asksEligibility && !found.exact && topic?.subProjectId && !/(什么|哪|啥)/.test(whole) ? { subProjectId: topic.subProjectId, score: 0 } : undefined;
   const targetCandidate = target?.candidates[0] ?? topicTarget;
   const personText = targetMatch && target ? whole.slice(0, targetMatch.index) : undefined;
   // a self-description is read whole; otherwise words inside a matched name (骨干教师) are no profile
@@ -272,10 +294,13 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
 
   if (!top || (!found.exact && topic?.subProjectId && (FOLLOW_UP.test(whole) || !found.confident))) {
     // a follow-up: a fact question about the sub-project just discussed ("详细说说" shows its card)
-    const fact = MORE.test(whole) ? "overview" : factKindOf(whole);
+    let fact = MORE.test(whole) ? "overview" : factKindOf(whole);
     if (topic?.subProjectId && fact === "overview" && MORE.test(whole)) {
       return { kind: "fact", fact, candidates: [{ subProjectId: topic.subProjectId, score: 0 }], confident: true, fromContext: true };
     }
+    // "那异步在线呢": a part of the schedule of the sub-project just discussed
+    const topicSp = subProject(ctx.knowledge, topic?.subProjectId);
+    if (topicSp && fact === "overview" && FOLLOW_UP.test(whole) && namedDuration(whole, scheduleOf(topicSp, findRow(topicSp, topic?.rowId)))) fact = "schedule";
     if (topic?.subProjectId && fact !== "overview") {
       const sp = subProject(ctx.knowledge, topic.subProjectId)!;
       const durationId = namedDuration(whole, scheduleOf(sp, findRow(sp, topic.rowId)));
@@ -290,6 +315,8 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
     }
     const shared = top ? [] : sharedNameCandidates(ctx.knowledge, whole);
     if (shared.length > 1 && fact !== "overview") return { kind: "fact", fact, candidates: shared, confident: false };
+    // "培训多少天", "研修几天": a fact asked of no sub-project, with nothing discussed before: ask which
+    if (!top && !topic?.subProjectId && fact !== "overview") return { kind: "which", fact };
     if (!top) return { kind: "unknown" };
   }
 
@@ -315,11 +342,21 @@ function withGroups(q: BudgetQuantities, raw: string, billed: Duration[]): Budge
   if (!groups.length) return q;
   const byDuration: Record<string, number> = {};
   let named = false;
+  const text = normalize(raw);
+  let prevEnd = 0;
   for (const x of findQuantities(raw)) {
     if (x.kind !== "people") continue;
-    const d = groups.find((g) => commonRun(x.before, compact(g.who!).replace(/教师|老师/g, "")) >= 2);
-    if (d && byDuration[d.id] === undefined) {
-      byDuration[d.id] = x.value;
+    // the words since the previous count name this count's group ("团队50人 全员1000人"): the best-matching group
+    // not yet counted, and only a clear best
+    const said = compact(text.slice(prevEnd, x.start));
+    prevEnd = x.end;
+    const scored = groups
+      .filter((g) => byDuration[g.id] === undefined)
+      .map((g) => ({ g, n: commonRun(said, compact(g.who!).replace(/教师|老师/g, "")) }))
+      .sort((a, b) => b.n - a.n);
+    const best = scored[0];
+    if (best && best.n >= 2 && (scored[1]?.n ?? 0) < best.n) {
+      byDuration[best.g.id] = x.value;
       named = true;
     }
   }

@@ -39,6 +39,8 @@ export interface Topic {
   budget?: BudgetQuantities;
   /** The last described profile. */
   profile?: Profile;
+  /** The fact last answered (funding: "那2个县呢" is then a budget). */
+  fact?: FactKind;
 }
 
 /** A question about the plans as a whole. */
@@ -73,6 +75,8 @@ export type Intent =
   | { kind: "process"; subProjectId?: string }
   /** Something the guide does not say (住宿, 证书, 名单…). */
   | { kind: "unanswered"; topic: string; subProjectId?: string }
+  /** A fact asked of no sub-project, with nothing discussed before ("培训多少天"): which one? */
+  | { kind: "which"; fact: FactKind }
   /** A bare number or date typed outside a form. */
   | { kind: "number"; text: string }
   /** A request to start something: 我要申报, 帮助, 订阅提醒, 截止日期... */

@@ -25,6 +25,19 @@ import { rememberProfile, sendEligibilityAnswer } from "./eligibility.js";
 
 const FACTS: readonly FactKind[] = ["overview", "quota", "schedule", "funding", "audience", "goal", "phases", "implementer", "cycle", "discrepancy"];
 const MAX_CANDIDATES = 4;
+/** How a fact kind reads in a question back ("你想问哪个子项目的培训时间？"). */
+const FACT_LABELS: Record<FactKind, string> = {
+  overview: "情况",
+  quota: "培训人数",
+  schedule: "培训时间",
+  funding: "经费标准",
+  audience: "培训对象和条件",
+  goal: "培训目标",
+  phases: "培训环节",
+  implementer: "实施单位",
+  cycle: "项目周期",
+  discrepancy: "说法不一之处",
+};
 /** Longer texts are not questions we can answer; they are cut before parsing to bound the work. */
 const MAX_QUESTION_CHARS = 300;
 
@@ -72,7 +85,7 @@ async function answerIntent(ctx: BotContext, intent: Intent, sideQuestion = fals
       const noFunding = intent.fact === "funding" && text.includes(NO_FUNDING) && !text.includes("元/");
       await send(ctx, text, { keyboard: detailsButton(top.subProjectId) });
       emit(ctx, { kind: noFunding ? "not-in-guide" : "answer", topic: intent.fact, subProjects: [{ id: top.subProjectId, ...(top.rowId ? { rowId: top.rowId } : {}) }] });
-      if (!sideQuestion) await rememberTopic(ctx, { subProjectId: top.subProjectId, ...(top.rowId ? { rowId: top.rowId } : {}) });
+      if (!sideQuestion) await rememberTopic(ctx, { subProjectId: top.subProjectId, fact: intent.fact, ...(top.rowId ? { rowId: top.rowId } : {}) });
       return true;
     }
     case "eligibility": {
@@ -128,6 +141,15 @@ async function answerIntent(ctx: BotContext, intent: Intent, sideQuestion = fals
     case "unanswered":
       await sendPlain(ctx, unansweredAnswer(k, intent.topic, intent.subProjectId));
       return true;
+    case "which": {
+      // a fact asked of no sub-project: ask which, and show the list to pick from
+      if (sideQuestion) return false;
+      await send(ctx, `你想问哪个子项目的${FACT_LABELS[intent.fact]}？请连同项目名称一起发送，例如“县级骨干${FACT_LABELS[intent.fact]}”，或从下面的项目列表中选择：`);
+      const list = entry("projects");
+      if (list) await list(ctx);
+      emit(ctx, { kind: "clarify", topic: intent.fact, subProjects: [], asks: ["subProject"] });
+      return true;
+    }
     case "number":
       if (sideQuestion) return false;
       await sendPlain(ctx, numberAnswer(intent.text), menuKeyboard());
