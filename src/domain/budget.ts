@@ -15,6 +15,10 @@ export interface BudgetQuantities {
   amounts?: Record<string, number>;
   /** Years to total over; defaults to the sub-project's cycle. */
   years?: number;
+  /** Head-counts by row, when the question names several rows each with its count (统编教材20人 新课标30人). */
+  peopleByRow?: Record<string, number>;
+  /** Several head-counts that could not be told apart: the calculator asks instead of picking one. */
+  unplacedCounts?: number[];
 }
 
 export interface BudgetLine {
@@ -169,7 +173,21 @@ export function combinedBudget(sp: SubProject, q: BudgetQuantities): Budget | un
     return needed.length === 1 && (needed[0] === "counties" || needed[0] === "schools") && q[needed[0]] !== undefined;
   });
   if (rows.length < 2) return undefined;
-  const parts = rows.map((r) => computeBudget(sp, r.id, q));
+  return sumOfRows(sp, rows.map((r) => computeBudget(sp, r.id, q)));
+}
+
+/**
+ * One sub-project, several rows each with its own head-count ("统编教材20人 新课标30人"): each row billed for its
+ * own people, then summed.
+ */
+export function budgetByRow(sp: SubProject, peopleByRow: Record<string, number>, q: BudgetQuantities): Budget | undefined {
+  const rows = sp.rows.filter((r) => peopleByRow[r.id] !== undefined);
+  if (rows.length < 2) return undefined;
+  const { people: _one, ...rest } = q;
+  return sumOfRows(sp, rows.map((r) => computeBudget(sp, r.id, { ...rest, people: peopleByRow[r.id]! })));
+}
+
+function sumOfRows(sp: SubProject, parts: Budget[]): Budget {
   const perYear = assertYuan(parts.reduce((s, b) => s + b.perYear, 0));
   const years = parts[0]!.years;
   return {
@@ -181,6 +199,7 @@ export function combinedBudget(sp: SubProject, q: BudgetQuantities): Budget | un
     years,
     cycle: assertYuan(perYear * years),
     warnings: [...new Set(parts.flatMap((b) => b.warnings))],
-    missing: [],
+    missing: [...new Set(parts.flatMap((b) => b.missing))],
+    ...(parts.some((b) => b.noStandard) ? { noStandard: parts.find((b) => b.noStandard)!.noStandard! } : {}),
   };
 }

@@ -149,6 +149,8 @@ export function applyRewrites(text: string, v: Vocabulary): string {
 
 /** A count and nothing else ("100人", "15天", "3所"). */
 const BARE_COUNT = /^(\d+|[一二两三四五六七八九十百千万]+)(个)?(人|名|位|天|学时|课时|所|县|校|万|元|年)$/;
+/** A message ending on a person (…的副局长, …老师) and asking nothing describes the writer. */
+const PERSON_END = /(老师|教师|校长|园长|书记|局长|副局长|主任|培训者|教研员|负责人|股长|科长|干部|班主任)$/;
 /** "…可以吗", "…行不行": whether the person just described may join. */
 const PERSON_OK = /(可以|能|行|符合|够)(吗|么|嘛|不|不行|不能)$|(能不能|可不可以|行不行)$/;
 
@@ -249,7 +251,7 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
     const candidates = fromContext ? [{ subProjectId: topic!.subProjectId!, score: 0, ...(topic!.rowId ? { rowId: topic!.rowId } : {}) }] : top ? found.candidates : [];
     const sp = subProject(ctx.knowledge, candidates[0]?.subProjectId);
     const billed = sp ? billedDurations(sp, findRow(sp, candidates[0]?.rowId)) : [];
-    const q = withGroups(budgetQuantities(raw, billed), raw, billed);
+    const q = sp ? withRows(withGroups(budgetQuantities(raw, billed), raw, billed), raw, sp) : withGroups(budgetQuantities(raw, billed), raw, billed);
     const merged = fromContext && topic?.budget ? { ...topic.budget, ...q } : q;
     return { kind: "budget", candidates, confident: fromContext || found.confident, quantities: merged, ...(fromContext ? { fromContext } : {}) };
   }
@@ -272,7 +274,8 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   const targetCandidate = target?.candidates[0] ?? topicTarget;
   const personText = targetMatch && target ? whole.slice(0, targetMatch.index) : undefined;
   // a self-description is read whole; otherwise words inside a matched name (骨干教师) are no profile
-  const selfDescribed = SELF.test(whole);
+  // "县教育局分管教育信息化的副局长": a statement naming a person is a self-description too
+  const selfDescribed = SELF.test(whole) || (PERSON_END.test(whole) && !QUESTIONISH.test(whole));
   const readText = personText ?? (selfDescribed || asksEligibility || !found.exact ? raw : rest);
   const ignore = [...(targetMatch ? [targetMatch[0]] : []), ...matchedNames(ctx.knowledge, found.exact ? named : [])];
   let reading = readProfile(readText, v, ignore);
@@ -363,6 +366,34 @@ function withGroups(q: BudgetQuantities, raw: string, billed: Duration[]): Budge
   if (!named) return q;
   const { people: _unnamed, ...rest } = q;
   return { ...rest, peopleByDuration: { ...q.peopleByDuration, ...byDuration } };
+}
+
+/**
+ * Head-counts of several rows of one sub-project ("名师示范 统编教材20人 新课标30人"): a count is a row's when the
+ * words since the previous count name that row best. Counts that no group or row claims, when there are two or
+ * more, are kept as `unplacedCounts`, so the calculator asks rather than bill one of them for all.
+ */
+function withRows(q: BudgetQuantities, raw: string, sp: SubProject): BudgetQuantities {
+  const counts = findQuantities(raw).filter((x) => x.kind === "people");
+  const claimed = Object.values(q.peopleByDuration ?? {});
+  const free = counts.filter((x) => !claimed.includes(x.value));
+  if (free.length < 2) return q;
+  const text = normalize(raw);
+  const byRow: Record<string, number> = {};
+  let prevEnd = 0;
+  for (const x of counts) {
+    const said = compact(text.slice(prevEnd, x.start));
+    prevEnd = x.end;
+    if (!free.includes(x)) continue;
+    const scored = sp.rows
+      .filter((r) => byRow[r.id] === undefined)
+      .map((r) => ({ r, n: commonRun(said, compact(r.label)) }))
+      .sort((a, b) => b.n - a.n);
+    const best = scored[0];
+    if (best && best.n >= 2 && (scored[1]?.n ?? 0) < best.n) byRow[best.r.id] = x.value;
+  }
+  if (Object.keys(byRow).length === free.length) return { ...q, peopleByRow: byRow };
+  return { ...q, unplacedCounts: free.map((x) => x.value) };
 }
 
 /** Words that make a text a question rather than a statement. */

@@ -11,7 +11,7 @@ import { NO_FUNDING } from "../../answers/fact-answer.js";
 import { notUnderstood, type Outcome } from "../../answers/outcome.js";
 import { ASK_OFFICE, numberAnswer, planAnswer, processAnswer, unansweredAnswer, type PlainAnswer } from "../../answers/plan-answer.js";
 import { assess, assessSubProject } from "../../domain/eligibility.js";
-import { combinedBudget, computeBudget, rowForQuantities } from "../../domain/budget.js";
+import { budgetByRow, combinedBudget, computeBudget, rowForQuantities } from "../../domain/budget.js";
 import { parseIntent } from "../../nlu/intent.js";
 import type { Candidate, FactKind, Intent, Topic } from "../../nlu/types.js";
 import { currentTopic, rememberTopic } from "../conversation-topic.js";
@@ -112,7 +112,15 @@ async function answerIntent(ctx: BotContext, intent: Intent, sideQuestion = fals
         return true;
       }
       const sp = k.subProjects.find((s) => s.id === top.subProjectId)!;
-      const combined = combinedBudget(sp, intent.quantities);
+      if (intent.quantities.unplacedCounts) {
+        // several head-counts and nothing says which is whose: ask, never bill one of them for all
+        const counts = intent.quantities.unplacedCounts.map((n) => `${n}人`).join("、");
+        await send(ctx, `你给出了几个人数（${escapeHtml(counts)}），没能分清各属于${escapeHtml(sp.name)}的哪一类培训对象。请分别说明，例如“${escapeHtml(sp.rows[0]!.label)}20人”，或发送 /budget 逐步填写。`);
+        emit(ctx, { kind: "clarify", topic: "budget", subProjects: [{ id: sp.id }], asks: ["people"] });
+        return true;
+      }
+      const byRow = intent.quantities.peopleByRow ? budgetByRow(sp, intent.quantities.peopleByRow, intent.quantities) : undefined;
+      const combined = byRow ?? combinedBudget(sp, intent.quantities);
       const row = top.rowId ? sp.rows.find((r) => r.id === top.rowId) : rowForQuantities(sp, intent.quantities);
       const b = combined ?? (row ? computeBudget(sp, row.id, intent.quantities) : undefined);
       if (!b || (b.missing.length && !b.noStandard)) {
