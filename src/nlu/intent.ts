@@ -380,6 +380,10 @@ function withRows(q: BudgetQuantities, raw: string, sp: SubProject): BudgetQuant
   if (free.length < 2) return q;
   const text = normalize(raw);
   const byRow: Record<string, number> = {};
+  // the words every row label shares (示范研修) tell no row apart
+  const labels = sp.rows.map((r) => compact(r.label));
+  const shared = labels.reduce((a, b) => longestCommon(a, b));
+  const distinct = new Map(sp.rows.map((r, i) => [r.id, shared.length >= 2 ? labels[i]!.replace(shared, "") : labels[i]!]));
   let prevEnd = 0;
   for (const x of counts) {
     const said = compact(text.slice(prevEnd, x.start));
@@ -387,7 +391,7 @@ function withRows(q: BudgetQuantities, raw: string, sp: SubProject): BudgetQuant
     if (!free.includes(x)) continue;
     const scored = sp.rows
       .filter((r) => byRow[r.id] === undefined)
-      .map((r) => ({ r, n: commonRun(said, compact(r.label)) }))
+      .map((r) => ({ r, n: commonRun(said, distinct.get(r.id)!) }))
       .sort((a, b) => b.n - a.n);
     const best = scored[0];
     if (best && best.n >= 2 && (scored[1]?.n ?? 0) < best.n) byRow[best.r.id] = x.value;

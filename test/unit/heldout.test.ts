@@ -10,18 +10,19 @@ import { evaluate, formatTally, loadSet, tally } from "../heldout/evaluate.js";
 /**
  * Issue 9 asks for 0 confidently wrong answers and ≥ 90% right on heldout.yaml. That is not met yet (measured
  * 2026-12-02: 281/368 right, 26 confidently wrong), so heldout.yaml is held to what was measured and may only
- * ratchet towards the target: the test fails if the wrong count rises or the right count falls. dev.yaml is held
- * to the target itself. Lower these numbers whenever the figures improve; never raise them.
+ * ratchet towards the target: the test fails if the wrong count rises or the right count falls. dev.yaml and
+ * dev2.yaml (session 2's new development items) are held to the target itself. Lower these numbers whenever the figures improve; never raise them.
  */
 const CEILING: Record<string, { wrong: number; right: number }> = {
-  dev: { wrong: 0, right: 122 },
+  dev: { wrong: 0, right: 125 },
+  dev2: { wrong: 0, right: 215 },
   heldout: { wrong: 26, right: 281 },
 };
 
 const has = (set: string) => existsSync(new URL(`../heldout/${set}.yaml`, import.meta.url));
 
 describe("evaluation sets (test/heldout)", () => {
-  for (const set of ["dev", "heldout"]) {
+  for (const set of ["dev", "dev2", "heldout"]) {
     it.skipIf(!has(set))(`${set}.yaml: confidently wrong answers at most the measured ceiling (target 0)`, async () => {
       const results = await evaluate(loadSet(`${set}.yaml`));
       const t = tally(results);
