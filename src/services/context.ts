@@ -28,7 +28,7 @@ export interface Notice {
 }
 
 /** Why a service said no. `message` is ready to show (Chinese, HTML-escaped). */
-export type RefusalCode = "denied" | "staffOnly" | "adminOnly" | "state" | "deadline" | "ownDeclaration" | "invalid" | "limit";
+export type RefusalCode = "denied" | "staffOnly" | "adminOnly" | "state" | "deadline" | "ownDeclaration" | "invalid" | "limit" | "expired";
 
 export interface Refused {
   ok: false;

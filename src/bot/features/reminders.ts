@@ -11,7 +11,7 @@ import { calendarDate } from "../../domain/validate.js";
 import type { Knowledge } from "../../knowledge/schema.js";
 import { scopeLabel } from "../../reminders/content.js";
 import { reminderService } from "../../reminders/scheduler.js";
-import { audienceSize, newBroadcastId, startBroadcast, stopBroadcast } from "../../services/broadcasts.js";
+import { askToBroadcast, audienceSize, startBroadcast, stopBroadcast, takePendingBroadcast } from "../../services/broadcasts.js";
 import { addDeadline, removeDeadline, upcoming } from "../../services/deadlines.js";
 import * as subscriptions from "../../services/subscriptions.js";
 import type { DeadlineScope } from "../../store/types.js";
@@ -23,7 +23,6 @@ const MAX_TITLE = 60;
 /** Further ahead is almost surely a mistyped year. */
 const MAX_DAYS_AHEAD = 730;
 const MAX_BROADCAST = 3500;
-const PENDING_TTL_MS = 30 * 60_000;
 const REFUSAL = "抱歉，这个命令仅限管理员使用。如需发布截止日期或群发通知，请联系项目管理员。";
 
 export const remindersFeature = new Composer<BotContext>();
@@ -203,13 +202,6 @@ remindersFeature.command("deadline_del", async (ctx) => {
 
 // ------------------------------------------------------------------ /broadcast
 
-interface Pending {
-  text: string;
-  adminId: number;
-  at: number;
-}
-const pending = new Map<string, Pending>();
-
 remindersFeature.command("broadcast", async (ctx) => {
   if (!(await adminOnly(ctx))) return;
   const { deps } = ctx;
@@ -222,10 +214,10 @@ remindersFeature.command("broadcast", async (ctx) => {
     await send(ctx, `通知内容最多${MAX_BROADCAST}个字（现在${text.length}个字），请精简后再发。`);
     return;
   }
-  const now = Date.now();
-  for (const [id, p] of pending) if (now - p.at > PENDING_TTL_MS) pending.delete(id);
-  const id = await newBroadcastId(servicesOf(deps), (x) => pending.has(x));
-  pending.set(id, { text, adminId: ctx.account.id, at: now });
+  // kept in the store until confirmed: the tap may reach another instance
+  const asked = await askToBroadcast(servicesOf(deps), ctx.account.id, text);
+  if (!asked.ok) return send(ctx, asked.message);
+  const id = asked.id;
   const count = await audienceSize(servicesOf(deps));
   await send(ctx, `📢 <b>确认群发</b>\n将发给约 ${count} 位用户（订阅者、协调员和有草稿的用户）：\n\n${escapeHtml(text)}`, {
     keyboard: keyboard([
@@ -246,12 +238,11 @@ remindersFeature.callbackQuery(/^bc\|(ok|no|stop)\|([a-z0-9]{1,16})$/, async (ct
     await ctx.answerCallbackQuery({ text: out.ok && out.result === "stopping" ? "正在停止群发…" : "这次群发已经结束。" });
     return;
   }
-  const p = pending.get(id);
-  if (!p || p.adminId !== ctx.account.id) {
-    await ctx.answerCallbackQuery({ text: "这条群发确认已过期，请重新发送 /broadcast。", show_alert: true });
+  const p = await takePendingBroadcast(servicesOf(deps), ctx.account.id, id);
+  if (!p.ok) {
+    await ctx.answerCallbackQuery({ text: p.message, show_alert: true });
     return;
   }
-  pending.delete(id);
   await ctx.answerCallbackQuery();
   if (action === "no") {
     await send(ctx, "已取消，没有发送。", { edit: true });
