@@ -3,11 +3,16 @@
  * `chunkSize` entries each, every chunk a lowdb `Low` with a DurableFile adapter. An append rewrites
  * only the tail chunk, so the cost of a write stays bounded however long the log grows; appends in
  * flight are group-committed by the tail chunk's file.
+ *
+ * A deferred log (the audit log) does not write on append: its entries are in the journal
+ * (commit-log.ts), and checkpoint.ts writes the changed chunks later. Each chunk then carries
+ * "lsn", the journal lsn of its last entry, so replay skips the entries the files already hold.
  */
 import { join } from "node:path";
 import { Low } from "lowdb";
 import { DurableFile, handled, isTempFile, type WriteTracker } from "./durable-file.js";
 import { corruptFileError, errnoCode, unreadableFileError } from "./errors.js";
+import type { SnapshotUnit } from "./sharded-collection.js";
 
 /** A chunk file: the entries plus fixed header fields (e.g. the ledger's delivery name). */
 export type ChunkFile<T> = Record<string, unknown> & { entries: T[] };
@@ -20,6 +25,8 @@ export interface ChunkedLogOptions {
   header?: Record<string, unknown>;
   /** Checks one entry when loading; returns why it is invalid, or undefined. */
   validateEntry?: (entry: unknown) => string | undefined;
+  /** Appends only change memory; checkpoint.ts writes the chunks (see above). */
+  deferred?: boolean;
 }
 
 interface Chunk<T> {
@@ -40,7 +47,10 @@ export class ChunkedLog<T> {
   readonly dir: string;
   #opts: ChunkedLogOptions;
   readonly #chunks: Chunk<T>[] = [];
+  readonly #dirty = new Set<Chunk<T>>();
   #length = 0;
+  /** The lsn of the newest entry the files held when opened (deferred logs). */
+  loadedMark = 0;
 
   private constructor(opts: ChunkedLogOptions) {
     this.dir = opts.dir;
@@ -75,6 +85,8 @@ export class ChunkedLog<T> {
       log.#chunks.push(c);
       log.#length += c.low.data.entries.length;
     }
+    const lsn = chunks[chunks.length - 1]?.low.data.lsn;
+    log.loadedMark = typeof lsn === "number" ? lsn : 0;
     return log;
   }
 
@@ -83,6 +95,7 @@ export class ChunkedLog<T> {
     const { validateEntry, header } = this.#opts;
     const json: string[] = [];
     const file = new DurableFile<ChunkFile<T>>(path, this.#opts.tracker, {
+      eager: this.#opts.deferred ?? false,
       serialize: (data) => {
         const { entries, ...rest } = data;
         for (let i = json.length; i < entries.length; i++) json.push(JSON.stringify(entries[i]) ?? "null");
@@ -93,6 +106,8 @@ export class ChunkedLog<T> {
         if (typeof data !== "object" || data === null || Array.isArray(data)) return "expected an object";
         const entries = (data as { entries?: unknown }).entries;
         if (!Array.isArray(entries)) return `expected "entries" to be an array`;
+        const lsn = (data as { lsn?: unknown }).lsn;
+        if (lsn !== undefined && !(Number.isSafeInteger(lsn) && (lsn as number) >= 0)) return `"lsn" must be a whole number`;
         for (const [k, v] of Object.entries(header ?? {})) {
           if ((data as Record<string, unknown>)[k] !== v) return `expected "${k}" to be ${JSON.stringify(v)}`;
         }
@@ -142,7 +157,18 @@ export class ChunkedLog<T> {
   append(entry: T): Promise<void> {
     const text = JSON.stringify(entry);
     if (text === undefined) throw new TypeError("entry cannot be stored as JSON");
-    const copy = JSON.parse(text) as T;
+    const tail = this.#push(JSON.parse(text) as T);
+    return handled(tail.low.write());
+  }
+
+  /** Adds the entry (the caller's own copy) in memory, as journal line `lsn`; a checkpoint writes it. */
+  appendDeferred(entry: T, lsn: number): void {
+    const tail = this.#push(entry);
+    tail.low.data.lsn = lsn;
+    this.#dirty.add(tail);
+  }
+
+  #push(copy: T): Chunk<T> {
     let tail = this.#chunks[this.#chunks.length - 1];
     if (!tail || tail.low.data.entries.length >= this.#opts.chunkSize) {
       tail = this.#makeChunk((tail?.no ?? 0) + 1);
@@ -150,7 +176,22 @@ export class ChunkedLog<T> {
     }
     tail.low.data.entries.push(copy);
     this.#length++;
-    return handled(tail.low.write());
+    return tail;
+  }
+
+  /** The chunks changed since written, oldest first (so a later chunk's mark never covers an unwritten earlier one). */
+  takeDirty(): SnapshotUnit[] {
+    const out: SnapshotUnit[] = [];
+    for (const c of [...this.#dirty].sort((a, b) => a.no - b.no)) {
+      out.push({
+        name: c.file.path,
+        mark: () => (typeof c.low.data.lsn === "number" ? c.low.data.lsn : 0),
+        write: () => handled(c.low.write()),
+        redirty: () => void this.#dirty.add(c),
+      });
+    }
+    this.#dirty.clear();
+    return out;
   }
 
   /** Waits for this log's writes; retries chunks a failed write left dirty. */

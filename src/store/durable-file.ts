@@ -189,6 +189,12 @@ export interface DurableFileOptions<T> {
   validate?: (data: unknown) => string | undefined;
   /** Turns the data into the file's content (default JSON.stringify); must produce equivalent JSON. */
   serialize?: (data: T) => string | Uint8Array;
+  /**
+   * Serialise when write() is called, not when the write starts (a snapshot file: the checkpoint
+   * decides the moment, checkpoint.ts). A failed eager write is not retried here: the checkpoint
+   * keeps the file dirty and writes it again.
+   */
+  eager?: boolean;
 }
 
 export class DurableFile<T> implements Adapter<T> {
@@ -196,7 +202,8 @@ export class DurableFile<T> implements Adapter<T> {
   readonly #tracker: WriteTracker;
   readonly #validate: ((data: unknown) => string | undefined) | undefined;
   readonly #serialize: (data: T) => string | Uint8Array;
-  #pending: { data: T; done: Deferred } | null = null;
+  readonly #eager: boolean;
+  #pending: { data: T; bytes: string | Uint8Array | undefined; done: Deferred } | null = null;
   #loop: Promise<void> | null = null;
   /** Changes requested / changes known to be on disk (counters; equal when clean). */
   #requested = 0;
@@ -209,6 +216,7 @@ export class DurableFile<T> implements Adapter<T> {
     this.#tracker = tracker;
     this.#validate = opts.validate;
     this.#serialize = opts.serialize ?? ((data) => JSON.stringify(data));
+    this.#eager = opts.eager ?? false;
     tracker.register(this as DurableFile<unknown>);
   }
 
@@ -255,12 +263,14 @@ export class DurableFile<T> implements Adapter<T> {
   }
 
   #enqueue(data: T): Promise<void> {
+    const bytes = this.#eager ? this.#serialize(data) : undefined;
     if (this.#pending) {
       this.#pending.data = data;
+      this.#pending.bytes = bytes;
       return this.#pending.done.promise;
     }
     const done = deferred();
-    this.#pending = { data, done };
+    this.#pending = { data, bytes, done };
     this.#loop ??= this.#run();
     return done.promise;
   }
@@ -281,14 +291,15 @@ export class DurableFile<T> implements Adapter<T> {
       this.#pending = null;
       const upTo = this.#requested;
       try {
-        await this.#commit(this.#serialize(batch.data));
+        await this.#commit(batch.bytes ?? this.#serialize(batch.data));
         this.#persisted = Math.max(this.#persisted, upTo);
         batch.done.resolve();
         this.#tracker.succeeded(this as DurableFile<unknown>);
       } catch (e) {
         const err = e instanceof StoreError ? e : new StoreWriteError(this.path, e);
         batch.done.reject(err);
-        this.#tracker.failed(this as DurableFile<unknown>, err);
+        if (this.#eager) this.#persisted = Math.max(this.#persisted, upTo); // the checkpoint retries it
+        else this.#tracker.failed(this as DurableFile<unknown>, err);
       }
     }
     this.#loop = null;

@@ -2,7 +2,7 @@
  * The few file-system operations the store needs, behind an interface so tests can inject faults
  * (ENOSPC, EROFS, a write that stops half way) without touching the real disk's state.
  */
-import { close, fsync, open, rename, write } from "node:fs";
+import { close, fdatasync, fsync, open, rename, write } from "node:fs";
 import { mkdir, readFile, readdir, unlink } from "node:fs/promises";
 
 export interface StoreFs {
@@ -10,6 +10,8 @@ export interface StoreFs {
   readFile(path: string): Promise<string>;
   /** Creates or truncates the file and writes the data (text as UTF-8); with `sync`, fsyncs it before closing. */
   writeFile(path: string, data: string | Uint8Array, sync: boolean): Promise<void>;
+  /** Appends the data to the file (creating it); with `sync`, fdatasyncs it before closing (the journal, commit-log.ts). */
+  appendFile(path: string, data: Uint8Array, sync: boolean): Promise<void>;
   rename(from: string, to: string): Promise<void>;
   /** fsyncs a directory, so that a rename inside it survives a power cut. */
   syncDir(path: string): Promise<void>;
@@ -26,6 +28,7 @@ const openFd = (path: string, flags: string, mode?: number) =>
   new Promise<number>((res, rej) => open(path, flags, mode, (e, fd) => (e ? rej(e) : res(fd))));
 const closeFd = (fd: number) => new Promise<void>((res, rej) => close(fd, (e) => (e ? rej(e) : res())));
 const fsyncFd = (fd: number) => new Promise<void>((res, rej) => fsync(fd, (e) => (e ? rej(e) : res())));
+const fdatasyncFd = (fd: number) => new Promise<void>((res, rej) => fdatasync(fd, (e) => (e ? rej(e) : res())));
 const writeFd = (fd: number, buf: Uint8Array, offset: number) =>
   new Promise<number>((res, rej) => write(fd, buf, offset, buf.length - offset, null, (e, n) => (e ? rej(e) : res(n))));
 
@@ -37,6 +40,15 @@ export const nodeFs: StoreFs = {
     try {
       for (let off = 0; off < buf.length; ) off += await writeFd(fd, buf, off);
       if (sync) await fsyncFd(fd);
+    } finally {
+      await closeFd(fd);
+    }
+  },
+  async appendFile(path, data, sync) {
+    const fd = await openFd(path, "a", 0o644);
+    try {
+      for (let off = 0; off < data.length; ) off += await writeFd(fd, data, off);
+      if (sync) await fdatasyncFd(fd);
     } finally {
       await closeFd(fd);
     }

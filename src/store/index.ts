@@ -1,15 +1,20 @@
 /**
  * The embedded store: lowdb JSON files in DATA_DIR (layout in layout.ts), one process per folder.
+ * Every change is first a line in the journal (commit-log.ts, acknowledged once on disk); the
+ * lowdb shard files are snapshots that checkpoint.ts brings up to date in the background.
  *
  * openStore(): takes the lock, removes temp files an interrupted write left behind, reads and
  * migrates meta.json, loads every collection into memory (a corrupt file stops start-up naming the
- * file, which is left untouched), replays transactions a crash interrupted (transaction.ts) and
- * returns the repositories of the store contract (types.ts). close() flushes and releases the lock.
+ * file, which is left untouched), replays the journal lines the snapshots do not hold yet
+ * (transaction.ts) and returns the repositories of the store contract (types.ts). flush() makes the
+ * snapshot files current; close() flushes and releases the lock.
  */
 import { join, resolve } from "node:path";
 import type { Plan } from "../knowledge/schema.js";
+import { Checkpointer, DEFAULT_CHECKPOINT_BYTES } from "./checkpoint.js";
 import { ChunkedLog } from "./chunked-log.js";
 import { EmbeddedCodes } from "./codes.js";
+import { CommitLog, JOURNAL_DIR } from "./commit-log.js";
 import { WriteTracker, isTempFile, silentLogger, type StoreLogger } from "./durable-file.js";
 import { StoreError, describe, errnoCode } from "./errors.js";
 import { withFs, type StoreFs } from "./fs.js";
@@ -21,7 +26,7 @@ import { migrate, type Migration } from "./migrations.js";
 import { DEFAULT_REF_PREFIXES, RefAllocator } from "./refs.js";
 import { Audit, Broadcasts, Deadlines, Declarations, Drafts, Sessions, Users } from "./repos.js";
 import { ShardedCollection } from "./sharded-collection.js";
-import { TXN_DIR, Transactions } from "./transaction.js";
+import { TXN_DIR, Transactions, readLegacyTxns, replayJournal } from "./transaction.js";
 import type { AuditRecord, BroadcastRecord, DeadlineRecord, DeclarationRecord, DraftRecord, SessionRecord, Store, UserRecord } from "./types.js";
 
 export type * from "./types.js";
@@ -41,8 +46,21 @@ export interface OpenStoreOptions {
   refPrefixes?: Partial<Record<Plan, string>>;
   /** pino logger (or anything with info/warn/error). */
   logger?: StoreLogger;
-  /** Memory for incremental shard serialisation (default 16 MB); more saves CPU on writes, 0 turns it off. */
+  /** Memory for incremental shard serialisation (default 16 MB); more saves CPU on checkpoints, 0 turns it off. */
   imageCacheBytes?: number;
+  /** Journal growth that starts a background checkpoint (default 32 MB). */
+  checkpointBytes?: number;
+}
+
+/** What opening took, for the bench (not part of the Store contract). */
+export interface OpenStats {
+  /** Journal lines replayed, and torn last lines dropped. */
+  replayedLines: number;
+  droppedLines: number;
+  /** Reading and parsing the snapshot files, building the indexes, replaying the journal (ms). */
+  loadMs: number;
+  indexMs: number;
+  replayMs: number;
 }
 
 /** Every record of an embedded store, for `npm run store:migrate` (copying a folder into PostgreSQL). */
@@ -61,6 +79,9 @@ export interface StoreDump {
 
 export interface StoreHandle extends Store {
   readonly dataDir: string;
+  readonly openStats: OpenStats;
+  /** Background and full checkpoints completed since open. */
+  readonly checkpoints: number;
   /** Every record as it is in memory now (not part of the Store contract: a migration tool's view). */
   dump(): StoreDump;
   /** Flushes every pending write, then releases the lock. Rejects (after releasing) if something could not be written. */
@@ -69,7 +90,7 @@ export interface StoreHandle extends Store {
 
 /** Removes leftovers of interrupted writes; they never hold committed data (a write is done only after its rename). */
 async function removeTempFiles(dataDir: string, fs: StoreFs, log: StoreLogger): Promise<void> {
-  const dirs = [dataDir, ...[...SHARDED_COLLECTIONS, ...LOG_COLLECTIONS, TXN_DIR].map((n) => join(dataDir, n))];
+  const dirs = [dataDir, ...[...SHARDED_COLLECTIONS, ...LOG_COLLECTIONS, TXN_DIR, JOURNAL_DIR].map((n) => join(dataDir, n))];
   const ledger = join(dataDir, "ledger");
   const deliveries = await fs.readdir(ledger).catch(() => [] as string[]);
   dirs.push(...deliveries.filter((n) => !isTempFile(n)).map((n) => join(ledger, n)));
@@ -101,6 +122,7 @@ export async function openStore(dataDir: string, opts: OpenStoreOptions = {}): P
     const { meta } = await migrate({ dataDir: dir, tracker, log, migrations: opts.migrations });
     const layout = layoutOf(meta.data, join(dir, META_FILE));
 
+    const started = performance.now();
     const open = <K extends ShardedName>(name: K) =>
       ShardedCollection.open<RecordTypes[K]>({
         dir: join(dir, name),
@@ -115,7 +137,7 @@ export async function openStore(dataDir: string, opts: OpenStoreOptions = {}): P
       open("declarations"),
       open("deadlines"),
       open("broadcasts"),
-      ChunkedLog.open<AuditRecord>({ dir: join(dir, "audit"), chunkSize: layout.audit.chunkSize, tracker }),
+      ChunkedLog.open<AuditRecord>({ dir: join(dir, "audit"), chunkSize: layout.audit.chunkSize, tracker, deferred: true }),
       Ledger.open({ dir: join(dir, "ledger"), chunkSize: layout.ledger.chunkSize, tracker }),
     ]);
 
@@ -128,17 +150,39 @@ export async function openStore(dataDir: string, opts: OpenStoreOptions = {}): P
       meta.write().catch(() => {});
     });
 
-    const draftRepo = new Drafts(drafts);
+    const loaded = performance.now();
+    const journal = new CommitLog({ dataDir: dir, fs, fsync: tracker.fsync, log, lastLsn: 0, lastSeq: 0 });
+    const draftRepo = new Drafts(drafts, journal);
     const repos = {
-      users: new Users(users, draftRepo),
-      sessions: new Sessions(sessions),
+      users: new Users(users, journal, draftRepo),
+      sessions: new Sessions(sessions, journal),
       drafts: draftRepo,
-      declarations: new Declarations(declarations, refs),
-      audit: new Audit(audit),
-      deadlines: new Deadlines(deadlines),
-      broadcasts: new Broadcasts(broadcasts),
+      declarations: new Declarations(declarations, journal, refs),
+      audit: new Audit(audit, journal),
+      deadlines: new Deadlines(deadlines, journal),
+      broadcasts: new Broadcasts(broadcasts, journal),
     };
-    const transactions = await Transactions.open(dir, tracker, repos);
+    const indexed = performance.now();
+    const replay = await replayJournal(dir, tracker, repos);
+    const legacy = await readLegacyTxns(dir, tracker);
+    let lastLsn = Math.max(replay.lastLsn, audit.loadedMark, ...legacy.map((t) => t.seq));
+    for (const c of [users, sessions, drafts, declarations, deadlines, broadcasts]) lastLsn = Math.max(lastLsn, c.lastTx);
+    journal.resume(lastLsn, replay.lastSeq, replay.bytes);
+    const openStats: OpenStats = {
+      replayedLines: replay.lines,
+      droppedLines: replay.dropped,
+      loadMs: Math.round(loaded - started),
+      indexMs: Math.round(indexed - loaded),
+      replayMs: Math.round(performance.now() - indexed),
+    };
+    const transactions = new Transactions(journal, repos);
+    await transactions.recoverLegacy(legacy, tracker);
+    const checkpointer = new Checkpointer({ journal, sources: [users, sessions, drafts, declarations, deadlines, broadcasts, audit], dataDir: dir, log });
+    const threshold = opts.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES;
+    journal.onWritten = (bytes) => {
+      if (bytes >= threshold) checkpointer.schedule();
+    };
+    if (legacy.length > 0 || replay.bytes >= threshold) checkpointer.schedule();
 
     // The inbox keeps its own append-only journal (inbox/updates.log), written before updates are acknowledged.
     const inbox = EmbeddedInbox.open(dir);
@@ -146,12 +190,16 @@ export async function openStore(dataDir: string, opts: OpenStoreOptions = {}): P
     let closed: Promise<void> | undefined;
     const flush = async () => {
       await codes.flush();
-      await tracker.flushAll();
-      await transactions.settle();
+      await journal.sync();
+      await checkpointer.run();
       await tracker.flushAll();
     };
     const store: StoreHandle = {
       dataDir: dir,
+      openStats,
+      get checkpoints() {
+        return checkpointer.count;
+      },
       ...repos,
       ledger,
       inbox,
@@ -174,6 +222,7 @@ export async function openStore(dataDir: string, opts: OpenStoreOptions = {}): P
           try {
             await flush();
           } finally {
+            journal.close();
             tracker.closed = true;
             inbox.close();
             await lock.release();

@@ -11,6 +11,7 @@
 import { join } from "node:path";
 import { Low } from "lowdb";
 import { chunkFileName } from "./chunked-log.js";
+import { JOURNAL_DIR } from "./commit-log.js";
 import { DurableFile, WriteTracker, isTempFile, type StoreLogger } from "./durable-file.js";
 import { StoreError, describe, errnoCode } from "./errors.js";
 import { LOG_COLLECTIONS, META_FILE, SHARDED_COLLECTIONS, KEYS, validateMeta, type Layout, type MetaData, type RecordTypes, type ShardedName } from "./layout.js";
@@ -131,7 +132,19 @@ const migration1: Migration = {
   },
 };
 
-export const MIGRATIONS: readonly Migration[] = [migration1];
+/**
+ * Version 2: changes go to the journal (commit-log.ts) before the shard files. The files keep their
+ * format; the version only makes older code, which would ignore journal/, refuse the folder.
+ */
+const migration2: Migration = {
+  to: 2,
+  description: "append-only journal before the shard files",
+  async up({ dataDir, tracker }) {
+    await tracker.fs.mkdir(join(dataDir, JOURNAL_DIR));
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [migration1, migration2];
 
 /** The schema version this code writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

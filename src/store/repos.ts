@@ -127,9 +127,29 @@ class OwnerIndex {
   }
 }
 
+/** How a change reaches the disk: one journal line (commit-log.ts), with memory changed under its lsn. */
+export interface Committer {
+  commit(opsJson: string, apply: (lsn: number) => void): Promise<void>;
+  /** Resolves once everything committed so far is on disk. */
+  sync(): Promise<void>;
+}
+
+export type KeyedName = "users" | "sessions" | "drafts" | "declarations" | "deadlines" | "broadcasts";
+
+/** A record's JSON; a record JSON cannot represent (a BigInt, a cycle) is refused before anything changes. */
+function toJson(value: unknown, what: string): string {
+  const json = JSON.stringify(value);
+  if (json === undefined) throw new TypeError(`${what} cannot be stored as JSON`);
+  return json;
+}
+
 /** A repository over one sharded collection: the synchronous core the transactions use. */
 abstract class Keyed<T> {
-  constructor(protected readonly col: ShardedCollection<T>) {}
+  constructor(
+    protected readonly col: ShardedCollection<T>,
+    readonly name: KeyedName,
+    protected readonly journal: Committer,
+  ) {}
   /** Throws a TypeError for a record whose key fields are unusable. */
   abstract check(record: T): void;
   protected indexPut(_previous: T | undefined, _record: T): void {}
@@ -143,7 +163,7 @@ abstract class Keyed<T> {
     return this.col.keyOf(record);
   }
 
-  /** The transaction mark of the key's shard (transaction.ts). */
+  /** The newest lsn (or older transaction number) the key's shard holds (replay skips what it has). */
   markOf(key: string): number {
     return this.col.txOf(key);
   }
@@ -152,18 +172,29 @@ abstract class Keyed<T> {
     return this.col.lastTx;
   }
 
-  /** Validates, changes memory and the indexes at once; the promise settles when the shard is on disk. */
-  putNow(record: T, tx?: number): Promise<void> {
-    this.check(record);
-    const { previous, done } = this.col.put(record, tx);
-    this.indexPut(previous, this.col.get(this.col.keyOf(record))!);
-    return done;
+  /** Changes memory and the indexes under journal line `lsn` (the record is the caller's own copy). */
+  applyPut(record: T, lsn: number, json: string | undefined): void {
+    const previous = this.col.put(record, lsn, json);
+    this.indexPut(previous, record);
   }
 
-  deleteNow(key: string, tx?: number): Promise<void> {
-    const { previous, done } = this.col.delete(key, tx);
+  applyDelete(key: string, lsn: number): void {
+    const previous = this.col.delete(key, lsn);
     if (previous) this.indexDelete(previous);
-    return done;
+  }
+
+  /** Validates, changes memory and the indexes at once; the promise settles when its journal line is on disk. */
+  putNow(record: T): Promise<void> {
+    this.check(record);
+    const json = toJson(record, `${this.name} record "${this.col.keyOf(record)}"`);
+    const copy = JSON.parse(json) as T;
+    return this.journal.commit(`[{"c":"${this.name}","op":"put","record":${json}}]`, (lsn) => this.applyPut(copy, lsn, json));
+  }
+
+  deleteNow(key: string): Promise<void> {
+    // Nothing to delete: nothing to write (but an earlier change may still be on its way to disk).
+    if (this.col.get(key) === undefined) return this.journal.sync();
+    return this.journal.commit(`[{"c":"${this.name}","op":"delete","key":${JSON.stringify(key)}}]`, (lsn) => this.applyDelete(key, lsn));
   }
 }
 
@@ -176,9 +207,10 @@ export class Users extends Keyed<UserRecord> implements UserRepo {
 
   constructor(
     col: ShardedCollection<UserRecord>,
+    journal: Committer,
     private readonly drafts: Drafts,
   ) {
-    super(col);
+    super(col, "users", journal);
     for (const u of col.values()) this.indexPut(undefined, u);
   }
   check(u: UserRecord): void {
@@ -238,6 +270,9 @@ export class Users extends Keyed<UserRecord> implements UserRepo {
 }
 
 export class Sessions extends Keyed<SessionRecord> implements SessionRepo {
+  constructor(col: ShardedCollection<SessionRecord>, journal: Committer) {
+    super(col, "sessions", journal);
+  }
   check(s: SessionRecord): void {
     requireKey(okInt(s.userId), "sessions", "userId", s.userId);
   }
@@ -254,8 +289,8 @@ export class Sessions extends Keyed<SessionRecord> implements SessionRepo {
 
 export class Drafts extends Keyed<DraftRecord> implements DraftRepo {
   readonly #byOwner = new OwnerIndex();
-  constructor(col: ShardedCollection<DraftRecord>) {
-    super(col);
+  constructor(col: ShardedCollection<DraftRecord>, journal: Committer) {
+    super(col, "drafts", journal);
     for (const d of col.values()) this.#byOwner.add(d.ownerId, d.id);
   }
   check(d: DraftRecord): void {
@@ -343,9 +378,10 @@ export class Declarations extends Keyed<DeclarationRecord> implements Declaratio
   readonly #groups = new Map<string, DeclarationGroupRow[]>();
   constructor(
     col: ShardedCollection<DeclarationRecord>,
+    journal: Committer,
     readonly refs: RefAllocator,
   ) {
-    super(col);
+    super(col, "declarations", journal);
     for (const d of col.values()) {
       this.#byOwner.add(d.ownerId, d.ref);
       refs.observe(d.ref);
@@ -456,7 +492,10 @@ export class Declarations extends Keyed<DeclarationRecord> implements Declaratio
 export class Audit implements AuditRepo {
   /** Entries by target (a declaration's trail is asked for often; the log is long). */
   readonly #byTarget = new Map<string, AuditRecord[]>();
-  constructor(readonly log: ChunkedLog<AuditRecord>) {
+  constructor(
+    readonly log: ChunkedLog<AuditRecord>,
+    private readonly journal: Committer,
+  ) {
     for (const e of log.entries()) this.#index(e);
   }
   #index(e: AuditRecord): void {
@@ -465,10 +504,15 @@ export class Audit implements AuditRepo {
     if (list) list.push(e);
     else this.#byTarget.set(e.target, [e]);
   }
+  /** Adds the entry (the caller's own copy) under journal line `lsn`. */
+  applyAppend(entry: AuditRecord, lsn: number): void {
+    this.log.appendDeferred(entry, lsn);
+    this.#index(entry);
+  }
   appendNow(entry: AuditRecord): Promise<void> {
-    const done = this.log.append(entry);
-    this.#index(this.log.last()!);
-    return done;
+    const json = toJson(entry, "audit entry");
+    const copy = JSON.parse(json) as AuditRecord;
+    return this.journal.commit(`[{"c":"audit","op":"append","entry":${json}}]`, (lsn) => this.applyAppend(copy, lsn));
   }
   append(entry: AuditRecord): Promise<void> {
     return attempt(() => this.appendNow(entry));
@@ -489,6 +533,9 @@ export class Audit implements AuditRepo {
 }
 
 export class Deadlines extends Keyed<DeadlineRecord> implements DeadlineRepo {
+  constructor(col: ShardedCollection<DeadlineRecord>, journal: Committer) {
+    super(col, "deadlines", journal);
+  }
   check(d: DeadlineRecord): void {
     requireKey(okId(d.id), "deadlines", "id", d.id);
   }
@@ -507,6 +554,9 @@ export class Deadlines extends Keyed<DeadlineRecord> implements DeadlineRepo {
 }
 
 export class Broadcasts extends Keyed<BroadcastRecord> implements BroadcastRepo {
+  constructor(col: ShardedCollection<BroadcastRecord>, journal: Committer) {
+    super(col, "broadcasts", journal);
+  }
   check(b: BroadcastRecord): void {
     requireKey(okId(b.id), "broadcasts", "id", b.id);
   }

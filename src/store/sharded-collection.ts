@@ -1,9 +1,11 @@
 /**
  * A keyed collection split over N shard files (<dir>/000.json … by key hash), each a lowdb `Low`
- * with a DurableFile adapter. A change rewrites only its shard (1/N of the collection), and
- * concurrent changes to one shard are group-committed. Reads are synchronous from memory.
+ * with a DurableFile adapter. The shard files are snapshots: a change lands in memory at once (and
+ * in the journal, commit-log.ts), marks its shard dirty, and checkpoint.ts writes dirty shards in
+ * the background. Each shard file carries "tx": the newest journal lsn whose change it holds, so
+ * replay at open skips what a shard already has. Reads are synchronous from memory.
  *
- * put() keeps a JSON copy of the record (see shard-image.ts for how a shard is written without
+ * put() takes the record's JSON (see shard-image.ts for how a shard is written without
  * re-serialising it whole); returned records are the stored objects, so callers must not mutate
  * them without putting them again.
  */
@@ -16,7 +18,7 @@ import { ShardImage } from "./shard-image.js";
 
 export interface ShardFile<T> {
   records: Record<string, T>;
-  /** The newest transaction (transaction.ts) applied to this shard when it was written. */
+  /** The newest journal lsn (commit-log.ts) whose change this shard holds (older files: a transaction number). */
   tx?: number;
 }
 
@@ -55,6 +57,8 @@ export class ShardedCollection<T> {
   readonly #key: (record: T) => string;
   readonly #shards: Low<ShardFile<T>>[];
   readonly #images: ShardImage<T>[];
+  /** Shards changed since they were last written (checkpoint.ts writes them). */
+  readonly #dirty = new Set<number>();
   #size = 0;
 
   private constructor(opts: ShardedCollectionOptions<T>, shards: Low<ShardFile<T>>[], images: ShardImage<T>[]) {
@@ -84,6 +88,7 @@ export class ShardedCollection<T> {
     const lows = Array.from({ length: n }, (_, i) => {
       const file = new DurableFile<ShardFile<T>>(join(dir, shardFileName(i)), tracker, {
         validate: shardValidator(i, n, opts.key),
+        eager: true,
         serialize: (data) => images[i]!.serialize(data.records, data.tx),
       });
       return new Low<ShardFile<T>>(file, { records: Object.create(null) as Record<string, T> });
@@ -137,45 +142,72 @@ export class ShardedCollection<T> {
   }
 
   /**
-   * Stores a copy of the record in memory at once (a JSON round trip, so memory holds exactly what
-   * the file will; a record JSON cannot represent is refused here, before anything changes);
-   * `done` settles when its shard is on disk.
+   * Stores the record in memory (`record` must be the caller's own copy, `json` its JSON) and marks
+   * its shard dirty with the lsn; returns the record it replaced.
    */
-  put(record: T, tx?: number): { previous: T | undefined; done: Promise<void> } {
+  put(record: T, mark: number, json: string | undefined): T | undefined {
     const key = this.#key(record);
-    const json = JSON.stringify(record);
-    if (json === undefined) throw new TypeError(`record "${key}" cannot be stored as JSON`);
     const i = this.#index(key);
     const low = this.#shards[i]!;
     const previous = low.data.records[key];
     if (previous === undefined) this.#size++;
-    low.data.records[key] = JSON.parse(json) as T;
-    if (tx !== undefined) low.data.tx = Math.max(low.data.tx ?? 0, tx);
+    low.data.records[key] = record;
+    this.#touch(i, mark);
     this.#images[i]!.changed(key, json);
-    return { previous, done: handled(low.write()) };
+    return previous;
   }
 
-  delete(key: string, tx?: number): { previous: T | undefined; done: Promise<void> } {
+  delete(key: string, mark: number): T | undefined {
     const i = this.#index(key);
     const low = this.#shards[i]!;
     const previous = low.data.records[key];
-    if (previous === undefined) {
-      // Nothing to delete, but a transaction's mark must still reach the file (recovery compares it).
-      if (tx === undefined || (low.data.tx ?? 0) >= tx) return { previous, done: Promise.resolve() };
-      low.data.tx = tx;
-      return { previous, done: handled(low.write()) };
-    }
-    if (tx !== undefined) low.data.tx = Math.max(low.data.tx ?? 0, tx);
+    this.#touch(i, mark);
+    if (previous === undefined) return undefined;
     delete low.data.records[key];
     this.#images[i]!.deleted(key);
     this.#size--;
-    return { previous, done: handled(low.write()) };
+    return previous;
   }
 
-  /** Bulk load (migrations, seeding): all records in memory, then one write per touched shard. */
-  async putMany(records: Iterable<T>): Promise<void> {
-    const writes: Promise<void>[] = [];
-    for (const r of records) writes.push(this.put(r).done);
-    await Promise.all(writes);
+  #touch(i: number, mark: number): void {
+    const low = this.#shards[i]!;
+    if (mark > (low.data.tx ?? 0)) low.data.tx = mark;
+    this.#dirty.add(i);
   }
+
+  /** The shards changed since they were written, as units for a checkpoint (they are no longer dirty). */
+  takeDirty(): SnapshotUnit[] {
+    const out: SnapshotUnit[] = [];
+    for (const i of [...this.#dirty].sort((a, b) => a - b)) {
+      const low = this.#shards[i]!;
+      out.push({
+        name: join(this.dir, shardFileName(i)),
+        mark: () => low.data.tx ?? 0,
+        write: () => handled(low.write()),
+        redirty: () => void this.#dirty.add(i),
+      });
+    }
+    this.#dirty.clear();
+    return out;
+  }
+
+  /** Bulk load (migrations): all records in memory, then every touched shard written. */
+  async putMany(records: Iterable<T>): Promise<void> {
+    for (const r of records) {
+      const json = JSON.stringify(r);
+      this.put(JSON.parse(json) as T, 0, json);
+    }
+    await Promise.all(this.takeDirty().map((u) => u.write()));
+  }
+}
+
+/** One snapshot file a checkpoint may write: its mark is read at the moment of writing. */
+export interface SnapshotUnit {
+  readonly name: string;
+  /** The newest lsn the file would hold if written now. */
+  mark(): number;
+  /** Serialises now (synchronously, as lowdb's write calls the adapter) and resolves once on disk. */
+  write(): Promise<void>;
+  /** Puts it back among the dirty (its write failed or was not reached). */
+  redirty(): void;
 }

@@ -1,10 +1,10 @@
 /**
  * A full or read-only disk, through the real middleware stack (createBot in process, the store's
- * injectable fs failing writes with ENOSPC — after writing half the temp file — or EROFS):
+ * injectable fs failing writes and journal appends with ENOSPC — after writing half — or EROFS):
  * the user is told the save failed and never "已保存", the answer stays in the draft in memory, no
  * half-written file remains, and once the disk is back the next write persists everything.
  */
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { nodeFs, type StoreFs } from "../../src/store/fs.js";
@@ -33,8 +33,34 @@ function faultyDisk() {
       }
       await nodeFs.writeFile(path, data, sync);
     },
+    // The journal (every change goes there first) fails the same way: part of the line, then the error.
+    async appendFile(path, data, sync) {
+      if (disk.fail) {
+        disk.failedWrites++;
+        if (disk.fail === "ENOSPC") appendFileSync(path, data.subarray(0, data.length >> 1));
+        throw Object.assign(new Error(`${disk.fail}: simulated, append '${path}'`), { code: disk.fail });
+      }
+      await nodeFs.appendFile(path, data, sync);
+    },
   };
   return { disk, fs };
+}
+
+/** The user's drafts as a start-up after a crash now would find them (a copy of the folder, opened). */
+async function draftsAfterCrash(folder: string, owner: number): Promise<DraftRecord[]> {
+  const copy = await tempDir("rel-disk-crash-");
+  try {
+    cpSync(folder, copy, { recursive: true });
+    rmSync(join(copy, ".lock"), { force: true });
+    const store = await openStore(copy);
+    try {
+      return await store.drafts.byOwner(owner);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await removeDir(copy);
+  }
 }
 
 /** The user's drafts as the files on disk hold them now. */
@@ -70,9 +96,9 @@ describe.each(["ENOSPC", "EROFS"] as const)("disk refuses writes (%s)", (code) =
     expect(email.map((o) => o.text).join("\n")).toMatch(SAVE_FAILED);
     expect((await app.store.drafts.get(draft.id))!.answers.email).toBe("u4242@xjnu.edu.cn");
     expect(disk.failedWrites).toBeGreaterThan(0);
-    // Nothing half-written: temp files are removed, every file parses, the disk still has the old draft.
+    // Nothing half-written: temp files are removed, every file parses, a restart would find the old draft.
     expect(damage(dir)).toEqual({ temp: [], unparsable: [] });
-    expect(draftsOnDisk(dir, user.id)[0]!.answers.phone).toBeUndefined();
+    expect((await draftsAfterCrash(dir, user.id))[0]!.answers.phone).toBeUndefined();
     // Other users are still answered (reads come from memory).
     expect((await text(app, 777, "影子学习不少于多少天？")).map((o) => o.text).join("")).toContain("7天");
 

@@ -8,7 +8,9 @@ import { openStore } from "../../src/store/index.js";
 const dir = process.argv[2];
 if (!dir) throw new Error("usage: tx-writer.ts <data dir> <owner id>");
 const owner = Number(process.argv[3] ?? 1);
-const store = await openStore(dir);
+// STORE_CHECKPOINT_BYTES: fold the journal this often (small: kills land in the middle of checkpoints).
+const checkpointBytes = process.env.STORE_CHECKPOINT_BYTES ? Number(process.env.STORE_CHECKPOINT_BYTES) : undefined;
+const store = await openStore(dir, { checkpointBytes });
 process.stdout.write("ready\n");
 let n = 0;
 const worker = async () => {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -25,22 +25,33 @@ afterEach(async () => {
 const USER_SHARDS = V1_LAYOUT.users.shards;
 const user = (id: number, name = `用户${id}`): UserRecord => ({ id, chatId: id, name, roles: [], subscribed: true, reachable: true, createdAt: "2024-05-01T00:00:00.000Z" });
 
-/** The real fs, counting renames (= committed file writes) and able to fail writes on demand. */
+/** The real fs, counting renames (= snapshot file writes) and journal appends, and able to fail writes on demand. */
 function faultyFs() {
   const state = {
     renames: [] as string[],
-    /** errno code to fail writeFile with, or undefined */
+    /** journal appends: bytes, and whether each was synced */
+    appends: [] as { bytes: number; sync: boolean }[],
+    /** errno code to fail writeFile and appendFile with, or undefined */
     failWrite: undefined as string | undefined,
-    /** write this much of the text before failing (a half-written temp file) */
+    /** write this much of the data before failing (a half-written temp file or journal line) */
     partial: false,
   };
+  const fail = (path: string) => Object.assign(new Error(`${state.failWrite}: simulated, write '${path}'`), { code: state.failWrite });
   const fs: Partial<StoreFs> = {
     async writeFile(path, text, sync) {
       if (state.failWrite) {
         if (state.partial) writeFileSync(path, text.slice(0, Math.floor(text.length / 2)));
-        throw Object.assign(new Error(`${state.failWrite}: simulated, write '${path}'`), { code: state.failWrite });
+        throw fail(path);
       }
       await nodeFs.writeFile(path, text, sync);
+    },
+    async appendFile(path, data, sync) {
+      if (state.failWrite) {
+        if (state.partial) appendFileSync(path, data.subarray(0, Math.floor(data.length / 2)));
+        throw fail(path);
+      }
+      state.appends.push({ bytes: data.length, sync });
+      await nodeFs.appendFile(path, data, sync);
     },
     async rename(from, to) {
       state.renames.push(to);
@@ -54,10 +65,21 @@ function shardPath(dir: string, collection: string, key: string, shards: number)
   return join(dir, collection, shardFileName(shardOf(key, shards)));
 }
 
+/** The user as its shard file (the snapshot) holds it now. */
 function onDisk(dir: string, id: number): UserRecord | undefined {
   const file = shardPath(dir, "users", String(id), USER_SHARDS);
   if (!existsSync(file)) return undefined;
   return (JSON.parse(readFileSync(file, "utf8")) as { records: Record<string, UserRecord> }).records[String(id)];
+}
+
+/** What a start-up after a crash now would see: a copy of the folder, opened. */
+async function afterCrash(dir: string): Promise<StoreHandle> {
+  const copy = tmp();
+  cpSync(dir, copy, { recursive: true });
+  rmSync(join(copy, ".lock"), { force: true });
+  const s = await openStore(copy);
+  open.push(s);
+  return s;
 }
 
 function allFiles(dir: string): string[] {
@@ -65,44 +87,76 @@ function allFiles(dir: string): string[] {
 }
 
 describe("store durability", () => {
-  it("a put resolves only once the record is in its shard file on disk", async () => {
+  it("a put resolves only once its journal line is on disk (fdatasync), and a restart finds it", async () => {
     const dir = tmp();
-    const s = await openStore(dir);
+    const { state, fs } = faultyFs();
+    const s = await openStore(dir, { fs });
     open.push(s);
     const p = s.users.put(user(42));
-    expect(onDisk(dir, 42)).toBeUndefined();
+    expect(state.appends).toEqual([]); // nothing written yet when put() returns
     await p;
-    expect(onDisk(dir, 42)).toEqual(user(42));
+    expect(state.appends.length).toBe(1);
+    expect(state.appends[0]!.sync).toBe(true);
+    expect(onDisk(dir, 42)).toBeUndefined(); // the snapshot is written later, off the write path
+    expect(await (await afterCrash(dir)).users.get(42)).toEqual(user(42));
   });
 
-  it("group commit: 100 concurrent puts to one shard are all durable with far fewer file writes", async () => {
+  it("group commit: 100 concurrent puts are all durable with a few journal writes", async () => {
     const dir = tmp();
     const { state, fs } = faultyFs();
     const s = await openStore(dir, { fs });
     open.push(s);
-    // 100 users that all hash to the same shard
-    const ids: number[] = [];
-    for (let id = 1; ids.length < 100; id++) if (shardOf(String(id), USER_SHARDS) === 0) ids.push(id);
-    state.renames.length = 0;
-    // first put starts a write; the rest arrive while it is in flight or in the same tick
-    const first = s.users.put(user(ids[0]!));
+    state.renames.length = 0; // opening wrote meta.json
+    const first = s.users.put(user(1));
     await new Promise((r) => setImmediate(r));
-    await Promise.all([first, ...ids.slice(1).map((id) => s.users.put(user(id)))]);
-    const shardWrites = state.renames.filter((p) => p.endsWith(join("users", "000.json")));
-    expect(shardWrites.length).toBeGreaterThanOrEqual(1);
-    expect(shardWrites.length).toBeLessThanOrEqual(3);
-    for (const id of ids) expect(onDisk(dir, id)).toEqual(user(id));
+    await Promise.all([first, ...Array.from({ length: 99 }, (_, i) => s.users.put(user(i + 2)))]);
+    expect(state.appends.length).toBeGreaterThanOrEqual(1);
+    expect(state.appends.length).toBeLessThanOrEqual(3);
+    expect(state.renames).toEqual([]); // no shard file was rewritten for them
+    const after = await afterCrash(dir);
+    for (let id = 1; id <= 100; id++) expect(await after.users.get(id)).toEqual(user(id));
   });
 
-  it("group commit across shards: one write per touched shard", async () => {
+  it("a write's cost does not grow with the data: one more put appends its own line and rewrites no file", async () => {
     const dir = tmp();
     const { state, fs } = faultyFs();
     const s = await openStore(dir, { fs });
     open.push(s);
+    await Promise.all(Array.from({ length: 5000 }, (_, i) => s.users.put(user(i + 1, `用户${i + 1}号`.repeat(20)))));
+    await s.flush(); // every shard is now a big snapshot file
+    state.appends.length = 0;
     state.renames.length = 0;
+    await s.users.put(user(3, "改了名字"));
+    expect(state.renames).toEqual([]);
+    expect(state.appends.map((a) => a.bytes)).toHaveLength(1);
+    expect(state.appends[0]!.bytes).toBeLessThan(400);
+    expect((await (await afterCrash(dir)).users.get(3))?.name).toBe("改了名字");
+  });
+
+  it("a checkpoint writes each changed shard once, then removes the journal it folded", async () => {
+    const dir = tmp();
+    const { state, fs } = faultyFs();
+    const s = await openStore(dir, { fs });
+    open.push(s);
     await Promise.all(Array.from({ length: 1000 }, (_, i) => s.users.put(user(i + 1))));
+    expect(readdirSync(join(dir, "journal"))).toHaveLength(1);
+    state.renames.length = 0;
+    await s.flush();
     expect(state.renames.length).toBe(USER_SHARDS);
+    expect(readdirSync(join(dir, "journal"))).toEqual([]);
+    for (const id of [1, 500, 1000]) expect(onDisk(dir, id)).toEqual(user(id));
     expect((await s.users.count()).total).toBe(1000);
+  });
+
+  it("a background checkpoint starts once the journal has grown by checkpointBytes, and writes go on meanwhile", async () => {
+    const dir = tmp();
+    const s = await openStore(dir, { checkpointBytes: 20_000 });
+    open.push(s);
+    for (let round = 0; round < 20; round++) await Promise.all(Array.from({ length: 50 }, (_, i) => s.users.put(user(round * 50 + i + 1))));
+    for (let i = 0; i < 100 && s.checkpoints === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(s.checkpoints).toBeGreaterThan(0);
+    const after = await afterCrash(dir);
+    expect((await after.users.count()).total).toBe(1000);
   });
 
   it("directory fsyncs are group-committed: many shard writes in one folder share few", async () => {
@@ -142,7 +196,6 @@ describe("store durability", () => {
     let s = await openStore(dir, { fs });
     open.push(s);
     await s.users.put(user(1, "before"));
-    const before = readFileSync(shardPath(dir, "users", "1", USER_SHARDS));
 
     state.failWrite = code;
     state.partial = true;
@@ -152,24 +205,24 @@ describe("store durability", () => {
     expect((err as StoreWriteError).userMessage).toMatch(/保存失败/);
     expect((err as StoreWriteError).diskProblem).toBe(true);
     expect((await s.users.get(1))?.name).toBe("after"); // the user's input is not lost
-    expect(readFileSync(shardPath(dir, "users", "1", USER_SHARDS))).toEqual(before); // old file intact
     expect(allFiles(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]); // no partial temp file
-    await expect(s.flush()).rejects.toBeInstanceOf(StoreWriteError); // still dirty
+    // What a crash now would leave: the acknowledged "before"; the half-written line is dropped.
+    expect((await (await afterCrash(dir)).users.get(1))?.name).toBe("before");
+    await expect(s.flush()).rejects.toBeInstanceOf(StoreWriteError); // still not on disk
 
     state.failWrite = undefined;
-    // a later write of the same shard (another user in shard of id 1) persists the earlier change too
-    let other = 2;
-    while (shardOf(String(other), USER_SHARDS) !== shardOf("1", USER_SHARDS)) other++;
-    await s.users.put(user(other));
-    expect(onDisk(dir, 1)?.name).toBe("after");
-    expect(onDisk(dir, other)).toEqual(user(other));
+    // the next write (any record) persists the earlier change too
+    await s.users.put(user(2));
+    const after = await afterCrash(dir);
+    expect((await after.users.get(1))?.name).toBe("after");
+    expect(await after.users.get(2)).toEqual(user(2));
     await s.close();
     s = await openStore(dir);
     open.push(s);
     expect((await s.users.get(1))?.name).toBe("after");
   });
 
-  it("after a failure, a successful write elsewhere retries the dirty shard; close() persists it too", async () => {
+  it("after a failure, a successful write elsewhere persists the failed change; close() too", async () => {
     const dir = tmp();
     const { state, fs } = faultyFs();
     const s = await openStore(dir, { fs });
@@ -179,6 +232,7 @@ describe("store durability", () => {
     await expect(s.audit.append({ at: "2024-05-01T00:00:00.000Z", actor: 1, action: "x" })).rejects.toThrow(/ENOSPC/);
     state.failWrite = undefined;
     await s.sessions.put({ userId: 9, flow: "f", nonce: "n", state: {}, updatedAt: "2024-05-01T00:00:00.000Z" });
+    expect(await (await afterCrash(dir)).users.get(1)).toEqual(user(1));
     await s.flush();
     expect(onDisk(dir, 1)).toEqual(user(1));
     await s.close();
@@ -226,6 +280,6 @@ describe("store durability", () => {
     expect((await s.users.get(1))?.name).toBe("good");
     expect(existsSync(tmpFile)).toBe(false);
     expect(existsSync(join(dir, "meta.json.999-3.tmp"))).toBe(false);
-    expect(JSON.parse(readFileSync(shard, "utf8"))).toEqual({ records: { "1": user(1, "good") } });
+    expect(JSON.parse(readFileSync(shard, "utf8"))).toMatchObject({ records: { "1": user(1, "good") } });
   });
 });

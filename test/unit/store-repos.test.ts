@@ -203,8 +203,11 @@ describe("store repositories", () => {
     const s = await openIn(tmp());
     await s.users.put(user(1));
     const names = readdirSync(s.dataDir).sort();
-    expect(names).toEqual([".lock", "audit", "broadcasts", "deadlines", "declarations", "drafts", "inbox", "ledger", "meta.json", "sessions", "users"]);
-    expect(readdirSync(join(s.dataDir, "users"))).toHaveLength(1); // only the touched shard exists
+    expect(names).toEqual([".lock", "audit", "broadcasts", "deadlines", "declarations", "drafts", "inbox", "journal", "ledger", "meta.json", "sessions", "users"]);
+    expect(readdirSync(join(s.dataDir, "journal"))).toEqual(["000001.log"]); // the write is a journal line
+    await s.flush();
+    expect(readdirSync(join(s.dataDir, "users"))).toHaveLength(1); // the checkpoint wrote only the touched shard
+    expect(readdirSync(join(s.dataDir, "journal"))).toEqual([]); // and removed the folded segment
     await s.close();
     expect(readdirSync(s.dataDir)).not.toContain(".lock");
   });

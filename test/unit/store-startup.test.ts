@@ -30,6 +30,8 @@ afterEach(async () => {
 });
 
 const T = "2024-05-01T00:00:00.000Z";
+/** The version a test's own extra migration produces. */
+const NEXT = MIGRATIONS.length + 1;
 const user = (id: number): UserRecord => ({ id, chatId: id, name: `u${id}`, roles: [], subscribed: true, reachable: true, createdAt: T });
 const declaration = (ref: string, ownerId: number): DeclarationRecord => ({
   ref,
@@ -140,7 +142,7 @@ describe("schema versions and migrations", () => {
     expect((await nextRef(s, "guopei", 2024))).toBe("GP2024-0008");
     expect(existsSync(join(dir, "db.json"))).toBe(false);
     expect(readFileSync(join(dir, "db.json.v0-imported"), "utf8")).toBe(JSON.stringify(v0));
-    expect(JSON.parse(readFileSync(join(dir, "meta.json"), "utf8")).schemaVersion).toBe(1);
+    expect(JSON.parse(readFileSync(join(dir, "meta.json"), "utf8")).schemaVersion).toBe(MIGRATIONS.length);
     expect(readdirSync(join(dir, "audit")).sort()).toEqual(["000001.json", "000002.json"]);
     await s.close();
     s = await openIn(dir);
@@ -159,7 +161,7 @@ describe("schema versions and migrations", () => {
     const dir = tmp();
     let runs = 0;
     const v2: Migration = {
-      to: 2,
+      to: NEXT,
       description: "fake: mark users",
       async up(ctx) {
         runs++;
@@ -177,11 +179,11 @@ describe("schema versions and migrations", () => {
     expect(runs).toBe(1);
     await s.close();
     const metaBefore = readFileSync(join(dir, "meta.json"));
-    expect(JSON.parse(metaBefore.toString())).toMatchObject({ schemaVersion: 2, v2Flag: true });
+    expect(JSON.parse(metaBefore.toString())).toMatchObject({ schemaVersion: NEXT, v2Flag: true });
     const err = (await openStore(dir).catch((e: unknown) => e)) as StoreError;
     expect(err).toBeInstanceOf(StoreError);
     expect(err.code).toBe("ENEWER");
-    expect(err.message).toMatch(/schemaVersion 2.*最高支持 1/);
+    expect(err.message).toMatch(new RegExp(`schemaVersion ${NEXT}.*最高支持 ${MIGRATIONS.length}`));
     expect(readFileSync(join(dir, "meta.json"))).toEqual(metaBefore);
   });
 
@@ -196,17 +198,17 @@ describe("schema versions and migrations", () => {
     const dir = tmp();
     await (await openStore(dir)).close();
     const broken: Migration = {
-      to: 2,
+      to: NEXT,
       description: "fails",
       async up() {
         throw new Error("boom");
       },
     };
     await expect(openStore(dir, { migrations: [...MIGRATIONS, broken] })).rejects.toThrow(/数据迁移失败.*boom/);
-    expect(JSON.parse(readFileSync(join(dir, "meta.json"), "utf8")).schemaVersion).toBe(1);
+    expect(JSON.parse(readFileSync(join(dir, "meta.json"), "utf8")).schemaVersion).toBe(MIGRATIONS.length);
     const s = await openIn(dir, { migrations: [...MIGRATIONS, { ...broken, up: async () => {} }] });
     expect(s).toBeTruthy();
-    expect(JSON.parse(readFileSync(join(dir, "meta.json"), "utf8")).schemaVersion).toBe(2);
+    expect(JSON.parse(readFileSync(join(dir, "meta.json"), "utf8")).schemaVersion).toBe(NEXT);
   });
 
   it("data without meta.json is refused rather than guessed", async () => {
