@@ -1,11 +1,14 @@
 /**
- * How far the embedded store (lowdb JSON files, sharded, in memory) scales: the season-peak data set
- * (50,000 users, 20,000 declarations, 5,000 drafts, 20,000 open conversations) at 1×, 2× and 5×.
- * For each: the size on disk, then in a fresh process (so seeding leaves no garbage behind) the
- * open time, the memory it takes, and the latency of a bot-like write mix (a conversation state on
- * every update; a draft, a user or a declaration on some) at a steady 300 updates/s, fsync on.
+ * How far the embedded store (lowdb snapshot files + journal, in memory) scales: the season-peak
+ * data set (50,000 users, 20,000 declarations, 5,000 drafts, 20,000 open conversations) at 1×, 2×,
+ * 5× and 10×. For each: the size on disk, then in a fresh process (so seeding leaves no garbage
+ * behind) the open time (split into reading the snapshots, building the indexes and replaying the
+ * journal), the memory it takes, and the latency of a bot-like write mix (a conversation state on
+ * every update; a draft, a user or a declaration on some) at a steady 300 updates/s, fsync on, then
+ * at full speed. That process then exits without closing the store (as a crash would), and a third
+ * one measures the open that follows: snapshots plus the journal written since the last checkpoint.
  *
- *   npx tsx bench/store-scale.ts [--scales 1,2,5] [--seconds 10]
+ *   npx tsx bench/store-scale.ts [--scales 1,2,5,10] [--seconds 10]
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
@@ -32,6 +35,12 @@ export interface ScalePoint {
   coldWriteLatencyMs: Latency;
   /** Full speed: 64 updates in flight. */
   maxUpdatesPerSecond: number;
+  /** Where the open time went (ms): reading and parsing the snapshot files, building the indexes, replaying the journal. */
+  openParts?: { loadMs: number; indexMs: number; replayMs: number };
+  /** Background checkpoints completed during the write test. */
+  checkpoints?: number;
+  /** The open after the writing process exited without closing (a crash): its time, and the journal lines it replayed. */
+  reopenAfterCrash?: { openMs: number; replayedLines: number; replayMs: number };
   load1: number;
 }
 
@@ -54,11 +63,24 @@ async function diskUsage(dir: string): Promise<{ bytes: number; files: number }>
   return { bytes, files };
 }
 
-/** Runs in the child: opens the seeded folder and measures. */
-async function child(dir: string, seconds: number): Promise<Omit<ScalePoint, "scale" | "counts" | "diskMB" | "files">> {
+type Measured = Omit<ScalePoint, "scale" | "counts" | "diskMB" | "files">;
+
+/** Runs in a child after the writing child "crashed": the open that follows. */
+async function reopen(dir: string): Promise<NonNullable<ScalePoint["reopenAfterCrash"]>> {
   const t0 = performance.now();
   const store = await openStore(dir);
   const openMs = Math.round(performance.now() - t0);
+  const stats = store.openStats;
+  await store.close();
+  return { openMs, replayedLines: stats.replayedLines, replayMs: stats.replayMs };
+}
+
+/** Runs in the child: opens the seeded folder and measures. */
+async function child(dir: string, seconds: number): Promise<Measured> {
+  const t0 = performance.now();
+  const store = await openStore(dir);
+  const openMs = Math.round(performance.now() - t0);
+  const { loadMs, indexMs, replayMs } = store.openStats;
   const afterOpen = await procMemory(process.pid);
   const heapUsedMB = Math.round(process.memoryUsage().heapUsed / 2 ** 20);
   const { userIds, draftIds, declarationRefs: refs } = await seededKeys(store);
@@ -101,8 +123,19 @@ async function child(dir: string, seconds: number): Promise<Omit<ScalePoint, "sc
   );
   const maxUpdatesPerSecond = Math.round(done / ((performance.now() - t1) / 1000));
   const peak = await procMemory(process.pid);
-  await store.close();
-  return { openMs, rssAfterOpenMB: afterOpen?.rssMB ?? NaN, peakRssMB: peak?.peakMB ?? NaN, heapUsedMB, writeLatencyMs: latency(lat), coldWriteLatencyMs: latency(cold), maxUpdatesPerSecond, load1: load1() };
+  // No close(): the process ends as a crash would, leaving the journal since the last checkpoint for reopen().
+  return {
+    openMs,
+    openParts: { loadMs, indexMs, replayMs },
+    rssAfterOpenMB: afterOpen?.rssMB ?? NaN,
+    peakRssMB: peak?.peakMB ?? NaN,
+    heapUsedMB,
+    writeLatencyMs: latency(lat),
+    coldWriteLatencyMs: latency(cold),
+    maxUpdatesPerSecond,
+    checkpoints: store.checkpoints,
+    load1: load1(),
+  };
 }
 
 function args() {
@@ -111,7 +144,7 @@ function args() {
     const i = a.indexOf(`--${name}`);
     return i >= 0 ? a[i + 1] : undefined;
   };
-  return { scales: (val("scales") ?? "1,2,5").split(",").map(Number), seconds: Number(val("seconds") ?? 10), child: val("child") };
+  return { scales: (val("scales") ?? "1,2,5,10").split(",").map(Number), seconds: Number(val("seconds") ?? 10), child: val("child"), reopen: val("reopen") };
 }
 
 export async function runStoreScale(o = args()): Promise<ScaleResult> {
@@ -122,14 +155,19 @@ export async function runStoreScale(o = args()): Promise<ScaleResult> {
     try {
       await seedStore(dir, counts, { fsync: false });
       const disk = await diskUsage(dir);
-      const measured = await new Promise<Omit<ScalePoint, "scale" | "counts" | "diskMB" | "files">>((resolve, reject) => {
-        const p = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "--child", dir, "--seconds", String(o.seconds)], { stdio: ["ignore", "pipe", "inherit"] });
-        let out = "";
-        p.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
-        p.on("close", (code) => (code === 0 ? resolve(JSON.parse(out) as Omit<ScalePoint, "scale" | "counts" | "diskMB" | "files">) : reject(new Error(`scale ${scale}×: child exited ${code}`))));
-      });
+      const runChild = <R>(args: string[]) =>
+        new Promise<R>((resolve, reject) => {
+          const p = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...args], { stdio: ["ignore", "pipe", "inherit"] });
+          let out = "";
+          p.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
+          p.on("close", (code) => (code === 0 ? resolve(JSON.parse(out) as R) : reject(new Error(`scale ${scale}×: child exited ${code}`))));
+        });
+      const measured = await runChild<Measured>(["--child", dir, "--seconds", String(o.seconds)]);
+      measured.reopenAfterCrash = await runChild<NonNullable<ScalePoint["reopenAfterCrash"]>>(["--reopen", dir]);
       points.push({ scale, counts, diskMB: Math.round(disk.bytes / 2 ** 20), files: disk.files, ...measured });
-      process.stderr.write(`  store ${scale}×: open ${measured.openMs} ms, RSS ${measured.rssAfterOpenMB} MB, write p99 ${measured.writeLatencyMs.p99} ms\n`);
+      process.stderr.write(
+        `  store ${scale}×: open ${measured.openMs} ms (${JSON.stringify(measured.openParts)}), after a crash ${measured.reopenAfterCrash.openMs} ms (${measured.reopenAfterCrash.replayedLines} lines replayed), RSS ${measured.rssAfterOpenMB} MB, write p50/p99 ${measured.writeLatencyMs.p50}/${measured.writeLatencyMs.p99} ms, ${measured.maxUpdatesPerSecond} updates/s, ${measured.checkpoints} checkpoints, load ${measured.load1}\n`,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -140,5 +178,8 @@ export async function runStoreScale(o = args()): Promise<ScaleResult> {
 // Run as a child (one scale point, result as JSON on stdout) or as the benchmark (all points, reported).
 const o = args();
 const childDir = o.child;
-if (childDir) runIfMain(import.meta.url, () => child(childDir, o.seconds), (r: unknown) => void process.stdout.write(JSON.stringify(r)));
+const reopenDir = o.reopen;
+const emitJson = (r: unknown) => void process.stdout.write(JSON.stringify(r));
+if (childDir) runIfMain(import.meta.url, () => child(childDir, o.seconds), emitJson);
+else if (reopenDir) runIfMain(import.meta.url, () => reopen(reopenDir), emitJson);
 else runIfMain(import.meta.url, () => runStoreScale(o));

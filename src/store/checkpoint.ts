@@ -21,8 +21,11 @@ export interface SnapshotSource {
   takeDirty(): SnapshotUnit[];
 }
 
-/** Default journal growth between background checkpoints. */
-export const DEFAULT_CHECKPOINT_BYTES = 32 * 1024 * 1024;
+/**
+ * Default journal growth between background checkpoints: it bounds the replay after a crash (about
+ * 0.5 s per 8 MB measured here) against how often the snapshot files are rewritten.
+ */
+export const DEFAULT_CHECKPOINT_BYTES = 8 * 1024 * 1024;
 
 const nextTurn = () => new Promise<void>((r) => setImmediate(r));
 

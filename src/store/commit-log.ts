@@ -102,7 +102,7 @@ export async function listSegments(fs: StoreFs, dataDir: string): Promise<Segmen
  * Reads a segment's good lines in order. A bad line followed by a good one is damage (throws);
  * bad lines at the end are a torn tail and are dropped (returned as `dropped`).
  */
-export async function readSegment(fs: StoreFs, seg: Segment): Promise<{ lines: JournalLine[]; dropped: number }> {
+export async function readSegment(fs: StoreFs, seg: Segment): Promise<{ lines: JournalLine[]; dropped: number; chars: number }> {
   let text: string;
   try {
     text = await fs.readFile(seg.path);
@@ -125,7 +125,7 @@ export async function readSegment(fs: StoreFs, seg: Segment): Promise<{ lines: J
     if (bad >= 0) throw corruptFileError(seg.path, `line ${bad + 1} is damaged, and good lines follow it`);
     lines.push(line);
   }
-  return { lines, dropped };
+  return { lines, dropped, chars: text.length };
 }
 
 export class CommitLog {

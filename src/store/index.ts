@@ -48,7 +48,7 @@ export interface OpenStoreOptions {
   logger?: StoreLogger;
   /** Memory for incremental shard serialisation (default 16 MB); more saves CPU on checkpoints, 0 turns it off. */
   imageCacheBytes?: number;
-  /** Journal growth that starts a background checkpoint (default 32 MB). */
+  /** Journal growth that starts a background checkpoint (default 8 MB, checkpoint.ts). */
   checkpointBytes?: number;
 }
 

@@ -114,8 +114,8 @@ export async function replayJournal(dataDir: string, tracker: WriteTracker, repo
       applyOps(repos, line.n, line.o as TxOp[], { auditMark });
       last = line.n;
       lines++;
-      bytes += JSON.stringify(line.o).length;
     }
+    bytes += read.chars;
   }
   return { lastLsn: last, lastSeq: segments[segments.length - 1]?.seq ?? 0, lines, bytes, dropped };
 }
