@@ -89,15 +89,25 @@ describe("unit of work through crashes (embedded store)", () => {
     }
   });
 
-  /** A file system whose writes to files matching `stuck` never finish (the process "dies" mid-way). */
-  function freezing(stuck: (path: string) => boolean): Partial<StoreFs> {
+  /**
+   * A file system whose writes to files matching `stuck` never finish (the process "dies" mid-way);
+   * `reached` resolves when the first stuck write is attempted (nothing after it can happen).
+   */
+  function freezing(stuck: (path: string) => boolean): Partial<StoreFs> & { reached: Promise<void> } {
+    let hit!: () => void;
+    const reached = new Promise<void>((r) => (hit = r));
+    const hang = () => {
+      hit();
+      return new Promise<void>(() => {});
+    };
     return {
+      reached,
       async writeFile(path, data, sync) {
-        if (stuck(path)) return new Promise<void>(() => {});
+        if (stuck(path)) return hang();
         return nodeFs.writeFile(path, data, sync);
       },
       async appendFile(path, data, sync) {
-        if (stuck(path)) return new Promise<void>(() => {});
+        if (stuck(path)) return hang();
         return nodeFs.appendFile(path, data, sync);
       },
     };
@@ -133,10 +143,11 @@ describe("unit of work through crashes (embedded store)", () => {
     const setup = await openStore(dir);
     await setup.drafts.put({ id: "dr1", ownerId: 1, stepId: "summary", answers: {}, createdAt: "2024-05-01T00:00:00.000Z", updatedAt: "2024-05-01T00:00:00.000Z" });
     await setup.close();
-    const store = await openStore(dir, { fs: freezing(stuck) });
+    const fs = freezing(stuck);
+    const store = await openStore(dir, { fs });
     const tx = submitOne(store);
     void tx.then(() => store.flush()).catch(() => {}); // a checkpoint starts as soon as it is acknowledged
-    await new Promise((r) => setTimeout(r, 300)); // the unstuck writes finish; the stuck ones never will
+    await fs.reached; // every write before the stuck one is done; nothing after it will happen
     expect(draftOnDisk(dir), "where the crash is: the drafts shard on disk").toBe(draftStillOnDisk);
     const after = await crashCopy(dir);
     try {
@@ -153,11 +164,12 @@ describe("unit of work through crashes (embedded store)", () => {
     const dir = tmp();
     // A checkpoint writes the declaration's shard and is stuck at the audit chunk, so the journal
     // with the transaction stays; meanwhile the declaration is changed again by a plain put.
-    const store = await openStore(dir, { fs: freezing((p) => p.includes("/audit/")) });
+    const fs = freezing((p) => p.includes("/audit/"));
+    const store = await openStore(dir, { fs });
     await store.drafts.put({ id: "dr1", ownerId: 1, stepId: "summary", answers: {}, createdAt: "2024-05-01T00:00:00.000Z", updatedAt: "2024-05-01T00:00:00.000Z" });
     await submitOne(store);
     void store.flush().catch(() => {});
-    await new Promise((r) => setTimeout(r, 200));
+    await fs.reached;
     const d = (await store.declarations.get("GP2024-0001"))!;
     await store.declarations.put({ ...d, status: "approved" });
     const after = await crashCopy(dir);

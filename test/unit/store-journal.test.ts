@@ -146,15 +146,23 @@ describe("a crash during a checkpoint", () => {
   ])("stuck %s: loses nothing, doubles no audit entry, and undoes no newer write", async (_where, at) => {
     const dir = tmp();
     let stuck = "";
+    let reached!: () => void;
+    const stuckReached = new Promise<void>((r) => (reached = r));
     // Not closed afterwards: its checkpoint never finishes (the process "died" in it).
     const s = await openStore(dir, {
       fs: {
         async writeFile(path, data, sync) {
-          if (at === "write" && stuck && path.includes(stuck)) return new Promise<void>(() => {});
+          if (at === "write" && stuck && path.includes(stuck)) {
+            reached();
+            return new Promise<void>(() => {});
+          }
           return nodeFs.writeFile(path, data, sync);
         },
         async unlink(path) {
-          if (at === "unlink" && stuck && path.includes("/journal/")) return new Promise<void>(() => {});
+          if (at === "unlink" && stuck && path.includes("/journal/")) {
+            reached();
+            return new Promise<void>(() => {});
+          }
           return nodeFs.unlink(path);
         },
       },
@@ -164,7 +172,7 @@ describe("a crash during a checkpoint", () => {
     await s.sessions.put({ userId: 1, flow: "f", nonce: "n", state: { v: 1 }, updatedAt: T });
     stuck = "/sessions/";
     void s.flush().catch(() => {});
-    await new Promise((r) => setTimeout(r, 300));
+    await stuckReached; // the checkpoint got as far as it ever will
     expect(readdirSync(join(dir, "users")).filter((n) => n.endsWith(".json")).length).toBeGreaterThan(0);
     expect(readdirSync(join(dir, "audit")).length > 0).toBe(at === "unlink");
     expect(segments(dir)).toContain("000001.log"); // the folded segment is still there
