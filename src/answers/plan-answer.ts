@@ -51,6 +51,7 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
         const byCat = p.categories.map((c) => `${e(c.no)}${e(c.name)}：${sps.filter((s) => s.category === c.id).length}个`).join("\n");
         return `<b>${e(p.name)}</b>共 <b>${sps.length}个子项目</b>（按正文各类所设子项目合计）：\n${byCat}`;
       });
+      if (!q.plan) out.push(`两个计划合计 <b>${k.subProjects.length}个子项目</b>。`);
       return answer(out.join("\n\n"), []);
     }
     case "quota": {

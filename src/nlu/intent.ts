@@ -63,7 +63,7 @@ const BUDGET_WORDS = /预算|测算|算一下|算算|总经费|一共多少|总�
 const BUDGET_ALONE = /预算|测算|算一下|算算/;
 const MONEY_WORDS = /经费|钱|费用|预算/;
 /** "…一年多少", "…一共多少" after counts: how much, with no unit that makes it a days or hours question. */
-const BUDGET_TAIL = /(一年|每年|一共|总共|合计|两年|三年|2年|3年)(要|需要|得)?多少(呢)?$|要多少(呢)?$/;
+const BUDGET_TAIL = /(一年|每年|一共|总共|合计|两年|三年|2年|3年)(要|需要|得)?多少(呢)?$|要多少(呢)?$|(一共|总共|合计|总计)(呢|是)?$/;
 const TOTAL_WORDS = /总共|一共|合计|总计|加起来|全部/;
 
 /** Question words for each fact, in priority order: the first that matches decides. */
@@ -158,7 +158,7 @@ const PERSON_OK = /(可以|能|行|符合|够)(吗|么|嘛|不|不行|不能)$|(
 const BARE_NUMBER = /^[\d\s.\-/年月日号:：,，。.]+$/;
 
 /** How to take part: asked without naming anything else. */
-const PROCESS_Q = /(怎么|如何|怎样|在哪)(报名|参加|参训|申请|报)|个人(可以|能|能否|能不能)?(报名|申请|参加)|自己(可以|能)?(报名|申请|去报)|(老师|教师|校长)自己报|报名(方式|流程|程序|途径)|谁(来)?推荐|需要推荐|要推荐吗/;
+const PROCESS_Q = /(怎么|如何|怎样|在哪)(报名|参加|参训|申请|报|推荐|选拔|遴选)|个人(可以|能|能否|能不能)?(报名|申请|参加)|自己(可以|能)?(报名|申请|去报)|(老师|教师|校长)自己报|报名(方式|流程|程序|途径)|谁(来)?推荐|需要推荐|要推荐吗/;
 
 const PLAN_WORDS: [RegExp, Plan][] = [
   [/国培/, "guopei"],
@@ -179,7 +179,7 @@ function planQuestion(whole: string, named: string[]): PlanQuestion | undefined 
   // "有哪七大类", "三大类是什么": the count named, the names asked
   const namedCount = /(哪|这)?[一二三四五六七八九十\d]大类(是|有|分别|都|包括)?(什么|哪些|啥)?/.test(whole) && /哪|什么|啥|分别|包括/.test(whole);
   if (/(几|多少|哪几|哪些|什么)(大)?类|类别/.test(whole) || namedCount) return { ask: "categories", ...(plan ? { plan } : {}) };
-  if (/(几|多少)个?(子)?项目|项目(有)?(几|多少)个/.test(whole) && plan) return { ask: "subprojects", plan };
+  if (/(几|多少)个?(子)?项目|项目(有)?(几|多少)个/.test(whole) && (plan || /国培/.test(whole) && /区培/.test(whole))) return { ask: "subprojects", ...(plan ? { plan } : {}) };
   if (/(一共|总共|共|合计|总)(计划|要|需要|能)?(培训|培养)?(多少|几)(个)?(人|名|老师|教师|学员|校长)|总(人数|规模)|计划培训(多少|几)(人|名)/.test(whole) && plan) return { ask: "quota", plan };
   const cycle = /(哪些|哪几个|什么).{0,6}?(\d|一|两|二|三)年(周期|的)/.exec(whole) ?? /(\d|一|两|二|三)年(周期|的)(项目)?(有)?(哪些|哪几个)/.exec(whole);
   if (cycle) {
@@ -259,6 +259,7 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   if (!top && !topic?.subProjectId && BUDGET_WORDS.test(whole) && whole.length <= 12) return { kind: "command", command: "budget" };
 
   // institutions asking whether they may declare: who declares (the implementer), not a person's eligibility
+  if (!found.exact && INSTITUTION.test(whole) && /申报|牵头|承办|承担/.test(whole)) return { kind: "process" };
   if (top && found.exact && INSTITUTION.test(whole) && /申报|牵头|承办|承担|组织实施/.test(whole)) {
     return { kind: "fact", fact: "implementer", candidates: found.candidates, confident: found.confident };
   }
@@ -282,6 +283,14 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   // years of service make the message a self-description, so a row name in it ("小学党组织书记 任职两年") is the
   // person's post, not a project asked about: read the whole message
   if (readText !== raw && (reading.profile.teachingYears !== undefined || reading.profile.postYears !== undefined)) reading = readProfile(raw, v, ignore);
+  const asserted = assertedMembership(ctx.knowledge, found.exact ? named : [], whole);
+  if (asserted) {
+    reading = {
+      ...reading,
+      profile: { ...reading.profile, projects: [...new Set([...(reading.profile.projects ?? []), asserted])] },
+      membership: reading.membership.filter((m) => !m.projects.includes(asserted)),
+    };
+  }
   const profile = reading.profile;
   const personal = profile.teachingYears !== undefined || profile.postYears !== undefined || (profile.honours?.length ?? 0) > 0;
   const notes = { unplaced: reading.unplaced, membership: reading.membership, postAsks: reading.postAsks, deputy: reading.deputy };
@@ -398,6 +407,21 @@ function withRows(q: BudgetQuantities, raw: string, sp: SubProject): BudgetQuant
   }
   if (Object.keys(byRow).length === free.length) return { ...q, peopleByRow: byRow };
   return { ...q, unplacedCounts: free.map((x) => x.value) };
+}
+
+/** The words that name a list of a sub-project: 项目县, 项目学校 (place words such as 南疆 or 示范校 do not). */
+const LIST_WORDS = /项目县|项目学校|项目校|试点学校|试点项目学校/;
+
+/**
+ * "我们县是县域教师发展支持服务体系建设项目县": naming a sub-project together with its list word says the writer
+ * is on that list (as "我们县是乡村振兴巩固提升县" does). The list tag, when the named sub-projects use exactly one.
+ */
+function assertedMembership(k: Knowledge, named: string[], whole: string): string | undefined {
+  if (!named.length || !LIST_WORDS.test(whole)) return undefined;
+  const tags = new Set(
+    named.flatMap((id) => subProject(k, id)?.rows.flatMap((r) => r.conditions.flatMap((c) => (c.field === "projects" ? c.anyOf : []))) ?? []),
+  );
+  return tags.size === 1 ? [...tags][0] : undefined;
 }
 
 /** Words that make a text a question rather than a statement. */

@@ -105,7 +105,14 @@ async function answerIntent(ctx: BotContext, intent: Intent, sideQuestion = fals
     }
     case "budget": {
       const top = intent.candidates[0];
-      if (!top) return false;
+      if (!top) {
+        // counts but no sub-project ("三年周期的项目预算100人"): the calculator asks which
+        const run = entry("budget");
+        if (sideQuestion || !run) return false;
+        await run(ctx);
+        emit(ctx, { kind: "clarify", topic: "budget", subProjects: [], asks: ["subProject"] });
+        return true;
+      }
       if (!intent.confident) {
         await send(ctx, "请选择要测算的子项目：", { keyboard: keyboard(candidateButtons(ctx, intent.candidates, (c) => `b|${c.subProjectId}`)) });
         emit(ctx, { kind: "candidates", topic: "budget", subProjects: intent.candidates.slice(0, MAX_CANDIDATES).map((c) => ({ id: c.subProjectId })) });
