@@ -149,6 +149,8 @@ export function applyRewrites(text: string, v: Vocabulary): string {
 
 /** A count and nothing else ("100人", "15天", "3所"). */
 const BARE_COUNT = /^(\d+|[一二两三四五六七八九十百千万]+)(个)?(人|名|位|天|学时|课时|所|县|校|万|元|年)$/;
+/** "我想了解一下顶岗支教": the writer asks about something, they do not describe themselves. */
+const ASKING_ABOUT = /^(我|我们|本人)(想|要|想要)?(了解|咨询|问|问问|请教|知道|打听)/;
 /** A message ending on a person (…的副局长, …老师) and asking nothing describes the writer. */
 const PERSON_END = /(老师|教师|校长|园长|书记|局长|副局长|主任|培训者|教研员|负责人|股长|科长|干部|班主任)$/;
 /** "…可以吗", "…行不行": whether the person just described may join. */
@@ -276,7 +278,7 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   const personText = targetMatch && target ? whole.slice(0, targetMatch.index) : undefined;
   // a self-description is read whole; otherwise words inside a matched name (骨干教师) are no profile
   // "县教育局分管教育信息化的副局长": a statement naming a person is a self-description too
-  const selfDescribed = SELF.test(whole) || (PERSON_END.test(whole) && !QUESTIONISH.test(whole));
+  const selfDescribed = (SELF.test(whole) && !ASKING_ABOUT.test(whole)) || (PERSON_END.test(whole) && !QUESTIONISH.test(whole));
   const readText = personText ?? (selfDescribed || asksEligibility || !found.exact ? raw : rest);
   const ignore = [...(targetMatch ? [targetMatch[0]] : []), ...matchedNames(ctx.knowledge, found.exact ? named : [])];
   let reading = readProfile(readText, v, ignore);
