@@ -112,6 +112,8 @@ const POST_PATTERNS = [
 ];
 const TEACHING_PATTERNS = [
   new RegExp(`教龄(?:是|为|有|已经|已|满|共|快|近)*${NUM}年`),
+  // "我教初中物理有六年了": 教 + what is taught + 有/已经 + years
+  new RegExp(`(?:我|在)教(?:\\p{Script=Han}){1,8}?(?:有|已经|已|满)+${NUM}年`, "u"),
   new RegExp(`${NUM}年(?:的)?教龄`),
   new RegExp(`(?:教了|教书|从教|任教|执教|教学)(?:了|已经|已|有|满)*${NUM}年`),
   new RegExp(`(?:当|做)(?:了)?${TEACHER}(?:已经|已|有|满|了)*${NUM}年`),
@@ -155,7 +157,7 @@ export function extractProfile(text: string, v: Vocabulary): Profile {
   }
   // 园长 works in a kindergarten; a teacher-only post or a subject says "teacher"
   if (p.role === "principal" && !p.stage && /园长/.test(s) && !/校园长/.test(s)) p.stage = "幼儿园";
-  if (!p.role && (p.positions?.some((x) => TEACHER_POSTS.has(x)) || p.subjects?.length || /幼师/.test(s))) p.role = "teacher";
+  if (!p.role && (p.positions?.some((x) => TEACHER_POSTS.has(x)) || p.subjects?.length || /幼师|幼儿园教师|幼儿园老师|幼儿教师/.test(s))) p.role = "teacher";
   if ((p.role === "principal" || p.role === "party_secretary") && !/进修学校校长/.test(s)) {
     const deputy = DEPUTY.test(s);
     const posts = (p.positions ?? []).filter((x) => !(deputy && x === "正职"));
@@ -189,7 +191,7 @@ export interface ProfileReading {
   deputy: boolean;
 }
 
-const YEAR_SPANS = [...POST_PATTERNS, ...TEACHING_PATTERNS, ...GENERIC_PATTERNS].map((r) => new RegExp(r.source, "g"));
+const YEAR_SPANS = [...POST_PATTERNS, ...TEACHING_PATTERNS, ...GENERIC_PATTERNS].map((r) => new RegExp(r.source, `${r.flags}g`));
 
 /** Marks every occurrence of `term` in `s` as read. */
 function consume(s: string, read: boolean[], term: string): boolean {
@@ -227,6 +229,8 @@ export function readProfile(text: string, v: Vocabulary, ignore: string[] = []):
   }
   for (const h of vocabularyHits(text, v)) for (let j = h.start; j < h.end; j++) read[j] = true;
   for (const b of BLOCKERS) consume(s, read, b);
+  // what the recommending unit decides (骨干, 学科带头人, 业绩突出) is understood, though it settles nothing
+  for (const j of v.judged) consume(s, read, compact(j.term));
   for (const m of membership) consume(s, read, m.term);
   for (const r of YEAR_SPANS) for (const m of s.matchAll(r)) for (let j = m.index; j < m.index + m[0].length; j++) read[j] = true;
   for (const x of ignore) consume(s, read, compact(x));
