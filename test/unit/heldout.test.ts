@@ -9,14 +9,14 @@ import { evaluate, formatTally, loadSet, tally } from "../heldout/evaluate.js";
 
 /**
  * Issue 9 asks for 0 confidently wrong answers and ≥ 90% right on heldout.yaml. That is not met yet (measured
- * 2026-12-02 02:43 UTC: 306/368 right, 18 confidently wrong; session 1 ended at 281 and 26), so heldout.yaml is held to what was measured and may only
+ * 2026-12-02 03:00 UTC: 314/368 right, 18 confidently wrong; session 1 ended at 281 and 26), so heldout.yaml is held to what was measured and may only
  * ratchet towards the target: the test fails if the wrong count rises or the right count falls. dev.yaml and
  * dev2.yaml (session 2's new development items) are held to the target itself. Lower these numbers whenever the figures improve; never raise them.
  */
 const CEILING: Record<string, { wrong: number; right: number }> = {
   dev: { wrong: 0, right: 125 },
   dev2: { wrong: 0, right: 374 },
-  heldout: { wrong: 18, right: 306 },
+  heldout: { wrong: 18, right: 314 },
 };
 
 const has = (set: string) => existsSync(new URL(`../heldout/${set}.yaml`, import.meta.url));
