@@ -444,8 +444,18 @@ export class Declarations extends Keyed<DeclarationRecord> implements Declaratio
     return matches;
   }
 
-  /** The matches, for counting and grouping (in the default order, whose list is the one kept warm). */
+  /**
+   * The matches in any order, for counting and grouping: the list a page of the same filter already
+   * made is reused (the desk asks for its page, then for the counts of the same filter).
+   */
   #matching(filter: DeclarationFilter): DeclarationRecord[] {
+    if (filter.ownerId === undefined && Object.keys(filter).length > 0) {
+      const json = JSON.stringify(filter);
+      for (const order of this.#sorted.keys()) {
+        const made = this.#results.get(`${order}|${json}`);
+        if (made) return made;
+      }
+    }
     return this.#ordered(filter);
   }
 
