@@ -10,7 +10,7 @@ import { billedDurations, findRow, scheduleOf } from "../domain/budget.js";
 import type { SearchIndex } from "./search.js";
 import type { Duration, Knowledge, Plan, SubProject, Vocabulary } from "../knowledge/schema.js";
 import type { BudgetQuantities } from "../domain/budget.js";
-import { budgetQuantities, commonRun, findQuantities, parseNumber } from "../domain/numbers.js";
+import { budgetQuantities, commonRun, findQuantities, parseNumber, type Quantity } from "../domain/numbers.js";
 import { hasProfile, readProfile } from "./profile.js";
 import { compact, normalize, words } from "./segment.js";
 import type { Candidate, FactKind, Intent, PlanQuestion, Topic } from "./types.js";
@@ -354,27 +354,9 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
 function withGroups(q: BudgetQuantities, raw: string, billed: Duration[]): BudgetQuantities {
   const groups = billed.filter((d) => d.who);
   if (!groups.length) return q;
-  const byDuration: Record<string, number> = {};
-  let named = false;
-  const text = normalize(raw);
-  let prevEnd = 0;
-  for (const x of findQuantities(raw)) {
-    if (x.kind !== "people") continue;
-    // the words since the previous count name this count's group ("团队50人 全员1000人"): the best-matching group
-    // not yet counted, and only a clear best
-    const said = compact(text.slice(prevEnd, x.start));
-    prevEnd = x.end;
-    const scored = groups
-      .filter((g) => byDuration[g.id] === undefined)
-      .map((g) => ({ g, n: commonRun(said, compact(g.who!).replace(/教师|老师/g, "")) }))
-      .sort((a, b) => b.n - a.n);
-    const best = scored[0];
-    if (best && best.n >= 2 && (scored[1]?.n ?? 0) < best.n) {
-      byDuration[best.g.id] = x.value;
-      named = true;
-    }
-  }
-  if (!named) return q;
+  const counts = findQuantities(raw).filter((x) => x.kind === "people");
+  const byDuration = claimCounts(raw, counts, counts, groups.map((g) => ({ id: g.id, name: compact(g.who!).replace(/教师|老师/g, "") })));
+  if (!Object.keys(byDuration).length) return q;
   const { people: _unnamed, ...rest } = q;
   return { ...rest, peopleByDuration: { ...q.peopleByDuration, ...byDuration } };
 }
@@ -389,26 +371,34 @@ function withRows(q: BudgetQuantities, raw: string, sp: SubProject): BudgetQuant
   const claimed = Object.values(q.peopleByDuration ?? {});
   const free = counts.filter((x) => !claimed.includes(x.value));
   if (free.length < 2) return q;
-  const text = normalize(raw);
-  const byRow: Record<string, number> = {};
   // the words every row label shares (示范研修) tell no row apart
   const labels = sp.rows.map((r) => compact(r.label));
   const shared = labels.reduce((a, b) => longestCommon(a, b));
-  const distinct = new Map(sp.rows.map((r, i) => [r.id, shared.length >= 2 ? labels[i]!.replace(shared, "") : labels[i]!]));
+  const byRow = claimCounts(raw, counts, free, sp.rows.map((r, i) => ({ id: r.id, name: shared.length >= 2 ? labels[i]!.replace(shared, "") : labels[i]! })));
+  if (Object.keys(byRow).length === free.length) return { ...q, peopleByRow: byRow };
+  return { ...q, unplacedCounts: free.map((x) => x.value) };
+}
+
+/**
+ * Which named thing (a group, a row) each count belongs to: the words since the previous count name it ("团队50人
+ * 全员1000人"). Each of `claimable` goes to the best-matching thing not yet counted, and only to a clear best.
+ */
+function claimCounts(raw: string, counts: Quantity[], claimable: Quantity[], named: { id: string; name: string }[]): Record<string, number> {
+  const text = normalize(raw);
+  const out: Record<string, number> = {};
   let prevEnd = 0;
   for (const x of counts) {
     const said = compact(text.slice(prevEnd, x.start));
     prevEnd = x.end;
-    if (!free.includes(x)) continue;
-    const scored = sp.rows
-      .filter((r) => byRow[r.id] === undefined)
-      .map((r) => ({ r, n: commonRun(said, distinct.get(r.id)!) }))
-      .sort((a, b) => b.n - a.n);
+    if (!claimable.includes(x)) continue;
+    const scored = named
+      .filter((t) => out[t.id] === undefined)
+      .map((t) => ({ t, n: commonRun(said, t.name) }))
+      .sort((p, r) => r.n - p.n);
     const best = scored[0];
-    if (best && best.n >= 2 && (scored[1]?.n ?? 0) < best.n) byRow[best.r.id] = x.value;
+    if (best && best.n >= 2 && (scored[1]?.n ?? 0) < best.n) out[best.t.id] = x.value;
   }
-  if (Object.keys(byRow).length === free.length) return { ...q, peopleByRow: byRow };
-  return { ...q, unplacedCounts: free.map((x) => x.value) };
+  return out;
 }
 
 /** The words that name a list of a sub-project: 项目县, 项目学校 (place words such as 南疆 or 示范校 do not). */
