@@ -11,14 +11,15 @@ import { loadConfig, type Config } from "../src/config.js";
 import { createSearchIndex } from "../src/nlu/search.js";
 import { loadKnowledge } from "../src/knowledge/load.js";
 import type { Knowledge } from "../src/knowledge/schema.js";
-import { openStore, type OpenStoreOptions, type StoreHandle } from "../src/store/index.js";
+import { openStore, type OpenStoreOptions } from "../src/store/index.js";
+import type { Store } from "../src/store/types.js";
 import { LocalBotApi } from "./fake-api-client.js";
 
 export interface InProcessBot {
   bot: Bot<BotContext>;
   api: LocalBotApi;
   deps: Deps;
-  store: StoreHandle;
+  store: Store;
   config: Config;
   /** Log lines at warn and above (JSON), when `captureLogs`. */
   logs: { level: number; msg: string; line: string }[];
@@ -30,6 +31,8 @@ export interface InProcessOptions {
   dataDir: string;
   adminIds?: number[];
   store?: OpenStoreOptions;
+  /** Run on this PostgreSQL database instead of the data folder's lowdb store (bench/pg-copy.ts makes one). */
+  databaseUrl?: string;
   api?: LocalBotApi;
   /** Extra environment for loadConfig. */
   env?: Record<string, string>;
@@ -64,7 +67,9 @@ export async function startInProcessBot(opts: InProcessOptions): Promise<InProce
     : pino({ level: "silent" });
   knowledge ??= loadKnowledge();
   search ??= createSearchIndex(knowledge);
-  const store = await openStore(config.DATA_DIR, opts.store);
+  const store: Store = opts.databaseUrl
+    ? await (await import("../src/store/pg/index.js")).openPgStore(opts.databaseUrl)
+    : await openStore(config.DATA_DIR, opts.store);
   const deps = createDeps({ config, knowledge, search, store, logger, ...(opts.now ? { now: opts.now } : {}) });
   const api = opts.api ?? new LocalBotApi();
   const bot = createBot(config, deps, { botInfo: api.botInfo, transformer: api.transformer });

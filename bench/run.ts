@@ -38,6 +38,8 @@ interface Job {
 const JOBS: Job[] = [
   { name: "search", file: "search.ts", args: [], quickArgs: ["--rounds", "5"] },
   { name: "updates", file: "update-handling.ts", args: [], quickArgs: ["--paced-s", "8", "--rounds", "3", "--saturate-s", "5"] },
+  // the same bot, the same seed and the same updates, on PostgreSQL (bench/pg-copy.ts)
+  { name: "updates-pg", file: "update-handling.ts", args: ["--store", "pg"], quickArgs: ["--store", "pg", "--paced-s", "8", "--rounds", "3", "--saturate-s", "5"] },
   { name: "startup", file: "startup.ts", args: [], quickArgs: ["--runs", "3", "--users", "40", "--steps", "6"] },
   { name: "heap", file: "heap.ts", args: [], quickArgs: ["--steps", "4"] },
   { name: "broadcast", file: "broadcast.ts", args: [], quickArgs: [] },
@@ -49,6 +51,7 @@ const JOBS: Job[] = [
 interface Results {
   search?: SearchResult;
   updates?: UpdateHandlingResult;
+  "updates-pg"?: UpdateHandlingResult;
   startup?: StartupResult;
   heap?: HeapResult;
   broadcast?: BroadcastBenchResult;
@@ -121,6 +124,16 @@ function rows(r: Results): Row[] {
     add("  bare grammY echo bot, same harness", `${u.echo.updatesPerSecond}/s → bot/echo ${u.ratioToEcho.toFixed(3)}`);
     add("  mix: free text / guided / declaration", `${u.mix["free-text"]} / ${u.mix.guided} / ${u.mix.declaration} updates; ${u.declarationsSubmitted} submitted, refs unique: ${u.uniqueRefs}`);
     add("  API refusals / handler errors", `${u.apiViolations} / ${u.handlerErrors}`, "0 / 0", u.apiViolations === 0 && u.handlerErrors === 0);
+  }
+  if (r["updates-pg"]) {
+    const u = r["updates-pg"];
+    const rounds = u.pacedRounds;
+    const sp = u.pacedSpread;
+    const fmt = (x: Spread) => `${x.median.toFixed(1)} / ${x.worst.toFixed(1)} ms (${x.p99s.map((p) => p.toFixed(0)).join(", ")})`;
+    add(`On PostgreSQL: updates at ${rounds[0]?.targetRate ?? 300}/s, p99 over ${rounds.length} rounds: median / worst`, fmt(sp.overall), "≤ 50 / ≤ 75 ms", meets(sp.overall, 50), range(rounds.map((x) => x.load1)));
+    add("  declaration steps alone (a committed write each): p99 median / worst", fmt(sp.declaration), "≤ 50 / ≤ 75 ms", meets(sp.declaration, 50));
+    add(`  saturated (${u.inflight} in flight) / open`, `${u.saturated.updatesPerSecond}/s (p99 ${u.saturated.latencyMs.p99.toFixed(0)} ms) / ${u.openStoreMs} ms`, "≥ 300/s", u.saturated.updatesPerSecond >= 300, u.saturated.load1);
+    add("  API refusals / handler errors; refs unique", `${u.apiViolations} / ${u.handlerErrors}; ${u.uniqueRefs}`, "0 / 0", u.apiViolations === 0 && u.handlerErrors === 0 && u.uniqueRefs);
   }
   if (r.startup) {
     const s = r.startup;

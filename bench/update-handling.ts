@@ -30,6 +30,7 @@ import type { Update } from "grammy/types";
 import { rng, seedStore, userIdOf } from "./store-seed.js";
 import { LocalBotApi } from "./fake-api-client.js";
 import { startInProcessBot } from "./in-process-bot.js";
+import { pgCopyOf, type PgCopy } from "./pg-copy.js";
 import { SimUser, loadPhrasings, type Action, type Category, type UserStats } from "./simulated-users.js";
 import { latency, load1, runIfMain, spread, type Latency, type Spread } from "./stats.js";
 
@@ -89,6 +90,8 @@ function args() {
     inflight: num("inflight", 64),
     warmup: num("warmup", 6000),
     scale: num("scale", 1),
+    /** --store pg: the same seed copied into a throwaway PostgreSQL server (bench/pg-copy.ts), the bot on it. */
+    store: a.includes("--store") && a[a.indexOf("--store") + 1] === "pg" ? ("pg" as const) : ("lowdb" as const),
   };
 }
 
@@ -156,14 +159,16 @@ const EXPORTER = 1;
 export async function runUpdateHandling(o = args()): Promise<UpdateHandlingResult> {
   const counts = { users: 50_000 * o.scale, declarations: 20_000 * o.scale, drafts: 5_000 * o.scale };
   const dir = await mkdtemp(join(tmpdir(), "bench-updates-"));
+  let postgres: PgCopy | undefined;
   try {
     const t0 = performance.now();
     // Seeding is set-up, not measured: files are identical with or without fsync.
     await seedStore(dir, counts, { fsync: false });
     const seedSeconds = (performance.now() - t0) / 1000;
+    if (o.store === "pg") postgres = await pgCopyOf(dir);
 
     const tOpen = performance.now();
-    const app = await startInProcessBot({ dataDir: dir, captureLogs: true, store: { fsync: true }, adminIds: [EXPORTER] });
+    const app = await startInProcessBot({ dataDir: dir, captureLogs: true, store: { fsync: true }, adminIds: [EXPORTER], ...(postgres ? { databaseUrl: postgres.url } : {}) });
     const openStoreMs = Math.round(performance.now() - tOpen);
     const { bot, api } = app;
 
@@ -333,6 +338,7 @@ export async function runUpdateHandling(o = args()): Promise<UpdateHandlingResul
       uniqueRefs: new Set(refs).size === refs.length,
     };
   } finally {
+    await postgres?.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }
