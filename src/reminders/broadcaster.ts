@@ -59,8 +59,11 @@ export function classifyError(err: unknown): Failure {
 export interface Progress {
   total: number;
   sent: number;
+  /** Includes the deferred ones: not sent in this run, but not given up either. */
   failed: number;
   remaining: number;
+  /** Of `failed`, those left for a later run (claimed by another instance, retries exhausted for now). */
+  deferred?: number;
 }
 
 export interface BroadcastResult extends Progress {
@@ -201,7 +204,7 @@ export async function broadcast(job: BroadcastJob, deps: BroadcastDeps): Promise
   };
   const stopping = () => signal?.aborted === true || fatal !== undefined || stopRequested;
 
-  const progress = (): Progress => ({ total: r.total, sent: r.sent, failed: r.failed, remaining: r.total - r.sent - r.failed });
+  const progress = (): Progress => ({ total: r.total, sent: r.sent, failed: r.failed, remaining: r.total - r.sent - r.failed, deferred: r.deferred });
   let lastProgress = clock.now();
   const maybeProgress = () => {
     if (!deps.onProgress || clock.now() - lastProgress < progressEvery) return;

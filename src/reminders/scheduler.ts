@@ -142,7 +142,8 @@ export function startReminders(deps: Deps, api: Api, opts: ReminderOptions = {})
     const message = broadcastMessage(b.text);
     const failedBefore = b.failed ?? 0;
     const counts = async (p: Progress) => {
-      const failed = failedBefore + p.failed;
+      // given up only: deferred chats (claimed by another instance, or failing for now) are sent by a later run
+      const failed = failedBefore + p.failed - (p.deferred ?? 0);
       return { sent: Math.max(0, (await store.ledger.countReached(delivery)) - failed), failed, remaining: p.remaining };
     };
     log.info({ delivery, recipients: recipients.length }, "sending broadcast");
