@@ -55,10 +55,13 @@ export class Checkpointer {
     this.#start(true).catch((err: unknown) => this.#log.warn({ err }, "store: background checkpoint failed; it is retried with the next one"));
   }
 
-  /** A full checkpoint now, after the one running (if any). Rejects if a file cannot be written. */
-  async run(): Promise<void> {
+  /**
+   * A full checkpoint now, after the one running (if any). Rejects if a file cannot be written.
+   * `background`: yield to the event loop between files, as the scheduled ones do.
+   */
+  async run(background = false): Promise<void> {
     while (this.#running) await this.#running.catch(() => {});
-    await this.#start(false);
+    await this.#start(background);
   }
 
   #start(background: boolean): Promise<void> {
