@@ -27,7 +27,15 @@ export interface SnapshotSource {
  */
 export const DEFAULT_CHECKPOINT_BYTES = 8 * 1024 * 1024;
 
-const nextTurn = () => new Promise<void>((r) => setImmediate(r));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * In the background, a checkpoint rests this many times as long as each file took to write: the
+ * shard files' fsyncs share the disk with the journal's fdatasyncs, and writing them back to back
+ * raised the p99 of journal writes from 94 to 1,275 ms at 5× (load 11). Resting keeps the disk free
+ * most of the time, at the price of a longer checkpoint.
+ */
+const REST_FACTOR = 3;
 
 export class Checkpointer {
   readonly #journal: CommitLog;
@@ -79,10 +87,11 @@ export class Checkpointer {
     try {
       for (; i < units.length; i++) {
         const unit = units[i]!;
-        if (background) await nextTurn();
         // Checked and written in one synchronous step: the file then holds journalled changes only.
         while (unit.mark() > this.#journal.durable) await this.#journal.sync();
+        const t0 = performance.now();
         await unit.write();
+        if (background) await sleep(Math.max(2, REST_FACTOR * (performance.now() - t0)));
       }
     } catch (e) {
       for (let j = i; j < units.length; j++) units[j]!.redirty();
