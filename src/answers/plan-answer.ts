@@ -90,6 +90,12 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
       const out = k.plans.map((p) => `<b>${e(p.name)}</b>：${e(p.intro.text)}（${ofPlan(k, p.id).length}个子项目）\n${citeLine(p.intro.cite)}`);
       return answer(`国培计划与区培计划的区别：\n\n${out.join("\n\n")}`, []);
     }
+    case "implementer": {
+      const sps = k.subProjects.filter((s) => s.rows.some((r) => r.implementer && q.words.every((w) => r.implementer!.text.includes(w))));
+      if (!sps.length) return { text: `附件2的实施单位栏中没有写“${e(q.words.join("、"))}”的子项目。`, outcome: { kind: "answer", topic: "implementer", subProjects: [] } };
+      const lines = sps.map((s) => `• ${e(s.name)}：${e(s.rows.find((r) => r.implementer && q.words.every((w) => r.implementer!.text.includes(w)))!.implementer!.text)}`);
+      return answer(`<b>实施单位写有“${e(q.words.join("、"))}”的子项目</b>（${sps.length}个）：\n${lines.join("\n")}\n📖 出处：附件2 各子项目实施单位栏`, sps.map((s) => s.id), "implementer");
+    }
     case "compare": {
       const sps = q.ids.map((id) => k.subProjects.find((s) => s.id === id)!).filter(Boolean);
       const out = sps.map((s) => {

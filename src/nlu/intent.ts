@@ -195,9 +195,24 @@ function planQuestion(whole: string, named: string[]): PlanQuestion | undefined 
   if (asksList && /新设/.test(whole)) return { ask: "established", year: 2024 };
   if (asksList && /短期/.test(whole)) return { ask: "cycle", years: 1 };
   if (asksList && /(没有|无|未给|没给).{0,4}(经费|标准)/.test(whole)) return { ask: "unfunded" };
+  // "哪些项目协同区外院校实施": the sub-projects whose 实施单位 cell says so
+  if (/(哪些|哪几个|有哪些)(子)?项目/.test(whole) && /协同|实施|牵头|承办/.test(whole)) {
+    const found = IMPLEMENTER_WORDS.filter(([re]) => re.test(whole)).map(([, w]) => w);
+    if (found.length) return { ask: "implementer", words: found };
+  }
   if (/(哪些|什么|有)(子)?项目/.test(whole) && plan) return { ask: "list", plan };
   return undefined;
 }
+
+/** Parts of the guide's 实施单位 cells a question may name, with the guide's own words. */
+const IMPLEMENTER_WORDS: [RegExp, string][] = [
+  [/区外/, "区外"],
+  [/帮扶(学)?校/, "帮扶学校"],
+  [/帮扶县/, "帮扶县市"],
+  [/教育行政部门|教育局/, "教育行政部门"],
+  [/幼儿园/, "幼儿园"],
+  [/区域教师培训机构/, "区域教师培训机构"],
+];
 
 /** The words that ask "can I take part in X" with X after them: 能报X吗, 可以参加X吗. */
 const TARGET_Q = /(能|可以|可|能否|能不能|可不可以)(报|报名|参加|参训|申请|申报)(.{2,40}?)(吗|么|不|呢)?$/;

@@ -53,7 +53,9 @@ export type PlanQuestion =
   | { ask: "plans" }
   | { ask: "unfunded" }
   | { ask: "list"; plan: Plan }
-  | { ask: "compare"; ids: [string, string] };
+  | { ask: "compare"; ids: [string, string] }
+  /** Which sub-projects an implementer phrase applies to ("哪些项目协同区外院校实施"). */
+  | { ask: "implementer"; words: string[] };
 
 /** What a free-text message means. */
 export type Intent =

@@ -15,7 +15,7 @@ import { evaluate, formatTally, loadSet, tally } from "../heldout/evaluate.js";
  */
 const CEILING: Record<string, { wrong: number; right: number }> = {
   dev: { wrong: 0, right: 125 },
-  dev2: { wrong: 0, right: 374 },
+  dev2: { wrong: 0, right: 380 },
   heldout: { wrong: 18, right: 314 },
 };
 
