@@ -13,6 +13,7 @@
  * the transformers), network failures and aborts thrown as HttpError, the caller's signal obeyed.
  * Uploads (an InputFile anywhere in the payload) go on to grammY's own client (`prev`).
  */
+import { AsyncResource } from "node:async_hooks";
 import http from "node:http";
 import https from "node:https";
 import { HttpError, InputFile, type Transformer } from "grammy";
@@ -56,44 +57,67 @@ export function jsonTransport(opts: JsonTransportOptions): Transformer {
   };
 }
 
+/**
+ * A keep-alive socket the server had already closed when we reused it: the request never reached
+ * the server (Node's documented case: `req.reusedSocket` and ECONNRESET before any answer byte).
+ * Sent again once on a fresh try; if that fails the same way, the outbox may send it again too.
+ */
+export class StaleSocketError extends Error {
+  readonly code = "ESTALESOCKET";
+  constructor(cause: unknown) {
+    super(`reused keep-alive socket was closed by the server (${cause instanceof Error ? cause.message : String(cause)})`, { cause });
+    this.name = "StaleSocketError";
+  }
+}
+
+const isReset = (err: unknown) => (err as { code?: unknown } | undefined)?.code === "ECONNRESET";
+
 function post(url: URL, method: string, body: string, agentFor: (url: URL) => http.Agent, signal: Signal | undefined): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const failed = (err: unknown) => reject(new HttpError(`Network request for '${method}' failed!`, err));
-    if (signal?.aborted) return failed(signal.reason ?? new Error("aborted"));
     const client = url.protocol === "http:" ? http : https;
-    const req = client.request(url, {
-      method: "POST",
-      agent: agentFor(url),
-      headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
-    });
-    const onAbort = () => req.destroy(signal?.reason instanceof Error ? signal.reason : new Error("aborted"));
-    signal?.addEventListener("abort", onAbort, { once: true });
-    const done = () => signal?.removeEventListener("abort", onAbort);
-    req.on("error", (err) => {
-      done();
-      failed(err);
-    });
-    req.on("response", (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("error", (err) => {
-        done();
-        failed(err);
+    // The retry runs in the caller's async context, so answered.ts still sees which call it is.
+    const send = AsyncResource.bind((mayRetry: boolean) => {
+      if (signal?.aborted) return failed(signal.reason ?? new Error("aborted"));
+      const req = client.request(url, {
+        method: "POST",
+        agent: agentFor(url),
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
       });
-      res.on("close", () => {
-        if (res.complete) return;
+      let answered = false;
+      const onAbort = () => req.destroy(signal?.reason instanceof Error ? signal.reason : new Error("aborted"));
+      signal?.addEventListener("abort", onAbort, { once: true });
+      const done = () => signal?.removeEventListener("abort", onAbort);
+      req.on("error", (err) => {
         done();
-        failed(new Error("the answer was cut off"));
+        const stale = !answered && req.reusedSocket && isReset(err) && !signal?.aborted;
+        if (stale && mayRetry) return send(false);
+        failed(stale ? new StaleSocketError(err) : err);
       });
-      res.on("end", () => {
-        done();
-        try {
-          resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")));
-        } catch (err) {
-          failed(err); // not the Bot API answering (a proxy's error page…)
-        }
+      req.on("response", (res) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("error", (err) => {
+          done();
+          failed(err);
+        });
+        res.on("close", () => {
+          if (res.complete) return;
+          done();
+          failed(new Error("the answer was cut off"));
+        });
+        res.on("end", () => {
+          done();
+          try {
+            resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+          } catch (err) {
+            failed(err); // not the Bot API answering (a proxy's error page…)
+          }
+        });
       });
+      req.end(body);
     });
-    req.end(body);
+    send(true);
   });
 }

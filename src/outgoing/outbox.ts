@@ -38,8 +38,12 @@ const PRIORITIES: readonly Priority[] = ["reply", "bulk"];
 const PACED_METHODS = /^(send|edit|copy|forward|stopPoll)/;
 /** Calls that are not a send: setup, polling, files. They pass straight through. */
 const DIRECT_METHODS = new Set(["getUpdates", "getMe", "setWebhook", "deleteWebhook", "getWebhookInfo", "setMyCommands", "deleteMyCommands", "getMyCommands", "getFile", "logOut", "close", "getChat"]);
-/** Network failures that prove the request never reached the server: safe to send again. */
-const NOT_SENT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH"]);
+/**
+ * Network failures that prove the request never reached the server: safe to send again.
+ * ESTALESOCKET: a reused keep-alive socket reset before any answer (json-transport.ts), which Node
+ * documents as the request not having reached the server; not "outcome unknown".
+ */
+const NOT_SENT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH", "ESTALESOCKET"]);
 
 export interface OutboxOptions {
   /** Messages per second across all chats (Telegram: about 30). */

@@ -82,4 +82,47 @@ describe("json transport", () => {
     setTimeout(() => abort.abort(new Error("stop")), 20);
     await expect(hung).rejects.toBeInstanceOf(HttpError);
   });
+
+  it("sends again, once, a call whose reused keep-alive socket the server had closed, and the server handles it once", async () => {
+    // The server drops a connection it kept alive instead of reading the next request on it (what a
+    // keepAliveTimeout expiring just as the socket is reused looks like from the client).
+    let handled = 0;
+    let connections = 0;
+    const idleCloser = http.createServer((req, res) => {
+      const served = (req.socket as { served?: number } & typeof req.socket).served ?? 0;
+      if (served > 0) return req.socket.resetAndDestroy(); // unread: never handled
+      (req.socket as { served?: number } & typeof req.socket).served = served + 1;
+      req.resume();
+      req.on("end", () => {
+        handled++;
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ ok: true, result: { message_id: handled } }));
+      });
+    });
+    idleCloser.on("connection", () => connections++);
+    await new Promise<void>((r) => idleCloser.listen(0, "127.0.0.1", r));
+    const own = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const t = jsonTransport({ apiRoot: `http://127.0.0.1:${(idleCloser.address() as AddressInfo).port}`, token: "1:T", agent: () => own });
+    const send = (text: string) => t((() => Promise.reject(new Error("prev"))) as never, "sendMessage" as never, { chat_id: 5, text } as never) as Promise<unknown>;
+    try {
+      expect(await send("one")).toEqual({ ok: true, result: { message_id: 1 } });
+      expect(await send("two")).toEqual({ ok: true, result: { message_id: 2 } });
+      expect(handled).toBe(2); // each call handled exactly once
+      expect(connections).toBe(2); // the second went first on the reused socket, then on a fresh one
+    } finally {
+      own.destroy();
+      idleCloser.closeAllConnections();
+      await new Promise((r) => idleCloser.close(r));
+    }
+  });
+
+  it("does not send again a call reset on a fresh socket (it may have been read)", async () => {
+    seen.length = 0;
+    const fresh = new http.Agent({ keepAlive: false });
+    const t = jsonTransport({ apiRoot: root, token: "1:T", agent: () => fresh });
+    const err = await (t((() => {}) as never, "cut" as never, {} as never) as Promise<unknown>).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HttpError);
+    expect(seen.filter((s) => s.url.endsWith("/cut"))).toHaveLength(1);
+    fresh.destroy();
+  });
 });

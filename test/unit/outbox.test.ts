@@ -4,6 +4,7 @@
  */
 import { HttpError } from "grammy";
 import { describe, expect, it } from "vitest";
+import { StaleSocketError } from "../../src/outgoing/json-transport.js";
 import { CallTimeoutError, DeliveryUnknownError, Outbox, type Priority } from "../../src/outgoing/outbox.js";
 import type { Clock } from "../../src/reminders/pacer.js";
 
@@ -199,5 +200,17 @@ describe("outbox failures", () => {
     expect(a.ok).toBe(true);
     expect(b).toMatchObject({ ok: false, error_code: 500 });
     expect(api.calls.filter((c) => c.chatId === 2)).toHaveLength(5);
+  });
+
+  it("resends a bulk send reset on a reused keep-alive socket (never read: not 'outcome unknown')", async () => {
+    const stale = new HttpError("Network request failed", new StaleSocketError(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" })));
+    const cut = new HttpError("Network request failed", Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }));
+    const { run, api, send } = setup({}, { 1: [stale], 2: [cut] });
+    const [a, b] = await run(Promise.allSettled([send("bulk", 1), send("bulk", 2)]));
+    expect(a).toMatchObject({ status: "fulfilled", value: { ok: true } });
+    expect(api.calls.filter((c) => c.chatId === 1)).toHaveLength(2);
+    // A reset that may have been read stays unknown: one call, no resend.
+    expect(b.status === "rejected" && b.reason).toBeInstanceOf(DeliveryUnknownError);
+    expect(api.calls.filter((c) => c.chatId === 2)).toHaveLength(1);
   });
 });
