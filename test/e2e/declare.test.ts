@@ -7,7 +7,7 @@
  * and run in order.
  */
 import ExcelJS from "exceljs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startFakeBotApi, type BotOutput, type FakeBotApi } from "../support/fake-bot-api.js";
 import { makeTempDataDir, removeTempDataDir, startBotProcess, type BotProcess } from "../support/bot-process.js";
 import { openE2EStore } from "../support/e2e-store.js";
@@ -28,14 +28,22 @@ const NOTE = "请联系<教务处> & 财务处";
 let api: FakeBotApi;
 let bot: BotProcess;
 let dataDir: string;
+/**
+ * How long a step may take before the test gives up: generous, so a loaded machine (two cores busy
+ * with CPU hogs and other suites) is only slower, never red. Every wait below waits on the outcome.
+ */
+const OUTCOME_MS = 60_000;
+/** A test takes several such waits; its own limit is far above one of them. */
+const TEST_MS = 240_000;
+vi.setConfig({ testTimeout: TEST_MS, hookTimeout: TEST_MS });
 
-const start = () => startBotProcess({ api, dataDir, env: { ADMIN_IDS: String(ADMIN) } });
+const start = () => startBotProcess({ api, dataDir, env: { ADMIN_IDS: String(ADMIN) }, readyTimeoutMs: OUTCOME_MS });
 
 beforeAll(async () => {
   api = await startFakeBotApi();
   dataDir = await makeTempDataDir("declare-e2e-");
   bot = await start();
-}, 30_000);
+}, TEST_MS);
 
 afterAll(async () => {
   await bot?.stop();
@@ -45,12 +53,12 @@ afterAll(async () => {
 
 async function ask(user: number, text: string, match?: string | RegExp): Promise<BotOutput> {
   api.sendText(user, text);
-  return api.waitForMessage(user, match);
+  return api.waitForMessage(user, match, OUTCOME_MS);
 }
 
 async function tap(user: number, label: string | RegExp, match?: string | RegExp | ((o: BotOutput) => boolean)): Promise<BotOutput> {
   api.tapButton(user, label);
-  return api.waitForMessage(user, match);
+  return api.waitForMessage(user, match, OUTCOME_MS);
 }
 
 const labels = (o: BotOutput) => o.buttons.flat().map((b) => b.text);
@@ -61,20 +69,20 @@ const labels = (o: BotOutput) => o.buttons.flat().map((b) => b.text);
  */
 async function expectSilence(fake: FakeBotApi, user: number): Promise<void> {
   fake.sendText(user, "/myid");
-  const [next] = await fake.nextReplies(user, { count: 1 });
+  const [next] = await fake.nextReplies(user, { count: 1, timeoutMs: OUTCOME_MS });
   expect(next!.text).toContain("您的用户ID");
 }
 
 /** Sends forged callback data as `user` and checks it is refused without a word about its target. */
 async function forge(user: number, data: string, fake = api): Promise<void> {
   const tapped = fake.pushCallback(user, data, 1);
-  expect(await fake.waitForCallbackAnswer(tapped.queryId)).toMatchObject({ text: "已过期或无权操作" });
+  expect(await fake.waitForCallbackAnswer(tapped.queryId, OUTCOME_MS)).toMatchObject({ text: "已过期或无权操作" });
   await expectSilence(fake, user);
 }
 
 /** The documents the bot sent to a chat, by extension. */
 async function documentOf(user: number, ext: string): Promise<Buffer> {
-  const out = await api.waitForMessage(user, (o) => o.document?.filename.endsWith(ext) ?? false);
+  const out = await api.waitForMessage(user, (o) => o.document?.filename.endsWith(ext) ?? false, OUTCOME_MS);
   expect(out.document!.filename).toMatch(new RegExp(`^declarations-\\d{8}\\.${ext}$`));
   return out.document!.bytes;
 }
@@ -120,7 +128,7 @@ describe("a declaration from first answer to export", () => {
     await ask(APPLICANT, "lisi@xjnu.edu.cn", "培训多少人");
     // A side question mid-form is answered, then the form asks its step again.
     await ask(APPLICANT, "县级骨干教师研修的影子学习不少于几天？", "不少于7天");
-    const reprompt = await api.waitForMessage(APPLICANT, "继续刚才的步骤");
+    const reprompt = await api.waitForMessage(APPLICANT, "继续刚才的步骤", OUTCOME_MS);
     expect(reprompt.text).toContain("培训多少人");
     // Number words are read by the same parser as free text: 一百人 is 100.
     await ask(APPLICANT, "一百人", "集中培训多少天");
@@ -142,7 +150,7 @@ describe("a declaration from first answer to export", () => {
     // The trail survived too: 上一步 still goes back.
     await tap(APPLICANT, "⬅️ 上一步", "异步在线学习多少学时");
     await tap(APPLICANT, "按指南 50学时", "第几年");
-  }, 60_000);
+  }, TEST_MS);
 
   it("shows the budget in the summary, edits from it, and submits with a reference number", async () => {
     await tap(APPLICANT, "第1年", "开始日期");
@@ -184,7 +192,7 @@ describe("a declaration from first answer to export", () => {
     // The draft is gone: /declare starts a new form.
     await ask(APPLICANT, "/declare", "牵头申报单位");
     await ask(APPLICANT, "/cancel", "已取消");
-  }, 30_000);
+  }, TEST_MS);
 
   it("lists it in /my and shows it in full", async () => {
     const list = await ask(APPLICANT, "/my", "我的申报");
@@ -213,7 +221,7 @@ describe("a declaration from first answer to export", () => {
       .flatMap((o) => o.buttons.flat())
       .find((b) => b.callback_data?.startsWith("f|"))!;
     const replay = api.pushCallback(STRANGER, flowButton.callback_data!, 1);
-    expect((await api.waitForCallbackAnswer(replay.queryId)).text).toMatch(/已过期/);
+    expect((await api.waitForCallbackAnswer(replay.queryId, OUTCOME_MS)).text).toMatch(/已过期/);
     await expectSilence(api, STRANGER);
     // Nothing changed.
     const still = await ask(APPLICANT, "/my", "我的申报");
@@ -246,7 +254,7 @@ describe("a declaration from first answer to export", () => {
     const returned = await tap(ADMIN, "✅ 确认退回", "已退回");
     expect(returned.text).toContain(comment);
 
-    const note = await api.waitForMessage(APPLICANT, "被退回");
+    const note = await api.waitForMessage(APPLICANT, "被退回", OUTCOME_MS);
     expect(note.text).toContain("GP2024-0001");
     expect(note.text).toContain(comment);
     const list = await ask(APPLICANT, "/my", "我的申报");
@@ -283,7 +291,7 @@ describe("a declaration from first answer to export", () => {
     await ask(ADMIN, "/grant abc", "不是有效的用户ID");
     await ask(ADMIN, "/grant", "用法");
     await ask(ADMIN, `/grant ${STRANGER}`, "已授予");
-    await api.waitForMessage(STRANGER, "您已被授予协调员权限");
+    await api.waitForMessage(STRANGER, "您已被授予协调员权限", OUTCOME_MS);
 
     const home = await ask(STRANGER, "/review", "申报审核");
     expect(home.text).toContain("已退回：1");
@@ -328,9 +336,9 @@ describe("a declaration from first answer to export", () => {
 describe("drafts", () => {
   it("starts from a project card's 申报此项目, keeps the draft on 取消, and offers it on /declare", async () => {
     const tapped = api.pushCallback(OTHER, "dc|new|county-backbone", 1);
-    await api.waitForCallbackAnswer(tapped.queryId);
-    await api.waitForMessage(OTHER, "申报：县级骨干教师学科育人能力提升研修");
-    await api.waitForMessage(OTHER, "牵头申报单位");
+    await api.waitForCallbackAnswer(tapped.queryId, OUTCOME_MS);
+    await api.waitForMessage(OTHER, "申报：县级骨干教师学科育人能力提升研修", OUTCOME_MS);
+    await api.waitForMessage(OTHER, "牵头申报单位", OUTCOME_MS);
     await ask(OTHER, "新疆教育学院", "申报单位类型");
     const cancelled = await tap(OTHER, "✖️ 取消", "草稿已保存，发送 /declare 继续");
     expect(cancelled.text).toBeTruthy();
@@ -416,8 +424,8 @@ describe("deadlines, approval and a draft already submitted", () => {
       updatedAt: "2024-05-01T01:00:00.000Z",
     });
     await store.close();
-    seeded = await startBotProcess({ api: seededApi, dataDir: seededDir, env: { ADMIN_IDS: String(ADMIN) } });
-  }, 30_000);
+    seeded = await startBotProcess({ api: seededApi, dataDir: seededDir, env: { ADMIN_IDS: String(ADMIN) }, readyTimeoutMs: OUTCOME_MS });
+  }, TEST_MS);
 
   afterAll(async () => {
     await seeded?.stop();
@@ -427,11 +435,11 @@ describe("deadlines, approval and a draft already submitted", () => {
 
   const say = async (user: number, text: string, match: string | RegExp) => {
     seededApi.sendText(user, text);
-    return seededApi.waitForMessage(user, match);
+    return seededApi.waitForMessage(user, match, OUTCOME_MS);
   };
   const press = async (user: number, label: string | RegExp, match: string | RegExp | ((o: BotOutput) => boolean)) => {
     seededApi.tapButton(user, label);
-    return seededApi.waitForMessage(user, match);
+    return seededApi.waitForMessage(user, match, OUTCOME_MS);
   };
 
   it("refuses a revision after the sub-project's deadline, and allows one before the plan's", async () => {
@@ -440,7 +448,7 @@ describe("deadlines, approval and a draft already submitted", () => {
     expect(late.text).toContain("县级骨干申报截止：2024-05-31（已截止）");
     expect(labels(late)).not.toContain("✏️ 修改");
     seededApi.pushCallback(OWNER, "my|e|GP2024-0007", late.messageId);
-    await seededApi.waitForMessage(OWNER, "已于 2024-05-31 截止，不能再修改");
+    await seededApi.waitForMessage(OWNER, "已于 2024-05-31 截止，不能再修改", OUTCOME_MS);
 
     await say(OWNER, "/my", "我的申报");
     const open = await press(OWNER, "🔎 GP2024-0008", "申报 GP2024-0008");
@@ -493,7 +501,7 @@ describe("deadlines, approval and a draft already submitted", () => {
     expect(seededApi.transcript(OWNER).filter((o) => o.text.includes("已审核通过"))).toEqual([]);
     await press(ADMIN, "✅ 通过", "确认通过 GP2024-0008");
     await press(ADMIN, "✅ 确认通过", "已通过 GP2024-0008");
-    const note = await seededApi.waitForMessage(OWNER, "已审核通过");
+    const note = await seededApi.waitForMessage(OWNER, "已审核通过", OUTCOME_MS);
     expect(note.text).toContain("GP2024-0008");
     // A second tap on the stale 通过 button changes nothing.
     await press(ADMIN, "✅ 通过", "状态已变为“✅ 已通过”，未作更改");
