@@ -19,6 +19,7 @@
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { StoreError, StoreWriteError, corruptFileError, describe, errnoCode, unreadableFileError } from "./errors.js";
+import { deferred, type Deferred } from "./deferred.js";
 import type { StoreFs } from "./fs.js";
 import type { StoreLogger } from "./durable-file.js";
 
@@ -34,22 +35,6 @@ export interface JournalLine {
   o: unknown[];
 }
 
-interface Deferred {
-  promise: Promise<void>;
-  resolve(): void;
-  reject(e: unknown): void;
-}
-
-function deferred(): Deferred {
-  let resolve!: () => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  promise.catch(() => {}); // a caller that drops it must not crash the process; awaiting callers see the error
-  return { promise, resolve, reject };
-}
 
 function crcHex(body: string): string {
   return (crc32(body) >>> 0).toString(16).padStart(8, "0");

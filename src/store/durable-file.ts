@@ -22,6 +22,7 @@ import { basename, dirname } from "node:path";
 import type { Adapter } from "lowdb";
 import { StoreError, StoreWriteError, corruptFileError, describe, errnoCode, unreadableFileError } from "./errors.js";
 import type { StoreFs } from "./fs.js";
+import { deferred, type Deferred } from "./deferred.js";
 import { ImageBudget } from "./shard-image.js";
 
 /** pino-compatible subset. */
@@ -33,24 +34,6 @@ export interface StoreLogger {
 
 export const silentLogger: StoreLogger = { info() {}, warn() {}, error() {} };
 
-interface Deferred {
-  promise: Promise<void>;
-  resolve(): void;
-  reject(e: unknown): void;
-}
-
-function deferred(): Deferred {
-  let resolve!: () => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  // A caller that drops the promise must not crash the process with an unhandled rejection;
-  // callers that await it still see the error. Failures are logged by the tracker.
-  promise.catch(() => {});
-  return { promise, resolve, reject };
-}
 
 /**
  * Marks a write promise as handled so that a caller who drops it cannot crash the process with an
