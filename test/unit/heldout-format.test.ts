@@ -83,21 +83,30 @@ const known = knowledgeIds();
 describe("held-out evaluation sets (format)", () => {
   it("knows the 22 sub-project ids", () => expect(known.size).toBe(22));
 
-  it("dev.yaml, dev2.yaml and heldout.yaml are well-formed, with no question in two sets", () => {
+  it("dev.yaml, dev2.yaml, dev3.yaml and heldout.yaml are well-formed, with no question in two sets", () => {
     const dev = load("dev.yaml");
     const dev2 = load("dev2.yaml");
+    const dev3 = load("dev3.yaml");
     const heldout = load("heldout.yaml");
-    const sets = { dev: { prefix: "d", items: dev }, dev2: { prefix: "d", items: dev2 }, heldout: { prefix: "h", items: heldout } };
+    const sets = {
+      dev: { prefix: "d", items: dev },
+      dev2: { prefix: "d", items: dev2 },
+      dev3: { prefix: "d", items: dev3 },
+      heldout: { prefix: "h", items: heldout },
+    };
     expect(formatProblems(sets, known)).toEqual([]);
     expect((dev as Item[]).length).toBeGreaterThanOrEqual(100);
     expect((dev2 as Item[]).length).toBeGreaterThanOrEqual(150);
+    expect((dev3 as Item[]).length).toBeGreaterThanOrEqual(50);
     expect((heldout as Item[]).length).toBeGreaterThanOrEqual(300);
   });
 
-  it("dev2.yaml's ids do not reuse dev.yaml's (one id names one item across the development sets)", () => {
+  it("the development sets' ids do not overlap (one id names one item across dev, dev2 and dev3)", () => {
     const ids = (items: unknown) => new Set((items as Item[]).map((it) => it.id));
     const dev = ids(load("dev.yaml"));
-    expect([...ids(load("dev2.yaml"))].filter((id) => dev.has(id))).toEqual([]);
+    const dev2 = ids(load("dev2.yaml"));
+    expect([...dev2].filter((id) => dev.has(id))).toEqual([]);
+    expect([...ids(load("dev3.yaml"))].filter((id) => dev.has(id) || dev2.has(id))).toEqual([]);
   });
 
   it("reports each kind of format problem", () => {
