@@ -2,7 +2,7 @@
  * Renders eligibility verdicts: what was not understood first (said back, and asked), then eligible with every
  * reason and its source, what the recommending unit decides, readings to confirm, near misses and open questions.
  */
-import type { Check, NearMiss, Verdict } from "../domain/eligibility.js";
+import { restsOnUnit, settles, type Check, type NearMiss, type Verdict } from "../domain/eligibility.js";
 import { FIELD_LABELS, type Profile, type ProfileField } from "../domain/profile.js";
 import type { Cite, Knowledge } from "../knowledge/schema.js";
 import { place } from "./cite.js";
@@ -122,7 +122,21 @@ function noticeLines(notes: ReadingNotes): string[] {
 }
 
 const MARK = (v: Verdict): VerdictMark =>
-  v.kind === "not_eligible" ? "not" : v.kind === "needs_info" ? "open" : v.kind === "disputed" || v.best.judged.length ? "conditional" : "eligible";
+  v.kind === "not_eligible"
+    ? "not"
+    : v.kind === "needs_info"
+      ? "open"
+      : restsOnUnit(v.best)
+        ? "unit"
+        : v.kind === "disputed" || v.best.judged.length
+          ? "conditional"
+          : "eligible";
+
+/** A row that only the recommending unit can settle: what it decides, and where the guide says so. */
+function unitLine(v: Verdict): string {
+  const c = v.best.checks.find((x) => x.judged);
+  return `• <b>${escapeHtml(v.subProject.name)}</b>：${escapeHtml(v.best.judged.join("、"))}${c ? `（${escapeHtml(c.condition.text)}） ${where(c.condition.cite)}` : ""}`;
+}
 
 function needsAsking(notes: ReadingNotes): boolean {
   return !!(notes.unplaced?.length || notes.membership?.length || notes.postAsks?.length);
@@ -134,9 +148,6 @@ const CORE = new Set<ProfileField>(["role", "stage", "subjects", "teachingYears"
 const LEAD_ASKS = new Set<ProfileField>(["role", "subjects", "teachingYears", "postYears", "projects"]);
 /** Facts that say which row a person is about (a subject, a post, a list, an honour), as opposed to stage or years. */
 const SPECIFIC = new Set<ProfileField>(["subjects", "positions", "projects", "honours"]);
-
-/** A passing check that rests on something the person said, not on the unit's judgement of a role (骨干, 团队). */
-const settles = (c: Check) => c.status === "pass" && !(c.judged && c.condition.field === "role");
 
 /**
  * Whether a verdict list is a question back rather than an answer. Something is settled when a row passes on
@@ -172,7 +183,10 @@ function listOutcome(verdicts: Verdict[], notes: ReadingNotes): Outcome {
 
 /** The answer to "what do I qualify for", for a whole profile. */
 export function eligibilityAnswer(k: Knowledge, verdicts: Verdict[], p: Profile, notes: ReadingNotes = {}): EligibilityAnswer {
-  const eligible = verdicts.filter((v) => v.kind === "eligible" || v.kind === "eligible_priority");
+  const fitting = verdicts.filter((v) => v.kind === "eligible" || v.kind === "eligible_priority");
+  // a row nothing the person said settles (数字素养's 团队 alone) is not shown as a yes
+  const eligible = fitting.filter((v) => !restsOnUnit(v.best));
+  const unit = fitting.filter((v) => restsOnUnit(v.best));
   const near = verdicts.filter((v) => v.kind === "not_eligible" && v.nearMiss);
   const disputed = verdicts.filter((v) => v.kind === "disputed");
   const open = verdicts.filter((v) => v.kind === "needs_info");
@@ -190,6 +204,9 @@ export function eligibilityAnswer(k: Knowledge, verdicts: Verdict[], p: Profile,
   } else {
     out.push("目前没有找到完全符合条件的子项目。");
   }
+  if (unit.length) {
+    out.push(`🏫 <b>${UNIT_DECIDES}（${unit.length}项）</b>\n<i>你说的情况不排除以下项目，但能否参加取决于所在单位的认定，不算已符合：</i>\n${unit.map(unitLine).join("\n")}`);
+  }
   if (disputed.length) out.push(`⚖️ <b>正文与附件2说法不一，请向推荐单位或项目办确认</b>\n${disputed.flatMap(disputedLines).join("\n")}`);
   if (near.length) {
     const lines = near.map((v) => `• <b>${escapeHtml(v.subProject.name)}</b>：${nearMissText(v.nearMiss!, p)} ${where(v.nearMiss!.condition.cite)}`);
@@ -205,29 +222,30 @@ export function eligibilityAnswer(k: Knowledge, verdicts: Verdict[], p: Profile,
     const lines = [...groups].map(([missing, names]) => `• 还需确认${missing}：${names.join("；")}`);
     out.push(`❔ <b>还需更多信息</b>\n${lines.join("\n")}`);
   }
-  const excluded = verdicts.length - eligible.length - near.length - open.length - disputed.length;
+  const excluded = verdicts.length - fitting.length - near.length - open.length - disputed.length;
   if (excluded > 0) out.push(`其余${excluded}个子项目的对象或条件与你的情况不符。`);
   if (notes.deputy) {
     const line = verdicts.map(deputyLine).find(Boolean);
     if (line) out.push(line);
   }
   out.push(RECOMMENDATION_NOTE);
-  return { text: out.join("\n\n"), detailIds: [...eligible, ...disputed, ...near].map((v) => v.subProject.id), outcome: listOutcome(verdicts, notes) };
+  return { text: out.join("\n\n"), detailIds: [...eligible, ...disputed, ...near, ...unit].map((v) => v.subProject.id), outcome: listOutcome(verdicts, notes) };
 }
 
 /** Why one sub-project does or does not fit (for "我能报地级骨干吗"): the verdict on it first. */
 export function verdictDetail(v: Verdict, p: Profile): string {
   const head = `<b>${escapeHtml(v.subProject.name)}</b>（${escapeHtml(v.best.row.label)}）`;
   const judged = v.best.judged.length ? `；其中${escapeHtml(v.best.judged.join("、"))}${UNIT_DECIDES}` : "";
-  const status =
-    v.kind === "eligible_priority"
+  const status = restsOnUnit(v.best)
+    ? `🏫 ${UNIT_DECIDES}：${escapeHtml(v.best.judged.join("、"))}。你说的情况不排除此项，但不算已符合`
+    : v.kind === "eligible_priority"
       ? `✅ 符合基本条件，并属优先推荐情形${judged}`
       : v.kind === "eligible"
         ? `✅ 符合基本条件${judged}`
         : v.kind === "needs_info"
           ? `❔ 还需确认：${v.missing.map((f) => FIELD_LABELS[f]).join("、")}`
           : v.kind === "disputed"
-            ? "⚖️ 正文与附件2说法不一，无法直接判断"
+            ? `⚖️ 正文与附件2说法不一，无法直接判断${v.best.missing.length ? `；另需确认：${v.best.missing.map((f) => FIELD_LABELS[f]).join("、")}` : ""}`
             : "✘ 不符合条件";
   const lines = [head, status, ...checkLines(v.best.checks, p)];
   if (v.kind === "disputed") lines.push(...disputedLines(v).slice(1));

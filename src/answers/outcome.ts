@@ -22,9 +22,11 @@ export type OutcomeKind =
 
 /**
  * eligible: every condition known to pass; conditional: passes except what the recommending unit decides, or
- * rests on a reading to confirm (prose vs table); open: still depends on something not yet known; not: fails.
+ * rests on a reading to confirm (prose vs table); unit: nothing the person said settles it, only the recommending
+ * unit's judgement (数字素养's 团队 membership alone): not a yes; open: still depends on something not yet known;
+ * not: fails.
  */
-export type VerdictMark = "eligible" | "conditional" | "open" | "not";
+export type VerdictMark = "eligible" | "conditional" | "unit" | "open" | "not";
 
 export interface PresentedSubProject {
   id: string;

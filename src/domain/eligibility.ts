@@ -106,21 +106,39 @@ function nearMissOf(checks: Check[], p: Profile): NearMiss | undefined {
   return yearsShort <= NEAR_MISS_YEARS ? { field: c.field, yearsShort, condition: c } : undefined;
 }
 
+/** The person stated one of these posts (师训科, 学校管理团队), which settles what the unit would otherwise decide. */
+const statedPost = (p: Profile, tags: string[]) => tags.some((t) => p.positions?.includes(t));
+
 function checkOf(condition: Condition, p: Profile, row: AudienceRow, ctx: AssessContext): Check {
   const status = checkCondition(condition, p);
   if (status === "fail") {
     const d = ctx.discrepancies?.find((x) => x.affects.some((a) => a.field === condition.field && (!a.rows || a.rows.includes(row.id))));
     if (d) return { condition, status: "disputed", discrepancy: d };
   }
+  // a condition that says for which roles the unit decides it: those are the unit's, the others settle by role
+  if (condition.field === "role" && condition.judged && status === "pass") {
+    const j = condition.judged;
+    return p.role !== undefined && j.roles.includes(p.role) && !statedPost(p, j.settledBy) ? { condition, status, judged: j.say } : { condition, status };
+  }
   // what the recommending unit decides (骨干, 名师名校长…) is neither ticked nor asked: it is said to be the unit's
   if (status === "pass" || (ctx.judgeUnknown && status === "unknown" && condition.field === "honours")) {
     const j = ctx.judged?.find((x) =>
       status === "pass" ? condition.text.includes(x.term) : condition.field === "honours" && condition.anyOf.some((t) => t.includes(x.term)),
     );
-    if (j) return { condition, status: "pass", judged: j.say };
+    if (j && !statedPost(p, j.settledBy)) return { condition, status: "pass", judged: j.say };
   }
   return { condition, status };
 }
+
+/** A passing check that rests on something the person said, not on the unit's judgement of a role (骨干, 团队). */
+export const settles = (c: Check): boolean => c.status === "pass" && !(c.judged && c.condition.field === "role");
+
+/**
+ * An eligible row that rests only on what the recommending unit decides (数字素养 for a teacher: whether they are
+ * in a 学科骨干教师团队): nothing the person said settles it, so it is not a yes.
+ */
+export const restsOnUnit = (v: RowVerdict): boolean =>
+  (v.kind === "eligible" || v.kind === "eligible_priority") && v.judged.length > 0 && !v.checks.some(settles);
 
 export function assessRow(row: AudienceRow, p: Profile, ctx: AssessContext = {}): RowVerdict {
   const checks = row.conditions.map((condition) => checkOf(condition, p, row, ctx));

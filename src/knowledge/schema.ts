@@ -51,7 +51,16 @@ export type TagField = z.infer<typeof TagField>;
 
 const conditionBase = { text: nonEmpty, cite: Cite };
 export const Condition = z.discriminatedUnion("field", [
-  z.strictObject({ field: z.literal("role"), oneOf: z.array(Role).min(1), ...conditionBase }),
+  z.strictObject({
+    field: z.literal("role"),
+    oneOf: z.array(Role).min(1),
+    /**
+     * For these roles the condition is the recommending unit's to decide (数字素养: whether a teacher is in a
+     * 学科骨干教师团队, a principal in the 学校管理团队), said as `say`; other roles in oneOf settle it by their role.
+     */
+    judged: z.strictObject({ roles: z.array(Role).min(1), say: nonEmpty, settledBy: z.array(nonEmpty).default([]) }).optional(),
+    ...conditionBase,
+  }),
   z.strictObject({ field: z.literal("stage"), oneOf: z.array(Stage).min(1), ...conditionBase }),
   z
     .strictObject({ field: YearsField, min: wholeNumber.optional(), max: wholeNumber.optional(), ...conditionBase })
@@ -237,7 +246,8 @@ export const VocabularyFile = z.strictObject({
   /** Abbreviations and common typos → the guide's words, applied to a message before it is read (县骨, 教领). */
   rewrites: z.array(z.strictObject({ from: nonEmpty, to: nonEmpty, notBefore: z.array(nonEmpty).default([]) })).default([]),
   /** Words in a condition that the recommending unit decides (骨干, 工作业绩突出, 团队): never ticked from a profile. */
-  judged: z.array(z.strictObject({ term: nonEmpty, say: nonEmpty })).default([]),
+  /** settledBy: position tags that settle it when the person states them (师训科 for 教师培训工作部门). */
+  judged: z.array(z.strictObject({ term: nonEmpty, say: nonEmpty, settledBy: z.array(nonEmpty).default([]) })).default([]),
   /** Place words that do not make membership of a named list (南疆 is not the 项目县 list): said back and asked. */
   membership: z.array(z.strictObject({ terms: z.array(nonEmpty).min(1), projects: z.array(nonEmpty).min(1), say: nonEmpty })).default([]),
   /** Workplaces that give a role but not the post (在教育局上班): the role is taken, the post is asked unless a settling word is said. */

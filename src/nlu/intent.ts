@@ -287,15 +287,17 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   const targetMatch = asksEligibility ? TARGET_Q.exec(whole) : null;
   let target = targetMatch ? ctx.index.lookup(targetMatch[3]!) : undefined;
   if (target && !(target.exact && target.confident)) target = undefined;
+  // "新课程新教材能报吗", "我是高中体育老师，新课程新教材我能参加吗": X named right before the question
+  const before = asksEligibility && !target ? nameBeforeQuestion(ctx.knowledge, raw) : undefined;
   // "副校长能参加吗" after a card: the sub-project just discussed
   const topicTarget = asksEligibility && !found.exact && topic?.subProjectId && !/(什么|哪|啥)/.test(whole) ? { subProjectId: topic.subProjectId, score: 0 } : undefined;
-  const targetCandidate = target?.candidates[0] ?? topicTarget;
-  const personText = targetMatch && target ? whole.slice(0, targetMatch.index) : undefined;
+  const targetCandidate = target?.candidates[0] ?? (before ? { subProjectId: before.subProjectId, score: 0 } : topicTarget);
+  const personText = targetMatch && target ? whole.slice(0, targetMatch.index) : before ? before.person : undefined;
   // a self-description is read whole; otherwise words inside a matched name (骨干教师) are no profile
   // "县教育局分管教育信息化的副局长": a statement naming a person is a self-description too
   const selfDescribed = (SELF.test(whole) && !ASKING_ABOUT.test(whole)) || (PERSON_END.test(whole) && !QUESTIONISH.test(whole));
   const readText = personText ?? (selfDescribed || asksEligibility || !found.exact ? raw : rest);
-  const ignore = [...(targetMatch ? [targetMatch[0]] : []), ...matchedNames(ctx.knowledge, found.exact ? named : [])];
+  const ignore = [...(targetMatch ? [targetMatch[0]] : []), ...(before ? [before.asked] : []), ...matchedNames(ctx.knowledge, found.exact ? named : [])];
   let reading = readProfile(readText, v, ignore);
   // years of service make the message a self-description, so a row name in it ("小学党组织书记 任职两年") is the
   // person's post, not a project asked about: read the whole message
@@ -414,6 +416,38 @@ function claimCounts(raw: string, counts: Quantity[], claimable: Quantity[], nam
     if (best && best.n >= 2 && (scored[1]?.n ?? 0) < best.n) out[best.t.id] = x.value;
   }
   return out;
+}
+
+/** The last clause's "X(我)能报吗": X is what is asked about; what stands before it describes the person. */
+const TARGET_BEFORE_Q = /^(.+?)(?:我们|我|本人|俺|咱)?(?:也|还)?(?:能不能|可不可以|能否|可以|能|可)(?:报名|报|参加|参训|申请|申报)(?:吗|么|不|呢|嘛)?$/;
+/** Words between the name and the question that say nothing (这个培训, 的话). */
+const TARGET_TAIL = /(这个|这项|那个|的话|的)?(培训|项目|研修|培训项目)?$/;
+/** The name is what the person is ("我是县级骨干教师能报吗"), not what they ask about. */
+const COPULA_END = /(是|当|任|做|为|属于|作为|担任)$/;
+
+/**
+ * The sub-project named at the end of the last clause, right before "能报吗/能参加吗" ("…新课程新教材能报吗"),
+ * and the text before it (the person). The longest name or alias that the clause ends with decides.
+ */
+function nameBeforeQuestion(k: Knowledge, raw: string): { subProjectId: string; person: string; asked: string } | undefined {
+  const clauses = normalize(raw).split(/[，,。；;！!？?、\s]+/).filter(Boolean);
+  const last = compact(clauses.at(-1) ?? "");
+  const m = TARGET_BEFORE_Q.exec(last);
+  if (!m) return undefined;
+  const head = m[1]!.replace(TARGET_TAIL, "");
+  let best: { id: string; len: number } | undefined;
+  for (const sp of k.subProjects) {
+    for (const n of [sp.name, sp.tableName ?? "", ...sp.aliases]) {
+      const c = compact(n);
+      // an alias that names a person (高中书记, 高中校长) says who is asking, not what about
+      if (c.length >= 2 && head.endsWith(c) && !PERSON_END.test(c) && c.length > (best?.len ?? 0)) best = { id: sp.id, len: c.length };
+    }
+  }
+  if (!best) return undefined;
+  const personInClause = head.slice(0, head.length - best.len);
+  if (COPULA_END.test(personInClause)) return undefined;
+  const person = [...clauses.slice(0, -1).map(compact), personInClause].join("，");
+  return { subProjectId: best.id, person, asked: last.slice(personInClause.length) };
 }
 
 /** The words that name a list of a sub-project: 项目县, 项目学校 (place words such as 南疆 or 示范校 do not). */

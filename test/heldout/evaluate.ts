@@ -27,6 +27,8 @@ export interface Item {
   expect: "answer" | "ask" | "none";
   about?: string;
   must?: string[];
+  /** A string the reply's first line contains (a direct answer on X first, for "能报X吗"). */
+  first?: string;
   eligible?: string[];
   notEligible?: string[];
   total?: number;
@@ -68,8 +70,8 @@ export function loadSet(file: string): Item[] {
 const squash = (s: string) => s.replace(/[\s,，]/g, "");
 /** Presented as fitting (for notEligible): eligible, or eligible but for what the unit decides / a reading to confirm. */
 const fits = (o: Outcome, id: string) => o.subProjects.some((s) => s.id === id && (s.verdict === "eligible" || s.verdict === "conditional"));
-/** Presented as fitting or possibly fitting (for eligible): an open question on it counts too. */
-const mayFit = (o: Outcome, id: string) => fits(o, id) || o.subProjects.some((s) => s.id === id && s.verdict === "open");
+/** Presented as fitting or possibly fitting (for eligible): an open question, or the unit's to decide, counts too. */
+const mayFit = (o: Outcome, id: string) => fits(o, id) || o.subProjects.some((s) => s.id === id && (s.verdict === "open" || s.verdict === "unit"));
 const presented = (o: Outcome, id: string) => o.subProjects.some((s) => s.id === id);
 
 /** The bucket of one reply against its item. Pure: the tables in test/unit/heldout.test.ts use it too. */
@@ -97,6 +99,8 @@ export function classify(item: Item, outcome: Outcome | undefined, reply: string
   const problems: string[] = [];
   if (item.about && !presented(outcome, item.about)) problems.push(`not about ${item.about} (${outcome.subProjects.map((s) => s.id).join(",") || "none"})`);
   for (const m of item.must ?? []) if (!text.includes(squash(m))) problems.push(`lacks “${m}”`);
+  const firstLine = squash(reply.trimStart().split("\n")[0] ?? "");
+  if (item.first !== undefined && !firstLine.includes(squash(item.first))) problems.push(`first line lacks “${item.first}”`);
   for (const id of item.eligible ?? []) if (!mayFit(outcome, id)) problems.push(`${id} not presented as fitting`);
   if (item.total !== undefined && outcome.budget?.perYear !== item.total) problems.push(`total ${outcome.budget?.perYear ?? "none"} ≠ ${item.total}`);
   if (item.cycleTotal !== undefined && outcome.budget?.cycle !== item.cycleTotal) problems.push(`cycle ${outcome.budget?.cycle ?? "none"} ≠ ${item.cycleTotal}`);
