@@ -9,7 +9,9 @@ export function budgetAnswer(b: Budget): string {
   if (b.noStandard) return `${title}\n${escapeHtml(b.noStandard)}，因此无法测算预算。`;
   const lines = b.lines.map((l) => `• ${escapeHtml(l.item)}：${l.formula}`);
   const missing = b.missing.map((m) => ({ people: "培训人数", counties: "帮扶县数", schools: "帮扶校数" })[m]);
-  const out = [title, ...lines];
+  // a planned amount below the guide's minimum comes first: the figure below is only what those amounts give
+  const short = b.short?.length ? [`⚠️ ${escapeHtml(b.short.join("；"))}。请核对后再测算；下面按你给的数字计算，仅供参考。`] : [];
+  const out = [title, ...short, ...lines];
   if (missing.length) out.push(`（未提供${missing.join("、")}，相应项目未计入）`);
   out.push(`每年合计：<b>${yuan(b.perYear)}</b>（${wan(b.perYear)}）`);
   if (b.years > 1) out.push(`${b.years}年周期合计：<b>${yuan(b.cycle)}</b>（${wan(b.cycle)}）`);
@@ -17,6 +19,6 @@ export function budgetAnswer(b: Budget): string {
     const c = l.rate.cite;
     out.push(`📖 ${escapeHtml(l.item)}标准：${place(c)}「${escapeHtml(c.quote)}」${c.note ? `\n   注：${escapeHtml(c.note)}` : ""}`);
   }
-  for (const w of b.warnings) out.push(`⚠️ ${escapeHtml(w)}`);
+  for (const w of b.warnings) if (!b.short?.includes(w)) out.push(`⚠️ ${escapeHtml(w)}`);
   return out.join("\n");
 }

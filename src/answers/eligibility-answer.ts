@@ -43,7 +43,7 @@ function planName(k: Knowledge, v: Verdict): string {
 export function describeProfile(k: Knowledge, p: Profile): string {
   const label = (list: { id: string; label: string }[], id: string) => list.find((x) => x.id === id)?.label ?? id;
   const parts: string[] = [];
-  if (p.role) parts.push(label(k.vocabulary.roles, p.role));
+  if (p.role) parts.push([p.role, ...(p.alsoRoles ?? [])].map((r) => label(k.vocabulary.roles, r)).join("兼"));
   if (p.stage) parts.push(p.stage);
   if (p.subjects?.length) parts.push(p.subjects.map((s) => label(k.vocabulary.subjects, s)).join("、"));
   if (p.teachingYears !== undefined) parts.push(`教龄${p.teachingYears}年`);

@@ -38,6 +38,8 @@ export interface Budget {
   years: number;
   cycle: number;
   warnings: string[];
+  /** The warnings about a planned amount below the guide's minimum (领航 15天 against 不少于20天): to confirm, not a settled figure. */
+  short?: string[];
   /** Set when the guide gives no funding standard for this row: nothing is computed. */
   noStandard?: string;
   /** Quantities the computation needs but were not given (people, counties, schools). */
@@ -105,7 +107,7 @@ function quotaWarning(quota: Quota[], unit: Quota["unit"], planned: number | und
 export function computeBudget(sp: SubProject, rowId: string | undefined, q: BudgetQuantities): Budget {
   const row = findRow(sp, rowId);
   const years = q.years ?? sp.cycle.years;
-  const base = { subProject: sp, row, years, warnings: [] as string[], missing: [] as Budget["missing"] };
+  const base: Pick<Budget, "subProject" | "row" | "years" | "warnings" | "missing" | "short"> = { subProject: sp, row, years, warnings: [], missing: [] };
   if (!("rates" in row.funding)) return { ...base, lines: [], perYear: 0, cycle: 0, noStandard: row.funding.none };
 
   const schedule = scheduleOf(sp, row);
@@ -119,6 +121,7 @@ export function computeBudget(sp: SubProject, rowId: string | undefined, q: Budg
     const planned = q.amounts?.[d.id];
     const w = planned === undefined ? undefined : durationWarning(d, planned);
     if (w) base.warnings.push(w);
+    if (w && planned !== undefined && planned < d.value) (base.short ??= []).push(w);
   }
   for (const [unit, planned] of [["人", headCount(q)], ["县", q.counties], ["校", q.schools]] as const) {
     const w = quotaWarning(sp.quota, unit, planned);
@@ -199,6 +202,7 @@ function sumOfRows(sp: SubProject, parts: Budget[]): Budget {
     years,
     cycle: assertYuan(perYear * years),
     warnings: [...new Set(parts.flatMap((b) => b.warnings))],
+    ...(parts.some((b) => b.short?.length) ? { short: [...new Set(parts.flatMap((b) => b.short ?? []))] } : {}),
     missing: [...new Set(parts.flatMap((b) => b.missing))],
     ...(parts.some((b) => b.noStandard) ? { noStandard: parts.find((b) => b.noStandard)!.noStandard! } : {}),
   };

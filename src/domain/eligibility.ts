@@ -2,7 +2,7 @@
  * Who qualifies for what, and why. Every condition of every audience row is checked against the
  * profile and yields pass, fail or unknown with its citation, so an answer can always show its reasons.
  */
-import type { AudienceRow, Condition, Discrepancy, Knowledge, SubProject, Vocabulary } from "../knowledge/schema.js";
+import type { AudienceRow, Condition, Discrepancy, Knowledge, Role, SubProject, Vocabulary } from "../knowledge/schema.js";
 import { PROFILE_FIELDS, type Profile, type ProfileField } from "./profile.js";
 
 /** disputed: fails on a condition the guide's prose and tables disagree about (both readings are shown). */
@@ -69,10 +69,13 @@ const NEAR_MISS_YEARS = 3;
 
 const RANK: Record<VerdictKind, number> = { eligible_priority: 0, eligible: 1, needs_info: 2, disputed: 3, not_eligible: 4 };
 
+/** Every post the person holds: the main one and those held with it (兼). */
+export const rolesOf = (p: Profile): Role[] => (p.role === undefined ? [] : [p.role, ...(p.alsoRoles ?? [])]);
+
 export function checkCondition(c: Condition, p: Profile): CheckStatus {
   switch (c.field) {
     case "role":
-      return p.role === undefined ? "unknown" : c.oneOf.includes(p.role) ? "pass" : "fail";
+      return p.role === undefined ? "unknown" : rolesOf(p).some((r) => c.oneOf.includes(r)) ? "pass" : "fail";
     case "stage":
       return p.stage === undefined ? "unknown" : c.oneOf.includes(p.stage) ? "pass" : "fail";
     case "teachingYears":
@@ -118,7 +121,9 @@ function checkOf(condition: Condition, p: Profile, row: AudienceRow, ctx: Assess
   // a condition that says for which roles the unit decides it: those are the unit's, the others settle by role
   if (condition.field === "role" && condition.judged && status === "pass") {
     const j = condition.judged;
-    return p.role !== undefined && j.roles.includes(p.role) && !statedPost(p, j.settledBy) ? { condition, status, judged: j.say } : { condition, status };
+    // judged only when every post the person holds that fits the condition is one the unit decides for
+    const fitting = rolesOf(p).filter((r) => condition.oneOf.includes(r));
+    return fitting.every((r) => j.roles.includes(r)) && !statedPost(p, j.settledBy) ? { condition, status, judged: j.say } : { condition, status };
   }
   // what the recommending unit decides (骨干, 名师名校长…) is neither ticked nor asked: it is said to be the unit's
   if (status === "pass" || (ctx.judgeUnknown && status === "unknown" && condition.field === "honours")) {
@@ -160,7 +165,7 @@ function failures(v: RowVerdict): number {
 
 /** Best row first: by verdict, then a near miss before a plain failure, then fewer failures. */
 function compareRows(a: RowVerdict, b: RowVerdict): number {
-  return RANK[a.kind] - RANK[b.kind] || Number(!a.nearMiss) - Number(!b.nearMiss) || failures(a) - failures(b);
+  return RANK[a.kind] - RANK[b.kind] || Number(restsOnUnit(a)) - Number(restsOnUnit(b)) || Number(!a.nearMiss) - Number(!b.nearMiss) || failures(a) - failures(b);
 }
 
 function sortFields(fields: Iterable<ProfileField>): ProfileField[] {

@@ -113,7 +113,8 @@ export function findQuantities(text: string): Quantity[] {
     const value = parseNumber(m[1]!);
     if (value === undefined) continue;
     // "帮扶县1个 帮扶校3所": the 1个 counts the 县 before it (REVERSED), not the 校 after it
-    const head = n.slice(0, m.index);
+    // "一对一" (the sub-project's name) is no count of the 县 after it
+    const head = n.slice(0, m.index).replace(/一对一/g, "___");
     if (m[3] && /(县市|县|学校|校)\s*$/u.test(head) && !/[\d零〇一二两俩三四五六七八九十百千万]\s*(个|所)?\s*\p{Script=Han}{0,4}(县市|县|学校|校)\s*$/u.test(head)) continue;
     let kind: QuantityKind;
     if (m[2]) kind = "people";

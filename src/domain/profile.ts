@@ -6,6 +6,8 @@ import type { Role, Stage, TagField, YearsField } from "../knowledge/schema.js";
  */
 export interface Profile {
   role?: Role;
+  /** Other posts held at the same time ("校长兼书记", "主任也兼培训者"): a role condition passes on any of them. */
+  alsoRoles?: Role[];
   stage?: Stage;
   subjects?: string[];
   teachingYears?: number;

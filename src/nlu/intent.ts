@@ -91,6 +91,25 @@ export function factKindOf(rest: string): FactKind {
   return "overview";
 }
 
+/** Kinds that a second question in one message may ask ("几天 多少人", "经费标准和人数"). */
+const ALSO_KINDS = new Set<FactKind>(["schedule", "quota", "funding", "cycle", "implementer"]);
+
+/**
+ * The other facts one message asks besides `first`, each from a clause of its own: the message is cut at spaces,
+ * commas and 和/还有/以及, and each piece's kind is taken alone ("生涯规划那个 几天 多少人").
+ */
+export function alsoAsked(text: string, first: FactKind): FactKind[] {
+  if (!ALSO_KINDS.has(first)) return [];
+  const pieces = normalize(text).replace(NAME_NOISE, " ").split(/[\s,，、;；?？。]+|和|还有|以及|另外|并且/).filter(Boolean);
+  if (pieces.length < 2) return [];
+  const kinds: FactKind[] = [];
+  for (const piece of pieces) {
+    const k = factKindOf(piece);
+    if (k !== first && ALSO_KINDS.has(k) && !kinds.includes(k)) kinds.push(k);
+  }
+  return kinds;
+}
+
 /** Words in schedule labels too common to identify a part by themselves. */
 const GENERIC_PART_WORDS = new Set(["培训", "研修", "学习", "实践", "学时", "时间", "不少", "少于", "指导"]);
 
@@ -255,7 +274,9 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   const ownTop = named0 ?? (topic?.subProjectId ? undefined : top);
   const wantsBudget =
     (BUDGET_WORDS.test(whole) && (quantities.length > 0 || (top !== undefined && BUDGET_ALONE.test(rest)))) ||
-    (quantities.length > 0 && (MONEY_WORDS.test(whole) || BUDGET_TAIL.test(whole)));
+    (quantities.length > 0 && (MONEY_WORDS.test(whole) || BUDGET_TAIL.test(whole))) ||
+    // "顶岗支教 二十五人", "领航 12人 每年按30天算": a sub-project and its counts, asking nothing else
+    (found.exact && quantities.length > 0 && !QUESTIONISH.test(whole) && !SELF.test(whole));
   // "那2个县呢" after 一对一's funding, "三年总共呢" after a budget: the counts or years of the budget just discussed
   const talkedMoney = topic?.budget !== undefined || topic?.fact === "funding";
   const budgetFollowUp =
@@ -310,7 +331,10 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
       membership: reading.membership.filter((m) => !m.projects.includes(asserted)),
     };
   }
-  const profile = reading.profile;
+  // a profile told over several messages ("我是高中物理老师" / "教龄7年" / "区培高中骨干能报吗"): what this message
+  // says about the same person is added to what was said before; a new role is a new person
+  const continues = topic?.profile && (asksEligibility || hasProfile(reading.profile)) && (!reading.profile.role || FOLLOW_UP.test(whole));
+  const profile = continues ? { ...topic!.profile, ...reading.profile } : reading.profile;
   const personal = profile.teachingYears !== undefined || profile.postYears !== undefined || (profile.honours?.length ?? 0) > 0;
   const notes = { unplaced: reading.unplaced, membership: reading.membership, postAsks: reading.postAsks, deputy: reading.deputy };
   const saysSomething = hasProfile(profile) || notes.unplaced.length > 0 || notes.membership.length > 0;
@@ -354,12 +378,15 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   const fact = asksEligibility && !hasProfile(profile) ? "audience" : factKindOf(rest);
   const sp = subProject(ctx.knowledge, top.subProjectId)!;
   const durationId = namedDuration(rest, scheduleOf(sp, findRow(sp, top.rowId)));
+  const kind = durationId && fact === "overview" ? "schedule" : fact;
+  const also = alsoAsked(raw, kind);
   return {
     kind: "fact",
-    fact: durationId && fact === "overview" ? "schedule" : fact,
+    fact: kind,
     candidates: found.candidates,
     confident: found.confident,
     ...(durationId ? { durationId } : {}),
+    ...(also.length ? { also } : {}),
   };
 }
 
@@ -393,7 +420,23 @@ function withRows(q: BudgetQuantities, raw: string, sp: SubProject): BudgetQuant
   const shared = labels.reduce((a, b) => longestCommon(a, b));
   const byRow = claimCounts(raw, counts, free, sp.rows.map((r, i) => ({ id: r.id, name: shared.length >= 2 ? labels[i]!.replace(shared, "") : labels[i]! })));
   if (Object.keys(byRow).length === free.length) return { ...q, peopleByRow: byRow };
+  // one row whose audience names every group counted ("高中校长领导力 校长40人 书记20人"): they add up
+  const only = sp.rows.length === 1 ? sp.rows[0]! : undefined;
+  if (only && groupsOfRow(raw, counts, free, compact(`${only.label}${only.audience.text}`))) return { ...q, people: free.reduce((a, x) => a + x.value, 0) };
   return { ...q, unplacedCounts: free.map((x) => x.value) };
+}
+
+/** Whether the words before each of `free` (since the previous count) name a group of the row's audience. */
+function groupsOfRow(raw: string, counts: Quantity[], free: Quantity[], audience: string): boolean {
+  const text = normalize(raw);
+  let prevEnd = 0;
+  let all = true;
+  for (const x of counts) {
+    const said = compact(text.slice(prevEnd, x.start));
+    prevEnd = x.end;
+    if (free.includes(x) && commonRun(said, audience) < 2) all = false;
+  }
+  return all;
 }
 
 /**

@@ -132,6 +132,9 @@ function firstYears(s: string, patterns: RegExp[]): number | undefined {
   return undefined;
 }
 
+/** Words that join two posts one person holds. */
+const DUAL = /兼|同时(是|也是|担任)|也是|又是|还是/;
+
 /** A deputy (副校长, 副园长, 副书记) is not the 正职 that 附件2's rows ask for. */
 const DEPUTY = /副(校长|园长|书记|职)/;
 /** A head named without 副 holds the post itself (园长 = 正职园长). */
@@ -142,7 +145,9 @@ export function extractProfile(text: string, v: Vocabulary): Profile {
   const p: Profile = {};
   const hits = vocabularyHits(text, v);
   const tags: Record<"subjects" | "honours" | "positions" | "projects", string[]> = { subjects: [], honours: [], positions: [], projects: [] };
+  const roles: Role[] = [];
   for (const h of hits) {
+    if (h.field === "role" && !roles.includes(h.id as Role)) roles.push(h.id as Role);
     if (h.field === "role") p.role ??= h.id as Role;
     else if (h.field === "stage") p.stage ??= h.id as Stage;
     else if (h.field !== "block" && !tags[h.field].includes(h.id)) tags[h.field].push(h.id);
@@ -150,6 +155,8 @@ export function extractProfile(text: string, v: Vocabulary): Profile {
   for (const f of ["subjects", "honours", "positions", "projects"] as const) if (tags[f].length) p[f] = tags[f];
 
   const s = compact(text);
+  // "校长兼书记", "主任也兼培训者", "同时是…": each post held counts
+  if (roles.length > 1 && DUAL.test(s)) p.alsoRoles = roles.slice(1);
   // a role word inside a longer tag (正职校长, 党支部书记研修) still says the role
   if (!p.role) {
     if (/校长|园长/.test(s) && !/进修学校校长/.test(s)) p.role = "principal";

@@ -69,6 +69,8 @@ export type Intent =
       durationId?: string;
       /** The sub-project came from the conversation, not from the message. */
       fromContext?: boolean;
+      /** Further facts asked in the same message ("几天 多少人"), answered after `fact`. */
+      also?: FactKind[];
     }
   | { kind: "eligibility"; profile: Profile; notes: ReadingNotes; /** "能报X吗": X, answered first. */ target?: Candidate }
   | { kind: "budget"; candidates: Candidate[]; confident: boolean; quantities: BudgetQuantities; fromContext?: boolean }

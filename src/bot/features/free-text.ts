@@ -81,7 +81,9 @@ async function answerIntent(ctx: BotContext, intent: Intent, sideQuestion = fals
         emit(ctx, { kind: "candidates", topic: intent.fact, subProjects: intent.candidates.slice(0, MAX_CANDIDATES).map((c) => ({ id: c.subProjectId })) });
         return true;
       }
-      const text = answerFact(k, top.subProjectId, intent.fact, { ...(top.rowId ? { rowId: top.rowId } : {}), ...(intent.durationId ? { durationId: intent.durationId } : {}) });
+      const first = answerFact(k, top.subProjectId, intent.fact, { ...(top.rowId ? { rowId: top.rowId } : {}), ...(intent.durationId ? { durationId: intent.durationId } : {}) });
+      // "几天 多少人": every fact the message asks, in the order of the rules, one after another
+      const text = [first, ...(intent.also ?? []).map((f) => answerFact(k, top.subProjectId, f, top.rowId ? { rowId: top.rowId } : {}))].join("\n\n");
       const noFunding = intent.fact === "funding" && text.includes(NO_FUNDING) && !text.includes("元/");
       await send(ctx, text, { keyboard: detailsButton(top.subProjectId) });
       emit(ctx, { kind: noFunding ? "not-in-guide" : "answer", topic: intent.fact, subProjects: [{ id: top.subProjectId, ...(top.rowId ? { rowId: top.rowId } : {}) }] });
@@ -139,7 +141,8 @@ async function answerIntent(ctx: BotContext, intent: Intent, sideQuestion = fals
       }
       await send(ctx, budgetAnswer(b), { keyboard: keyboard([[{ label: "🧮 调整天数/人数", data: `b|${sp.id}` }]]) });
       emit(ctx, {
-        kind: b.noStandard ? "not-in-guide" : "answer",
+        kind: b.noStandard ? "not-in-guide" : b.short?.length ? "clarify" : "answer",
+        ...(b.short?.length ? { asks: ["days"] } : {}),
         topic: "budget",
         subProjects: [{ id: sp.id, rowId: b.row.id }],
         ...(b.noStandard ? {} : { budget: { perYear: b.perYear, cycle: b.cycle, years: b.years } }),
