@@ -251,7 +251,6 @@ function parseArgs(args: string[]) {
     counts: { users: num("users", 50_000), declarations: num("declarations", 20_000), drafts: num("drafts", 5_000), sessions: num("sessions", 20_000) },
     seconds: num("seconds", 10),
     rate: num("rate", 300),
-    imageMb: args.includes("--image-mb") ? num("image-mb", 16) : undefined,
   };
 }
 
@@ -263,7 +262,7 @@ async function measure(dir: string, o: ReturnType<typeof parseArgs>): Promise<vo
   };
   const t0 = performance.now();
   const c0 = process.cpuUsage();
-  const store = await openStore(dir, { fsync: o.fsync, imageCacheBytes: o.imageMb === undefined ? undefined : o.imageMb * 1024 * 1024 });
+  const store = await openStore(dir, { fsync: o.fsync });
   const openMs = performance.now() - t0;
   const openCpu = cpuMs(c0);
   const mem = process.memoryUsage();

@@ -23,7 +23,6 @@ import type { Adapter } from "lowdb";
 import { StoreError, StoreWriteError, corruptFileError, describe, errnoCode, unreadableFileError } from "./errors.js";
 import type { StoreFs } from "./fs.js";
 import { deferred, type Deferred } from "./deferred.js";
-import { ImageBudget } from "./shard-image.js";
 
 /** pino-compatible subset. */
 export interface StoreLogger {
@@ -57,22 +56,14 @@ interface DirSyncState {
 }
 
 /**
- * Default memory for shard serialisation images: enough for the shards written most (sessions,
- * users, drafts), while rarely written declaration shards fall out and are serialised in full.
- */
-export const DEFAULT_IMAGE_BYTES = 16 * 1024 * 1024;
-
-/**
  * The I/O state shared by every file of one open store: the file-system layer and fsync setting,
- * start-up read slots, per-folder directory fsyncs, the image memory budget, the dirty files to
- * retry, and whether the store is closed.
+ * start-up read slots, per-folder directory fsyncs, the dirty files to retry, and whether the
+ * store is closed.
  */
 export class WriteTracker {
   readonly fs: StoreFs;
   readonly fsync: boolean;
   readonly log: StoreLogger;
-  /** Memory for the serialisation images of shards (see shard-image.ts). */
-  readonly images: ImageBudget;
   closed = false;
   readonly #files = new Set<DurableFile<unknown>>();
   readonly #dirty = new Set<DurableFile<unknown>>();
@@ -83,11 +74,10 @@ export class WriteTracker {
   #reading = 0;
   static readonly READ_CONCURRENCY = 4;
 
-  constructor(opts: { fs: StoreFs; fsync: boolean; log?: StoreLogger; imageBytes?: number }) {
+  constructor(opts: { fs: StoreFs; fsync: boolean; log?: StoreLogger }) {
     this.fs = opts.fs;
     this.fsync = opts.fsync;
     this.log = opts.log ?? silentLogger;
-    this.images = new ImageBudget(opts.imageBytes ?? DEFAULT_IMAGE_BYTES);
   }
 
   register(file: DurableFile<unknown>): void {
@@ -170,6 +160,11 @@ export class WriteTracker {
 export interface DurableFileOptions<T> {
   /** Checks parsed content; returns why it is not what this file should hold, or undefined. */
   validate?: (data: unknown) => string | undefined;
+  /**
+   * Turns the file's bytes into the data instead of JSON.parse + validate (a shard file,
+   * shard-file.ts); throws the corrupt-file error when they are not what this file should hold.
+   */
+  decode?: (bytes: Buffer) => T;
   /** Turns the data into the file's content (default JSON.stringify); must produce equivalent JSON. */
   serialize?: (data: T) => string | Uint8Array;
   /**
@@ -184,6 +179,7 @@ export class DurableFile<T> implements Adapter<T> {
   readonly path: string;
   readonly #tracker: WriteTracker;
   readonly #validate: ((data: unknown) => string | undefined) | undefined;
+  readonly #decode: ((bytes: Buffer) => T) | undefined;
   readonly #serialize: (data: T) => string | Uint8Array;
   readonly #eager: boolean;
   #pending: { data: T; bytes: string | Uint8Array | undefined; done: Deferred } | null = null;
@@ -198,6 +194,7 @@ export class DurableFile<T> implements Adapter<T> {
     this.path = path;
     this.#tracker = tracker;
     this.#validate = opts.validate;
+    this.#decode = opts.decode;
     this.#serialize = opts.serialize ?? ((data) => JSON.stringify(data));
     this.#eager = opts.eager ?? false;
     tracker.register(this as DurableFile<unknown>);
@@ -219,6 +216,16 @@ export class DurableFile<T> implements Adapter<T> {
   }
 
   async #read(): Promise<T | null> {
+    if (this.#decode) {
+      let bytes: Buffer;
+      try {
+        bytes = await this.#tracker.fs.readBytes(this.path);
+      } catch (e) {
+        if (errnoCode(e) === "ENOENT") return null;
+        throw unreadableFileError(this.path, e);
+      }
+      return this.#decode(bytes);
+    }
     let text: string;
     try {
       text = await this.#tracker.fs.readFile(this.path);

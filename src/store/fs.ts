@@ -8,6 +8,8 @@ import { mkdir, readFile, readdir, unlink } from "node:fs/promises";
 export interface StoreFs {
   /** The whole file as UTF-8 text; rejects with ENOENT when it does not exist. */
   readFile(path: string): Promise<string>;
+  /** The whole file's bytes; rejects with ENOENT when it does not exist. */
+  readBytes(path: string): Promise<Buffer>;
   /** Creates or truncates the file and writes the data (text as UTF-8); with `sync`, fsyncs it before closing. */
   writeFile(path: string, data: string | Uint8Array, sync: boolean): Promise<void>;
   /** Appends the data to the file (creating it); with `sync`, fdatasyncs it before closing (the journal, commit-log.ts). */
@@ -34,6 +36,7 @@ const writeFd = (fd: number, buf: Uint8Array, offset: number) =>
 
 export const nodeFs: StoreFs = {
   readFile: (path) => readFile(path, "utf8"),
+  readBytes: (path) => readFile(path),
   async writeFile(path, data, sync) {
     const buf = typeof data === "string" ? Buffer.from(data, "utf8") : data;
     const fd = await openFd(path, "w", 0o644);

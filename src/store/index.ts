@@ -18,7 +18,7 @@ import { CommitLog, JOURNAL_DIR } from "./commit-log.js";
 import { WriteTracker, isTempFile, silentLogger, type StoreLogger } from "./durable-file.js";
 import { StoreError, describe, errnoCode } from "./errors.js";
 import { withFs, type StoreFs } from "./fs.js";
-import { KEYS, LOG_COLLECTIONS, META_FILE, SHARDED_COLLECTIONS, layoutOf, type RecordTypes, type ShardedName } from "./layout.js";
+import { HEADS, KEYS, LOG_COLLECTIONS, META_FILE, SHARDED_COLLECTIONS, layoutOf, type RecordTypes, type ShardedName } from "./layout.js";
 import { EmbeddedInbox } from "./inbox.js";
 import { Ledger } from "./ledger.js";
 import { acquireLock } from "./lock.js";
@@ -46,8 +46,6 @@ export interface OpenStoreOptions {
   refPrefixes?: Partial<Record<Plan, string>>;
   /** pino logger (or anything with info/warn/error). */
   logger?: StoreLogger;
-  /** Memory for incremental shard serialisation (default 16 MB); more saves CPU on checkpoints, 0 turns it off. */
-  imageCacheBytes?: number;
   /** Journal growth that starts a background checkpoint (default 8 MB, checkpoint.ts). */
   checkpointBytes?: number;
 }
@@ -119,7 +117,7 @@ export async function openStore(dataDir: string, opts: OpenStoreOptions = {}): P
   }
   const lock = await acquireLock(dir);
   try {
-    const tracker = new WriteTracker({ fs, fsync: opts.fsync ?? true, log, imageBytes: opts.imageCacheBytes });
+    const tracker = new WriteTracker({ fs, fsync: opts.fsync ?? true, log });
     await removeTempFiles(dir, fs, log);
     const { meta } = await migrate({ dataDir: dir, tracker, log, migrations: opts.migrations });
     const layout = layoutOf(meta.data, join(dir, META_FILE));
@@ -130,6 +128,8 @@ export async function openStore(dataDir: string, opts: OpenStoreOptions = {}): P
         dir: join(dir, name),
         shards: layout[name].shards,
         key: KEYS[name] as (r: RecordTypes[K]) => string,
+        head: HEADS[name].of as (r: RecordTypes[K]) => number[],
+        heads: HEADS[name].count,
         tracker,
       });
     const [users, sessions, drafts, declarations, deadlines, broadcasts, audit, ledger] = await Promise.all([

@@ -74,6 +74,20 @@ export const KEYS = {
   broadcasts: (r: BroadcastRecord) => r.id,
 } as const;
 
+/**
+ * The numbers each collection's indexes need at open (repos.ts), kept beside every record in its
+ * shard file so that opening builds the indexes without parsing the records (shard-file.ts). A
+ * change here is safe: a file written with another count has its records parsed at open.
+ */
+export const HEADS = {
+  users: { count: 3, of: (r: UserRecord) => [r.chatId, r.roles.length > 0 ? 1 : 0, r.subscribed && r.reachable ? 1 : 0] },
+  sessions: { count: 0, of: () => [] },
+  drafts: { count: 1, of: (r: DraftRecord) => [r.ownerId] },
+  declarations: { count: 1, of: (r: DeclarationRecord) => [r.ownerId] },
+  deadlines: { count: 0, of: () => [] },
+  broadcasts: { count: 0, of: () => [] },
+} as const;
+
 export interface RecordTypes {
   users: UserRecord;
   sessions: SessionRecord;

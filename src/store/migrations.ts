@@ -14,7 +14,7 @@ import { chunkFileName } from "./chunked-log.js";
 import { JOURNAL_DIR } from "./commit-log.js";
 import { DurableFile, WriteTracker, isTempFile, type StoreLogger } from "./durable-file.js";
 import { StoreError, describe, errnoCode } from "./errors.js";
-import { LOG_COLLECTIONS, META_FILE, SHARDED_COLLECTIONS, KEYS, validateMeta, type Layout, type MetaData, type RecordTypes, type ShardedName } from "./layout.js";
+import { LOG_COLLECTIONS, META_FILE, SHARDED_COLLECTIONS, HEADS, KEYS, layoutOf, validateMeta, type Layout, type MetaData, type RecordTypes, type ShardedName } from "./layout.js";
 import { deliveryDirName } from "./ledger.js";
 import { ShardedCollection } from "./sharded-collection.js";
 import type { AuditRecord } from "./types.js";
@@ -102,6 +102,8 @@ const migration1: Migration = {
           dir: join(dataDir, name),
           shards: layout[name].shards,
           key: KEYS[name] as (r: RecordTypes[typeof name]) => string,
+          head: HEADS[name].of as (r: RecordTypes[typeof name]) => number[],
+          heads: HEADS[name].count,
           tracker,
         });
         await col.putMany(records);
@@ -144,7 +146,32 @@ const migration2: Migration = {
   },
 };
 
-export const MIGRATIONS: readonly Migration[] = [migration1, migration2];
+/**
+ * Version 3: shard files hold one record per line with a checksum (shard-file.ts), so opening need
+ * not parse the records. Every shard is rewritten once here; older code would misread the new
+ * files, so the version makes it refuse the folder instead.
+ */
+const migration3: Migration = {
+  to: 3,
+  description: "shard files with one record per line and a checksum",
+  async up({ dataDir, meta, tracker }) {
+    const layout = layoutOf(meta, join(dataDir, META_FILE));
+    // One collection at a time: only one is in memory.
+    for (const name of SHARDED_COLLECTIONS) {
+      const col = await ShardedCollection.open<RecordTypes[typeof name]>({
+        dir: join(dataDir, name),
+        shards: layout[name].shards,
+        key: KEYS[name] as (r: RecordTypes[typeof name]) => string,
+        head: HEADS[name].of as (r: RecordTypes[typeof name]) => number[],
+        heads: HEADS[name].count,
+        tracker,
+      });
+      await col.rewriteAll();
+    }
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [migration1, migration2, migration3];
 
 /** The schema version this code writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -105,25 +105,32 @@ function remember<T>(cache: Map<string, T>, key: string, value: T): void {
   cache.set(key, value);
 }
 
-/** Owner id → keys of that owner's records. */
+/** Owner id → keys of that owner's records (most owners have one: held as the key itself, a Set from the second). */
 class OwnerIndex {
-  readonly #map = new Map<number, Set<string>>();
+  readonly #map = new Map<number, string | Set<string>>();
 
   add(owner: number, key: string): void {
-    let set = this.#map.get(owner);
-    if (!set) this.#map.set(owner, (set = new Set()));
-    set.add(key);
+    const held = this.#map.get(owner);
+    if (held === undefined) this.#map.set(owner, key);
+    else if (typeof held === "string") {
+      if (held !== key) this.#map.set(owner, new Set([held, key]));
+    } else held.add(key);
   }
 
   remove(owner: number, key: string): void {
-    const set = this.#map.get(owner);
-    if (!set) return;
-    set.delete(key);
-    if (set.size === 0) this.#map.delete(owner);
+    const held = this.#map.get(owner);
+    if (held === undefined) return;
+    if (typeof held === "string") {
+      if (held === key) this.#map.delete(owner);
+      return;
+    }
+    held.delete(key);
+    if (held.size === 1) this.#map.set(owner, held.values().next().value!);
   }
 
   keys(owner: number): Iterable<string> {
-    return this.#map.get(owner) ?? [];
+    const held = this.#map.get(owner);
+    return held === undefined ? [] : typeof held === "string" ? [held] : held;
   }
 }
 
@@ -201,7 +208,13 @@ abstract class Keyed<T> {
 export class Users extends Keyed<UserRecord> implements UserRepo {
   /** Ids of users with any role: staff are few, users many. */
   readonly #withRoles = new Set<number>();
+  /**
+   * Chat id → user id, for users whose chat id is not their own id (in Telegram a private chat's
+   * id is the user's id, so this stays small; getByChat looks the user up by id first).
+   */
   readonly #byChat = new Map<number, number>();
+  /** Users subscribed and reachable (counted, so /stats need not parse every user). */
+  #subscribed = 0;
   /** Every id, ascending, for cursor scans: built on the first scan, then kept by inserting new ids. */
   #sorted: number[] | null = null;
 
@@ -211,22 +224,40 @@ export class Users extends Keyed<UserRecord> implements UserRepo {
     private readonly drafts: Drafts,
   ) {
     super(col, "users", journal);
-    for (const u of col.values()) this.indexPut(undefined, u);
+    // From the heads in the shard files (layout.ts HEADS), without parsing the records.
+    col.forEachHead((key, [chatId, hasRoles, subscribed]) => {
+      if (chatId !== Number(key) || hasRoles) {
+        const id = Number(key);
+        if (chatId !== id) this.#byChat.set(chatId!, id);
+        if (hasRoles) this.#withRoles.add(id);
+      }
+      if (subscribed) this.#subscribed++;
+    });
   }
   check(u: UserRecord): void {
     requireKey(okInt(u.id), "users", "id", u.id);
   }
   protected override indexPut(previous: UserRecord | undefined, u: UserRecord): void {
     if (!previous && this.#sorted) this.#sorted.splice(firstAfter(this.#sorted, u.id - 1), 0, u.id);
+    if (previous?.subscribed && previous.reachable) this.#subscribed--;
+    if (u.subscribed && u.reachable) this.#subscribed++;
     if (previous && previous.chatId !== u.chatId && this.#byChat.get(previous.chatId) === u.id) this.#byChat.delete(previous.chatId);
-    this.#byChat.set(u.chatId, u.id);
+    // The newest user to claim a chat has it: in the map, or found by id when it is their own.
+    if (u.chatId !== u.id) this.#byChat.set(u.chatId, u.id);
+    else this.#byChat.delete(u.chatId);
     if (u.roles.length > 0) this.#withRoles.add(u.id);
     else this.#withRoles.delete(u.id);
+  }
+  protected override indexDelete(previous: UserRecord): void {
+    if (previous.subscribed && previous.reachable) this.#subscribed--;
+    if (this.#byChat.get(previous.chatId) === previous.id) this.#byChat.delete(previous.chatId);
+    this.#withRoles.delete(previous.id);
+    this.#sorted = null;
   }
   #ids(): number[] {
     if (!this.#sorted) {
       const ids: number[] = [];
-      for (const u of this.col.values()) ids.push(u.id);
+      for (const key of this.col.keys()) ids.push(Number(key));
       this.#sorted = ids.sort((a, b) => a - b);
     }
     return this.#sorted;
@@ -237,7 +268,9 @@ export class Users extends Keyed<UserRecord> implements UserRepo {
   }
   async getByChat(chatId: number): Promise<UserRecord | undefined> {
     const id = this.#byChat.get(chatId);
-    return id === undefined ? undefined : this.peek(String(id));
+    if (id !== undefined) return this.peek(String(id));
+    const own = this.peek(String(chatId));
+    return own?.chatId === chatId ? own : undefined;
   }
   async withRole(role: StaffRole): Promise<UserRecord[]> {
     const out: UserRecord[] = [];
@@ -260,9 +293,7 @@ export class Users extends Keyed<UserRecord> implements UserRepo {
     return out;
   }
   async count(): Promise<{ total: number; subscribed: number }> {
-    let subscribed = 0;
-    for (const u of this.col.values()) if (u.subscribed && u.reachable) subscribed++;
-    return { total: this.col.size, subscribed };
+    return { total: this.col.size, subscribed: this.#subscribed };
   }
   put(user: UserRecord): Promise<void> {
     return attempt(() => this.putNow(user));
@@ -291,7 +322,7 @@ export class Drafts extends Keyed<DraftRecord> implements DraftRepo {
   readonly #byOwner = new OwnerIndex();
   constructor(col: ShardedCollection<DraftRecord>, journal: Committer) {
     super(col, "drafts", journal);
-    for (const d of col.values()) this.#byOwner.add(d.ownerId, d.id);
+    col.forEachHead((id, [ownerId]) => this.#byOwner.add(ownerId!, id));
   }
   check(d: DraftRecord): void {
     requireKey(okId(d.id), "drafts", "id", d.id);
@@ -382,10 +413,10 @@ export class Declarations extends Keyed<DeclarationRecord> implements Declaratio
     readonly refs: RefAllocator,
   ) {
     super(col, "declarations", journal);
-    for (const d of col.values()) {
-      this.#byOwner.add(d.ownerId, d.ref);
-      refs.observe(d.ref);
-    }
+    col.forEachHead((ref, [ownerId]) => {
+      this.#byOwner.add(ownerId!, ref);
+      refs.observe(ref);
+    });
   }
   check(d: DeclarationRecord): void {
     requireKey(okId(d.ref), "declarations", "ref", d.ref);

@@ -5,67 +5,42 @@
  * the background. Each shard file carries "tx": the newest journal lsn whose change it holds, so
  * replay at open skips what a shard already has. Reads are synchronous from memory.
  *
- * put() takes the record's JSON (see shard-image.ts for how a shard is written without
- * re-serialising it whole); returned records are the stored objects, so callers must not mutate
- * them without putting them again.
+ * The file format and the in-memory shard are shard-file.ts: opening checks each file's checksum
+ * and finds its lines, and a record is parsed on first access. put() takes the record's JSON, so a
+ * checkpoint writes a shard by copying the lines of unchanged records and adding the changed ones.
+ * Returned records are the stored objects, so callers must not mutate them without putting them again.
  */
 import { join } from "node:path";
 import { Low } from "lowdb";
 import { DurableFile, handled, isTempFile, type WriteTracker } from "./durable-file.js";
 import { corruptFileError, errnoCode, unreadableFileError } from "./errors.js";
 import { shardOf } from "./hash.js";
-import { ShardImage } from "./shard-image.js";
+import { Shard, shardFileName } from "./shard-file.js";
 
-export interface ShardFile<T> {
-  records: Record<string, T>;
-  /** The newest journal lsn (commit-log.ts) whose change this shard holds (older files: a transaction number). */
-  tx?: number;
-}
-
-export function shardFileName(i: number): string {
-  return `${String(i).padStart(3, "0")}.json`;
-}
-
-/** Checks a shard file: its shape, and that every record has its key and belongs in this shard. */
-function shardValidator<T>(i: number, n: number, keyOf: (r: T) => string): (data: unknown) => string | undefined {
-  return (data) => {
-    if (typeof data !== "object" || data === null || Array.isArray(data)) return "expected an object";
-    const records = (data as { records?: unknown }).records;
-    if (typeof records !== "object" || records === null || Array.isArray(records)) return `expected "records" to be an object`;
-    const tx = (data as { tx?: unknown }).tx;
-    if (tx !== undefined && !(Number.isSafeInteger(tx) && (tx as number) > 0)) return `"tx" must be a positive whole number`;
-    for (const k in records) {
-      const v = (records as Record<string, unknown>)[k];
-      if (typeof v !== "object" || v === null) return `record "${k}" is not an object`;
-      const key = keyOf(v as T);
-      if (key !== k) return `record "${k}" has key "${key}"`;
-      if (shardOf(k, n) !== i) return `record "${k}" belongs in ${shardFileName(shardOf(k, n))}`;
-    }
-    return undefined;
-  };
-}
+export { shardFileName } from "./shard-file.js";
 
 export interface ShardedCollectionOptions<T> {
   dir: string;
   shards: number;
   key: (record: T) => string;
+  /** The numbers the indexes need at open, kept beside each record in the file (shard-file.ts). */
+  head: (record: T) => number[];
+  heads: number;
   tracker: WriteTracker;
 }
 
 export class ShardedCollection<T> {
   readonly dir: string;
   readonly #key: (record: T) => string;
-  readonly #shards: Low<ShardFile<T>>[];
-  readonly #images: ShardImage<T>[];
+  readonly #shards: Low<Shard<T>>[];
   /** Shards changed since they were last written (checkpoint.ts writes them). */
   readonly #dirty = new Set<number>();
   #size = 0;
 
-  private constructor(opts: ShardedCollectionOptions<T>, shards: Low<ShardFile<T>>[], images: ShardImage<T>[]) {
+  private constructor(opts: ShardedCollectionOptions<T>, shards: Low<Shard<T>>[]) {
     this.dir = opts.dir;
     this.#key = opts.key;
     this.#shards = shards;
-    this.#images = images;
   }
 
   /** Reads every shard; a corrupt file or a file that does not belong to the layout stops start-up. */
@@ -84,22 +59,19 @@ export class ShardedCollection<T> {
         throw corruptFileError(join(dir, name), `unexpected file: this collection has ${n} shards (${shardFileName(0)}…${shardFileName(n - 1)})`);
       }
     }
-    const images = Array.from({ length: n }, () => new ShardImage<T>(tracker.images));
     const lows = Array.from({ length: n }, (_, i) => {
-      const file = new DurableFile<ShardFile<T>>(join(dir, shardFileName(i)), tracker, {
-        validate: shardValidator(i, n, opts.key),
+      const path = join(dir, shardFileName(i));
+      const spec = { key: opts.key, head: opts.head, heads: opts.heads, index: i, shards: n };
+      const file = new DurableFile<Shard<T>>(path, tracker, {
+        decode: (bytes) => Shard.decode(spec, path, bytes),
         eager: true,
-        serialize: (data) => images[i]!.serialize(data.records, data.tx),
+        serialize: (shard) => shard.encode(),
       });
-      return new Low<ShardFile<T>>(file, { records: Object.create(null) as Record<string, T> });
+      return new Low<Shard<T>>(file, new Shard<T>(spec, path));
     });
     await Promise.all(lows.map((low) => low.read()));
-    const col = new ShardedCollection(opts, lows, images);
-    for (const low of lows) {
-      // Null prototype: get("constructor") finds nothing, and no key can reach Object.prototype.
-      Object.setPrototypeOf(low.data.records, null);
-      for (const _ in low.data.records) col.#size++;
-    }
+    const col = new ShardedCollection(opts, lows);
+    for (const low of lows) col.#size += low.data.size;
     return col;
   }
 
@@ -128,17 +100,25 @@ export class ShardedCollection<T> {
   }
 
   get(key: string): T | undefined {
-    return this.#shards[this.#index(key)]!.data.records[key];
+    return this.#shards[this.#index(key)]!.data.get(key);
   }
 
+  /** Every record (parsing those not accessed yet). */
   *values(): IterableIterator<T> {
-    for (const low of this.#shards) yield* Object.values(low.data.records);
+    for (const low of this.#shards) yield* low.data.values();
+  }
+
+  *keys(): IterableIterator<string> {
+    for (const low of this.#shards) yield* low.data.keys();
+  }
+
+  /** Every key with the numbers its index needs, without parsing the records (built at open; `head` is reused). */
+  forEachHead(fn: (key: string, head: readonly number[]) => void): void {
+    for (const low of this.#shards) low.data.forEachHead(fn);
   }
 
   all(): T[] {
-    const out: T[] = [];
-    for (const low of this.#shards) for (const k in low.data.records) out.push(low.data.records[k]!);
-    return out;
+    return [...this.values()];
   }
 
   /**
@@ -148,30 +128,25 @@ export class ShardedCollection<T> {
   put(record: T, mark: number, json: string | undefined): T | undefined {
     const key = this.#key(record);
     const i = this.#index(key);
-    const low = this.#shards[i]!;
-    const previous = low.data.records[key];
-    if (previous === undefined) this.#size++;
-    low.data.records[key] = record;
+    const shard = this.#shards[i]!.data;
+    if (!shard.has(key)) this.#size++;
+    const previous = shard.put(key, record, json);
     this.#touch(i, mark);
-    this.#images[i]!.changed(key, json);
     return previous;
   }
 
   delete(key: string, mark: number): T | undefined {
     const i = this.#index(key);
-    const low = this.#shards[i]!;
-    const previous = low.data.records[key];
+    const shard = this.#shards[i]!.data;
     this.#touch(i, mark);
-    if (previous === undefined) return undefined;
-    delete low.data.records[key];
-    this.#images[i]!.deleted(key);
+    if (!shard.has(key)) return undefined;
     this.#size--;
-    return previous;
+    return shard.delete(key);
   }
 
   #touch(i: number, mark: number): void {
-    const low = this.#shards[i]!;
-    if (mark > (low.data.tx ?? 0)) low.data.tx = mark;
+    const shard = this.#shards[i]!.data;
+    if (mark > (shard.tx ?? 0)) shard.tx = mark;
     this.#dirty.add(i);
   }
 
@@ -189,6 +164,11 @@ export class ShardedCollection<T> {
     }
     this.#dirty.clear();
     return out;
+  }
+
+  /** Writes every shard that holds records (a format migration), keeping each shard's mark. */
+  async rewriteAll(): Promise<void> {
+    await Promise.all(this.#shards.filter((low) => low.data.size > 0).map((low) => handled(low.write())));
   }
 
   /** Bulk load (migrations): all records in memory, then every touched shard written. */

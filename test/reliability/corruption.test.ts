@@ -3,7 +3,8 @@
  * a message naming the file; the file — and every other file of DATA_DIR — is left byte for byte
  * as it was, and the bot never polls. Cases: truncated JSON in a declarations shard, an empty
  * users shard, valid JSON of the wrong shape in a drafts shard, a record filed in the wrong
- * shard, and a corrupt meta.json.
+ * shard, one character changed inside a declaration that opening does not parse (the shard's
+ * checksum catches it), and a corrupt meta.json.
  */
 import { cpSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -11,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedStore } from "../../bench/store-seed.js";
 import { makeTempDataDir, removeTempDataDir, startBotProcess } from "../support/bot-process.js";
 import { startFakeBotApi, type FakeBotApi } from "../support/fake-bot-api.js";
+import { shardRecords } from "../support/store-helpers.js";
 import { filesUnder } from "./support.js";
 
 let api: FakeBotApi;
@@ -53,13 +55,24 @@ describe("a corrupt file in DATA_DIR", () => {
       "a record in the wrong shard (users)",
       () => firstShard("users"),
       (t) => {
-        const data = JSON.parse(t) as { records: Record<string, { id: number }> };
-        const [key, record] = Object.entries(data.records)[0]!;
-        delete data.records[key];
-        data.records["999999999"] = { ...record, id: 999999999 };
-        return JSON.stringify(data);
+        // rewritten in the older {"records":{…}} format, which the store still reads
+        const records = shardRecords<{ id: number }>(t);
+        const [key, record] = Object.entries(records)[0]!;
+        delete records[key];
+        records["999999999"] = { ...record, id: 999999999 };
+        return JSON.stringify({ records });
       },
       /belongs in|损坏/,
+    ],
+    [
+      // Opening parses a declaration only when it is first asked for; the file's checksum still stops start-up.
+      "one character changed inside a declaration (a record opening does not parse)",
+      () => firstShard("declarations"),
+      (t) => {
+        const at = t.lastIndexOf('"ownerId"');
+        return `${t.slice(0, at)}"ownerID"${t.slice(at + 9)}`;
+      },
+      /checksum mismatch/,
     ],
     ["a corrupt meta.json", () => "meta.json", (t) => t.replace(/"schemaVersion":\s*\d+/, '"schemaVersion": "one"'), /schemaVersion|损坏/],
   ];

@@ -11,6 +11,7 @@ import { nodeFs, type StoreFs } from "../../src/store/fs.js";
 import { openStore } from "../../src/store/index.js";
 import type { DraftRecord } from "../../src/store/types.js";
 import { damage, declarant, declareUntil, inProcess, prompts, removeDir, saysSaved, send, tap, tempDir, text, type InProcessBot } from "./support.js";
+import { shardRecords } from "../support/store-helpers.js";
 
 let dir: string | undefined;
 let app: InProcessBot | undefined;
@@ -68,7 +69,7 @@ function draftsOnDisk(folder: string, owner: number): DraftRecord[] {
   const out: DraftRecord[] = [];
   for (const name of readdirSync(join(folder, "drafts"))) {
     if (!name.endsWith(".json")) continue;
-    const records = (JSON.parse(readFileSync(join(folder, "drafts", name), "utf8")) as { records: Record<string, DraftRecord> }).records;
+    const records = shardRecords<DraftRecord>(readFileSync(join(folder, "drafts", name), "utf8"));
     for (const d of Object.values(records)) if (d.ownerId === owner) out.push(d);
   }
   return out;

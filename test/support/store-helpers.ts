@@ -22,3 +22,13 @@ export async function reachedAmong(store: Store, delivery: string, candidates: r
 export function nextRef(store: Store, plan: Plan, year: number): Promise<string> {
   return store.transaction((tx) => tx.declarations.nextRef(plan, year));
 }
+
+/**
+ * The records a shard file holds, by key, read as plain JSON (either format: `{"records":{…}}`, or
+ * the line format whose records are `[key, …heads, record]`, src/store/shard-file.ts).
+ */
+export function shardRecords<T>(text: string): Record<string, T> {
+  const data = JSON.parse(text) as { records: Record<string, T> | unknown[][] };
+  if (!Array.isArray(data.records)) return data.records;
+  return Object.fromEntries(data.records.map((line) => [line[0] as string, line[line.length - 1] as T]));
+}

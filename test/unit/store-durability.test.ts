@@ -8,7 +8,7 @@ import { shardOf } from "../../src/store/hash.js";
 import { openStore, StoreWriteError, type StoreHandle } from "../../src/store/index.js";
 import { V1_LAYOUT } from "../../src/store/migrations.js";
 import type { UserRecord } from "../../src/store/types.js";
-import { allAudit } from "../support/store-helpers.js";
+import { allAudit, shardRecords } from "../support/store-helpers.js";
 
 const dirs: string[] = [];
 const open: StoreHandle[] = [];
@@ -69,7 +69,7 @@ function shardPath(dir: string, collection: string, key: string, shards: number)
 function onDisk(dir: string, id: number): UserRecord | undefined {
   const file = shardPath(dir, "users", String(id), USER_SHARDS);
   if (!existsSync(file)) return undefined;
-  return (JSON.parse(readFileSync(file, "utf8")) as { records: Record<string, UserRecord> }).records[String(id)];
+  return shardRecords<UserRecord>(readFileSync(file, "utf8"))[String(id)];
 }
 
 /** What a start-up after a crash now would see: a copy of the folder, opened. */
@@ -280,6 +280,6 @@ describe("store durability", () => {
     expect((await s.users.get(1))?.name).toBe("good");
     expect(existsSync(tmpFile)).toBe(false);
     expect(existsSync(join(dir, "meta.json.999-3.tmp"))).toBe(false);
-    expect(JSON.parse(readFileSync(shard, "utf8"))).toMatchObject({ records: { "1": user(1, "good") } });
+    expect(shardRecords(readFileSync(shard, "utf8"))).toMatchObject({ "1": user(1, "good") });
   });
 });
