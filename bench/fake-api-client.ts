@@ -176,7 +176,8 @@ export class LocalBotApi {
         const id = String(p.callback_query_id ?? "");
         if (this.#answered.has(id)) throw new ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid");
         this.#answered.add(id);
-        if (this.#answered.size > 200_000) this.#answered.clear();
+        // A second answer comes within moments of the first; a long memory of ids is only heap the bot's GC marks.
+        if (this.#answered.size > 20_000) this.#answered.clear();
         const text = p.text === undefined ? "" : String(p.text);
         if (text.length > 200) throw new ApiError(400, "Bad Request: answer text is too long");
         return true;

@@ -10,7 +10,9 @@
  * For comparison it also measures the tsx loader on the same store, as the e2e tests run the bot
  * (--no-tsx skips that).
  *
- *   npx tsx bench/startup.ts [--runs 5] [--scale 1] [--no-tsx]
+ *   npx tsx bench/startup.ts [--runs 5] [--scale 1] [--no-tsx] [--node-flags "--flag …"]
+ *
+ * --node-flags: extra node flags for the bot process (A/B of V8 settings against the same store).
  */
 import { spawnSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -91,7 +93,15 @@ function args() {
     const i = a.indexOf(`--${name}`);
     return i >= 0 ? Number(a[i + 1]) : d;
   };
-  return { runs: num("runs", 5), scale: num("scale", 1), users: num("users", 100), steps: num("steps", 12), tsx: !a.includes("--no-tsx") };
+  const flags = a.indexOf("--node-flags");
+  return {
+    runs: num("runs", 5),
+    scale: num("scale", 1),
+    users: num("users", 100),
+    steps: num("steps", 12),
+    tsx: !a.includes("--no-tsx"),
+    nodeFlags: flags >= 0 ? a[flags + 1]!.split(/\s+/).filter(Boolean) : [],
+  };
 }
 
 export async function runStartup(o = args()): Promise<StartupResult> {
@@ -102,7 +112,7 @@ export async function runStartup(o = args()): Promise<StartupResult> {
   try {
     await seedStore(dir, counts, { fsync: false });
     buildBundle();
-    const start = () => startBotProcess({ api, dataDir: dir, entry: "dist/main.js", env: { ADMIN_IDS: String(ADMIN), LOG_LEVEL: "warn" }, readyTimeoutMs: 30_000 });
+    const start = () => startBotProcess({ api, dataDir: dir, entry: "dist/main.js", nodeArgs: o.nodeFlags, env: { ADMIN_IDS: String(ADMIN), LOG_LEVEL: "warn" }, readyTimeoutMs: 30_000 });
     // One unmeasured start: the OS file cache and the knowledge parse cache are warm in production restarts too.
     bot = await start();
     await bot.stop();

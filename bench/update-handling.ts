@@ -20,19 +20,30 @@
  * durable write (fsync'd file + directory) where the step saves ("💾 已保存" is said after it).
  *
  *   npx tsx bench/update-handling.ts [--users 500] [--rate 300] [--paced-s 20] [--rounds 5] [--saturate-s 10] [--inflight 64] [--warmup 6000] [--scale 1] [--no-export]
+ *                                    [--trace FILE [--slow-ms 40]] [--heap-sample FILE] [--keep-outputs 8]
+ *
+ * --trace: every paced update, blocked stretch of the main thread, GC pause and store file operation
+ * timed into FILE (JSON), and each stall (overlapping updates over --slow-ms) printed with the
+ * events inside it (bench/stall-trace.ts).
+ * --heap-sample: V8's sampling heap profile of the paced rounds, counting only objects that outlived
+ * the young generation (promoted: what makes mark-compacts come), written to FILE (.heapprofile).
+ * --keep-outputs: replies the emulator keeps per chat (the users need only their last few; more is
+ * heap the bot's GC marks that a real bot does not have).
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Bot } from "grammy";
 import type { Update } from "grammy/types";
-import { rng, seedStore, userIdOf } from "./store-seed.js";
+import { rng, userIdOf } from "./store-seed.js";
+import { seedInChild } from "./seed-in-child.js";
 import { LocalBotApi } from "./fake-api-client.js";
 import { startInProcessBot } from "./in-process-bot.js";
 import { pgCopyOf, type PgCopy } from "./pg-copy.js";
 import { SimUser, loadPhrasings, type Action, type Category, type UserStats } from "./simulated-users.js";
 import { latency, load1, runIfMain, spread, type Latency, type Spread } from "./stats.js";
+import { StallTrace } from "./stall-trace.js";
 
 export interface PhaseResult {
   updates: number;
@@ -92,6 +103,10 @@ function args() {
     scale: num("scale", 1),
     /** --store pg: the same seed copied into a throwaway PostgreSQL server (bench/pg-copy.ts), the bot on it. */
     store: a.includes("--store") && a[a.indexOf("--store") + 1] === "pg" ? ("pg" as const) : ("lowdb" as const),
+    trace: a.includes("--trace") ? a[a.indexOf("--trace") + 1] : undefined,
+    slowMs: num("slow-ms", 40),
+    keepOutputs: num("keep-outputs", 8),
+    heapSample: a.includes("--heap-sample") ? a[a.indexOf("--heap-sample") + 1] : undefined,
   };
 }
 
@@ -153,6 +168,21 @@ function summarize(samples: Sample[], seconds: number, extra: Partial<PhaseResul
   };
 }
 
+/** V8's sampling heap profiler over objects that survive minor GCs (inspector), until stop(file). */
+async function startPromotedSampling(): Promise<{ stop(file: string): Promise<void> }> {
+  const { Session } = await import("node:inspector/promises");
+  const session = new Session();
+  session.connect();
+  await session.post("HeapProfiler.startSampling", { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: false } as object);
+  return {
+    async stop(file) {
+      const { profile } = await session.post("HeapProfiler.stopSampling");
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
 /** The coordinator who exports (an admin by ADMIN_IDS, not one of the walking users). */
 const EXPORTER = 1;
 
@@ -162,15 +192,18 @@ export async function runUpdateHandling(o = args()): Promise<UpdateHandlingResul
   let postgres: PgCopy | undefined;
   try {
     const t0 = performance.now();
-    // Seeding is set-up, not measured: files are identical with or without fsync.
-    await seedStore(dir, counts, { fsync: false });
+    // Seeding is set-up, not measured: files are identical with or without fsync. In a child process,
+    // so that this process's heap holds what a bot's does (seed-in-child.ts).
+    await seedInChild(dir, counts);
     const seedSeconds = (performance.now() - t0) / 1000;
     if (o.store === "pg") postgres = await pgCopyOf(dir);
 
+    const trace = o.trace ? new StallTrace() : undefined;
     const tOpen = performance.now();
-    const app = await startInProcessBot({ dataDir: dir, captureLogs: true, store: { fsync: true }, adminIds: [EXPORTER], ...(postgres ? { databaseUrl: postgres.url } : {}) });
+    const app = await startInProcessBot({ dataDir: dir, captureLogs: true, store: { fsync: true, ...(trace ? { fs: trace.storeFs() } : {}) }, adminIds: [EXPORTER], api: new LocalBotApi({ keepPerChat: o.keepOutputs }), ...(postgres ? { databaseUrl: postgres.url } : {}) });
     const openStoreMs = Math.round(performance.now() - tOpen);
     const { bot, api } = app;
+    const checkpoints = () => (app.store as { checkpoints?: number }).checkpoints ?? NaN;
 
     const r = rng(42);
     const phrasings = loadPhrasings();
@@ -186,6 +219,7 @@ export async function runUpdateHandling(o = args()): Promise<UpdateHandlingResul
       const t = performance.now();
       await bot.handleUpdate(action.update);
       const ms = performance.now() - t;
+      trace?.add("update", t, ms, action.category);
       const saved = api.outputs(u.id).some((out) => out.seq > before && out.text.startsWith("💾 已保存"));
       return { ms, category: action.category, saved };
     };
@@ -248,11 +282,15 @@ export async function runUpdateHandling(o = args()): Promise<UpdateHandlingResul
     };
     const pacedSamples: Sample[] = [];
     const pacedRounds: (PhaseResult & { targetRate: number })[] = [];
+    trace?.start();
+    const sampling = o.heapSample ? await startPromotedSampling() : undefined;
     for (let round = 1; round <= o.rounds; round++) {
+      trace?.add("mark", performance.now(), 0, `paced round ${round} (checkpoints so far ${checkpoints()})`);
       const r = await pacedRound();
       pacedRounds.push(r);
       process.stderr.write(`  paced ${o.rate}/s, round ${round}: p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, declaration p99 ${r.byCategory.declaration.p99} ms (load ${r.load1}; ${JSON.stringify(r.cpu)})\n`);
     }
+    if (sampling) await sampling.stop(o.heapSample!);
     const pacedSpread = {
       overall: spread(pacedRounds.map((r) => r.latencyMs.p99)),
       declaration: spread(pacedRounds.map((r) => r.byCategory.declaration.p99)),
@@ -263,6 +301,7 @@ export async function runUpdateHandling(o = args()): Promise<UpdateHandlingResul
     let duringExport: UpdateHandlingResult["duringExport"];
     if (o.exportRound) {
       const tExport = performance.now();
+      trace?.add("mark", tExport, 0, "export round");
       // Counted as calls: the admin's chat also gets submission notices, which push the documents out of its kept outputs.
       const documentsBefore = api.calls.sendDocument ?? 0;
       let exportSeconds = NaN;
@@ -272,8 +311,14 @@ export async function runUpdateHandling(o = args()): Promise<UpdateHandlingResul
       await exporting;
       const documents = (api.calls.sendDocument ?? 0) - documentsBefore;
       if (documents !== 2) throw new Error(`the export sent ${documents} documents, not 2`);
+      trace?.add("mark", tExport + exportSeconds * 1000, 0, "export done");
       duringExport = { ...r, exportSeconds: Math.round(exportSeconds * 10) / 10, exportDoneInRound: doneInRound };
       process.stderr.write(`  paced during /export (${duringExport.exportSeconds} s): p99 ${r.latencyMs.p99} ms, declaration p99 ${r.byCategory.declaration.p99} ms\n`);
+    }
+
+    if (trace) {
+      trace.stop();
+      process.stderr.write(`${trace.report(o.trace!, o.slowMs)}\n  checkpoints: ${checkpoints()}\n`);
     }
 
     const recorded: Update[] = [];
