@@ -6,6 +6,7 @@
  */
 import { createReadStream, createWriteStream } from "node:fs";
 import { once } from "node:events";
+import { setPriority } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { loadKnowledge } from "../knowledge/load.js";
@@ -21,7 +22,19 @@ async function* spooled(file: string): AsyncIterable<ExportRecord> {
   for await (const line of lines) if (line) yield JSON.parse(line) as ExportRecord;
 }
 
+/**
+ * A lower CPU priority than the bot's: on a 2-core machine the export's full core competes with the
+ * bot's main thread, its GC helpers and its file-system threads, and chat replies matter more than
+ * how soon the file is ready.
+ */
+const EXPORT_NICENESS = 10;
+
 async function main(): Promise<void> {
+  try {
+    setPriority(EXPORT_NICENESS);
+  } catch {
+    // not allowed here (e.g. a container without the capability): run at the bot's priority
+  }
   const knowledge = loadKnowledge();
   let start: Extract<ToChild, { type: "start" }> | undefined;
   let columns: ExportColumns | undefined;
