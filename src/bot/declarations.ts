@@ -7,7 +7,7 @@ import type { InlineKeyboard } from "grammy";
 import { makeDeclarationFlow } from "../../flows/declaration.js";
 import type { Flow } from "../engine/types.js";
 import type { Knowledge } from "../knowledge/schema.js";
-import { chatOf, isStaff } from "../services/access.js";
+import { noticeChat, isStaff } from "../services/access.js";
 import { DENIED, STAFF_ONLY, type Notice, type NoticeLink, type Refused } from "../services/context.js";
 import { servicesOf, type BotContext } from "./context.js";
 import { keyboard, send } from "./render.js";
@@ -53,8 +53,9 @@ function linkButton(link: NoticeLink | undefined): InlineKeyboard | undefined {
 }
 
 /** Sends to another user's private chat; a failure (blocked, never started) is logged, not thrown. */
-export async function notifyUser(ctx: BotContext, userId: number, text: string, markup?: InlineKeyboard): Promise<boolean> {
-  const chatId = await chatOf(servicesOf(ctx.deps), userId);
+export async function notifyUser(ctx: BotContext, to: Pick<Notice, "userId" | "chatId">, text: string, markup?: InlineKeyboard): Promise<boolean> {
+  const userId = to.userId;
+  const chatId = await noticeChat(servicesOf(ctx.deps), to);
   try {
     await ctx.api.sendMessage(chatId, text, { parse_mode: "HTML", link_preview_options: { is_disabled: true }, ...(markup ? { reply_markup: markup } : {}) });
     return true;
@@ -68,6 +69,6 @@ export async function notifyUser(ctx: BotContext, userId: number, text: string, 
 export function deliver(ctx: BotContext, notices: readonly Notice[]): void {
   if (!notices.length) return;
   ctx.deps.background(async () => {
-    for (const n of notices) await notifyUser(ctx, n.userId, n.text, linkButton(n.link));
+    for (const n of notices) await notifyUser(ctx, n, n.text, linkButton(n.link));
   }, "notifying users");
 }

@@ -1,6 +1,6 @@
 /** Who someone is, looked up from their own id on every call: admins from configuration, coordinators from the store. */
 import type { Actor } from "../domain/lifecycle.js";
-import type { ServiceDeps } from "./context.js";
+import type { Notice, ServiceDeps } from "./context.js";
 
 export function isAdmin(deps: ServiceDeps, userId: number): boolean {
   return deps.adminIds.includes(userId);
@@ -20,11 +20,16 @@ export async function actorsOf(deps: ServiceDeps, userId: number, ownerId: numbe
   return actor;
 }
 
-/** Every staff member: admins from configuration and coordinators from the store. */
-export async function staffIds(deps: ServiceDeps): Promise<number[]> {
-  const ids = new Set(deps.adminIds);
-  for (const u of await deps.store.users.withRole("coordinator")) ids.add(u.id);
-  return [...ids];
+/**
+ * Every staff member: admins from configuration and coordinators from the store. A coordinator's
+ * chat comes with them (their record is read here anyway, so a notice to each of a hundred
+ * coordinators needs no lookup of its own); an admin's is looked up when the notice goes out.
+ */
+export async function staffRecipients(deps: ServiceDeps): Promise<Pick<Notice, "userId" | "chatId">[]> {
+  const coordinators = await deps.store.users.withRole("coordinator");
+  const chats = new Map<number, number | undefined>(deps.adminIds.map((id) => [id, undefined]));
+  for (const u of coordinators) chats.set(u.id, u.chatId);
+  return [...chats].map(([userId, chatId]) => (chatId === undefined ? { userId } : { userId, chatId }));
 }
 
 
@@ -44,4 +49,9 @@ export async function userNames(deps: ServiceDeps, ids: Iterable<number>): Promi
 /** The private chat a user is reached in (their id when they have never written). */
 export async function chatOf(deps: ServiceDeps, userId: number): Promise<number> {
   return (await deps.store.users.get(userId))?.chatId ?? userId;
+}
+
+/** The chat a notice goes to: the one it carries, else looked up. */
+export async function noticeChat(deps: ServiceDeps, notice: Pick<Notice, "userId" | "chatId">): Promise<number> {
+  return notice.chatId ?? chatOf(deps, notice.userId);
 }

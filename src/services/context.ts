@@ -23,6 +23,8 @@ export type NoticeLink = { kind: "declaration"; ref: string } | { kind: "review"
 /** A message for another person, HTML (the Telegram subset), delivered by the transport after the change is stored. */
 export interface Notice {
   userId: number;
+  /** The recipient's private chat, where the service already read it (a staff list): saves a lookup per notice. */
+  chatId?: number;
   text: string;
   link?: NoticeLink;
 }

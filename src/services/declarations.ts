@@ -11,7 +11,7 @@ import { SUMMARY } from "../engine/run.js";
 import { allowedEvents, decide, type LifecycleEvent } from "../domain/lifecycle.js";
 import { Plan } from "../knowledge/schema.js";
 import type { DeadlineRecord, DeclarationAnswers, DeclarationRecord, DraftRecord } from "../store/types.js";
-import { actorsOf, staffIds } from "./access.js";
+import { actorsOf, staffRecipients } from "./access.js";
 import { DENIED, denied, nowIso, refuse, type Notice, type Outcome, type Refused, type ServiceDeps } from "./context.js";
 import { governingDeadline } from "./deadlines.js";
 
@@ -217,7 +217,7 @@ export async function submit(deps: ServiceDeps, userId: number, draftId: string,
   const budget = { perYear: b?.perYear ?? 0, cycle: b?.cycle ?? 0 };
   const rowId = b?.row.id ?? sp.rows[0]!.id;
   const at = nowIso(deps);
-  const staff = (await staffIds(deps)).filter((x) => x !== userId);
+  const staff = (await staffRecipients(deps)).filter((s) => s.userId !== userId);
 
   if (draft?.revises) {
     const ref = draft.revises;
@@ -238,7 +238,7 @@ export async function submit(deps: ServiceDeps, userId: number, draftId: string,
       return { ok: true as const, result: { kind: "revised" as const, declaration: revised, changed: Object.keys(changes) } };
     });
     if (!outcome.ok) return keep(outcome);
-    const notify = staff.map((s): Notice => ({ userId: s, text: `📝 申报 <b>${ref}</b> 已由申报人修改并重新提交：${escapeHtml(sp.name)}。发送 /review 查看。`, link: { kind: "review", ref } }));
+    const notify = staff.map((s): Notice => ({ ...s, text: `📝 申报 <b>${ref}</b> 已由申报人修改并重新提交：${escapeHtml(sp.name)}。发送 /review 查看。`, link: { kind: "review", ref } }));
     return { ...outcome, draftId: id, notify };
   }
 
@@ -266,7 +266,7 @@ export async function submit(deps: ServiceDeps, userId: number, draftId: string,
     return done ? { ok: true, result: { kind: "already", declaration: done }, draftId: id, notify: [] } : denied();
   }
   const institution = typeof answers.institution === "string" ? ` · ${escapeHtml(answers.institution)}` : "";
-  const notify = staff.map((s): Notice => ({ userId: s, text: `📥 新申报 <b>${declaration.ref}</b>：${escapeHtml(sp.name)}${institution}。发送 /review 审核。`, link: { kind: "review", ref: declaration.ref } }));
+  const notify = staff.map((s): Notice => ({ ...s, text: `📥 新申报 <b>${declaration.ref}</b>：${escapeHtml(sp.name)}${institution}。发送 /review 审核。`, link: { kind: "review", ref: declaration.ref } }));
   return { ok: true, result: { kind: "submitted", declaration }, draftId: id, notify };
 }
 
@@ -285,8 +285,8 @@ export async function withdraw(deps: ServiceDeps, userId: number, ref: string): 
     return { ok: true as const, declaration: updated };
   });
   if (!outcome.ok) return outcome;
-  const staff = (await staffIds(deps)).filter((x) => x !== userId);
-  return { ...outcome, notify: staff.map((s) => ({ userId: s, text: `↩️ 申报 <b>${ref}</b> 已由申报人撤回，无需再审核。` })) };
+  const staff = (await staffRecipients(deps)).filter((s) => s.userId !== userId);
+  return { ...outcome, notify: staff.map((s) => ({ ...s, text: `↩️ 申报 <b>${ref}</b> 已由申报人撤回，无需再审核。` })) };
 }
 
 export { DENIED };

@@ -233,7 +233,7 @@ export function mountDeskPages(app: Hono<WebEnv>, d: DeskDeps, staffOf: (c: Cont
 async function deliver(d: DeskDeps, notices: readonly Notice[]): Promise<void> {
   const sdeps = servicesOf(d.deps);
   for (const n of notices) {
-    const chatId = await access.chatOf(sdeps, n.userId);
+    const chatId = await access.noticeChat(sdeps, n);
     const markup = n.link ? keyboard([[noticeButton(n.link)]]) : undefined;
     try {
       await d.api.sendMessage(chatId, n.text, { parse_mode: "HTML", link_preview_options: { is_disabled: true }, ...(markup ? { reply_markup: markup } : {}) });
