@@ -18,60 +18,41 @@ export const TABLES = {
 
 const BATCH = 5000;
 
-/** Inserts records in batches; keyOf gives each record's key. Returns how many. */
-export async function bulkInsert<T>(db: Db, t: KeyedTable, records: Iterable<T>, keyOf: (r: T) => string | number): Promise<number> {
+/** Feeds `items` to `send` in batches of BATCH (the last one shorter); returns how many were sent. */
+async function inBatches<T>(items: Iterable<T>, send: (batch: T[]) => Promise<unknown>): Promise<number> {
   let n = 0;
   let batch: T[] = [];
-  const send = async () => {
-    if (!batch.length) return;
-    await db.query(
+  for (const item of items) {
+    batch.push(item);
+    if (batch.length >= BATCH) {
+      await send(batch);
+      n += batch.length;
+      batch = [];
+    }
+  }
+  if (batch.length) await send(batch);
+  return n + batch.length;
+}
+
+/** Inserts records in batches; keyOf gives each record's key. Returns how many. */
+export function bulkInsert<T>(db: Db, t: KeyedTable, records: Iterable<T>, keyOf: (r: T) => string | number): Promise<number> {
+  return inBatches(records, (batch) =>
+    db.query(
       `INSERT INTO ${t.table} (${t.key}, doc)
        SELECT k::${t.type}, d FROM unnest($1::text[]) WITH ORDINALITY AS a(k, i) JOIN jsonb_array_elements($2::jsonb) WITH ORDINALITY AS b(d, j) ON i = j`,
       [batch.map((r) => String(keyOf(r))), JSON.stringify(batch)],
-    );
-    n += batch.length;
-    batch = [];
-  };
-  for (const r of records) {
-    batch.push(r);
-    if (batch.length >= BATCH) await send();
-  }
-  await send();
-  return n;
+    ),
+  );
 }
 
 /** Audit entries in the given order (their sequence keeps it). */
-export async function bulkAudit(db: Db, entries: Iterable<unknown>): Promise<number> {
-  let n = 0;
-  let batch: unknown[] = [];
-  const send = async () => {
-    if (!batch.length) return;
-    await db.query("INSERT INTO audit (doc) SELECT d FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS b(d, j) ORDER BY j", [JSON.stringify(batch)]);
-    n += batch.length;
-    batch = [];
-  };
-  for (const e of entries) {
-    batch.push(e);
-    if (batch.length >= BATCH) await send();
-  }
-  await send();
-  return n;
+export function bulkAudit(db: Db, entries: Iterable<unknown>): Promise<number> {
+  return inBatches(entries, (batch) => db.query("INSERT INTO audit (doc) SELECT d FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS b(d, j) ORDER BY j", [JSON.stringify(batch)]));
 }
 
 /** Ledger records (delivery, chat), each reached now. */
-export async function bulkLedger(db: Db, pairs: Iterable<[string, number]>): Promise<number> {
-  let n = 0;
-  let batch: [string, number][] = [];
-  const send = async () => {
-    if (!batch.length) return;
-    await db.query("INSERT INTO ledger (delivery, chat_id, reached_at) SELECT d, c, now() FROM unnest($1::text[], $2::bigint[]) AS x(d, c) ON CONFLICT DO NOTHING", [batch.map((p) => p[0]), batch.map((p) => p[1])]);
-    n += batch.length;
-    batch = [];
-  };
-  for (const p of pairs) {
-    batch.push(p);
-    if (batch.length >= BATCH) await send();
-  }
-  await send();
-  return n;
+export function bulkLedger(db: Db, pairs: Iterable<[string, number]>): Promise<number> {
+  return inBatches(pairs, (batch) =>
+    db.query("INSERT INTO ledger (delivery, chat_id, reached_at) SELECT d, c, now() FROM unnest($1::text[], $2::bigint[]) AS x(d, c) ON CONFLICT DO NOTHING", [batch.map((p) => p[0]), batch.map((p) => p[1])]),
+  );
 }
