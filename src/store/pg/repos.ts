@@ -40,12 +40,6 @@ const docs = <T>(r: pg.QueryResult): T[] => r.rows.map((row: { doc: T }) => row.
 const one = <T>(r: pg.QueryResult): T | undefined => (r.rows[0] as { doc: T } | undefined)?.doc;
 const num = (v: unknown) => Number(v ?? 0);
 
-/** Upsert of a whole record by its key; a key that is not a whole number or a non-empty string is a programming error. */
-async function putDoc(db: Db, table: string, keyCol: string, key: unknown, doc: unknown): Promise<void> {
-  if (!(Number.isSafeInteger(key) || (typeof key === "string" && key !== ""))) throw new TypeError(`${table}: unusable key ${JSON.stringify(key)}`);
-  await db.query(`INSERT INTO ${table} (${keyCol}, doc) VALUES ($1, $2) ON CONFLICT (${keyCol}) DO UPDATE SET doc = excluded.doc`, [key, doc]);
-}
-
 /** Options shared by the repositories of one store or transaction. */
 export interface RepoContext {
   db: Db;
@@ -53,12 +47,49 @@ export interface RepoContext {
   lock: boolean;
 }
 
-const lockClause = (ctx: RepoContext) => (ctx.lock ? " FOR UPDATE" : "");
+/**
+ * A table of whole records by key (`key` column, the record in `doc`): get (FOR UPDATE inside a unit
+ * of work, so the row stays as read until commit), put (an upsert of the whole record) and delete.
+ * Each statement has one fixed text per table, prepared once per connection (named), so the server
+ * parses and plans it once rather than on every call.
+ */
+class KeyedDocs<T, K extends number | string> {
+  private readonly sql: { get: string; getLocked: string; put: string; delete: string };
+  constructor(
+    protected readonly ctx: RepoContext,
+    private readonly table: string,
+    keyCol: string,
+    private readonly keyOf: (record: T) => K,
+  ) {
+    this.sql = {
+      get: `SELECT doc FROM ${table} WHERE ${keyCol} = $1`,
+      getLocked: `SELECT doc FROM ${table} WHERE ${keyCol} = $1 FOR UPDATE`,
+      put: `INSERT INTO ${table} (${keyCol}, doc) VALUES ($1, $2) ON CONFLICT (${keyCol}) DO UPDATE SET doc = excluded.doc`,
+      delete: `DELETE FROM ${table} WHERE ${keyCol} = $1`,
+    };
+  }
+  private run(op: keyof KeyedDocs<T, K>["sql"], values: unknown[]): Promise<pg.QueryResult> {
+    return this.ctx.db.query({ name: `${this.table}.${op}`, text: this.sql[op], values });
+  }
+  async get(key: K): Promise<T | undefined> {
+    return one(await this.run(this.ctx.lock ? "getLocked" : "get", [key]));
+  }
+  async put(record: T): Promise<void> {
+    const key = this.keyOf(record);
+    // a key that is not a whole number or a non-empty string is a programming error
+    if (!(Number.isSafeInteger(key) || (typeof key === "string" && key !== ""))) throw new TypeError(`${this.table}: unusable key ${JSON.stringify(key)}`);
+    // serialised here, not by pg: a value pg cannot serialise (a BigInt) would make pg close the
+    // named statement on the server while still treating it as prepared on this connection
+    await this.run("put", [key, JSON.stringify(record)]);
+  }
+  async delete(key: K): Promise<void> {
+    await this.run("delete", [key]);
+  }
+}
 
-export class PgUsers {
-  constructor(private readonly ctx: RepoContext) {}
-  async get(id: number): Promise<UserRecord | undefined> {
-    return one(await this.ctx.db.query(`SELECT doc FROM users WHERE id = $1${lockClause(this.ctx)}`, [id]));
+export class PgUsers extends KeyedDocs<UserRecord, number> {
+  constructor(ctx: RepoContext) {
+    super(ctx, "users", "id", (u) => u.id);
   }
   async getByChat(chatId: number): Promise<UserRecord | undefined> {
     return one(await this.ctx.db.query("SELECT doc FROM users WHERE chat_id = $1 ORDER BY id LIMIT 1", [chatId]));
@@ -77,28 +108,17 @@ export class PgUsers {
     const r = await this.ctx.db.query("SELECT count(*) AS total, count(*) FILTER (WHERE reachable AND subscribed) AS subscribed FROM users");
     return { total: num(r.rows[0].total), subscribed: num(r.rows[0].subscribed) };
   }
-  async put(user: UserRecord): Promise<void> {
-    await putDoc(this.ctx.db, "users", "id", user.id, user);
+}
+
+export class PgSessions extends KeyedDocs<SessionRecord, number> {
+  constructor(ctx: RepoContext) {
+    super(ctx, "sessions", "user_id", (s) => s.userId);
   }
 }
 
-export class PgSessions {
-  constructor(private readonly ctx: RepoContext) {}
-  async get(userId: number): Promise<SessionRecord | undefined> {
-    return one(await this.ctx.db.query(`SELECT doc FROM sessions WHERE user_id = $1${lockClause(this.ctx)}`, [userId]));
-  }
-  async put(session: SessionRecord): Promise<void> {
-    await putDoc(this.ctx.db, "sessions", "user_id", session.userId, session);
-  }
-  async delete(userId: number): Promise<void> {
-    await this.ctx.db.query("DELETE FROM sessions WHERE user_id = $1", [userId]);
-  }
-}
-
-export class PgDrafts {
-  constructor(private readonly ctx: RepoContext) {}
-  async get(id: string): Promise<DraftRecord | undefined> {
-    return one(await this.ctx.db.query(`SELECT doc FROM drafts WHERE id = $1${lockClause(this.ctx)}`, [id]));
+export class PgDrafts extends KeyedDocs<DraftRecord, string> {
+  constructor(ctx: RepoContext) {
+    super(ctx, "drafts", "id", (d) => d.id);
   }
   async byOwner(ownerId: number): Promise<DraftRecord[]> {
     return docs(await this.ctx.db.query("SELECT doc FROM drafts WHERE owner_id = $1 ORDER BY created_at, id", [ownerId]));
@@ -122,21 +142,14 @@ export class PgDrafts {
     const r = await this.ctx.db.query(sql, p.values);
     return r.rows.map((row: { sub_project: string; n: string }) => ({ subProjectId: row.sub_project, count: num(row.n) }));
   }
-  async put(draft: DraftRecord): Promise<void> {
-    await putDoc(this.ctx.db, "drafts", "id", draft.id, draft);
-  }
-  async delete(id: string): Promise<void> {
-    await this.ctx.db.query("DELETE FROM drafts WHERE id = $1", [id]);
-  }
 }
 
-export class PgDeclarations {
+export class PgDeclarations extends KeyedDocs<DeclarationRecord, string> {
   constructor(
-    private readonly ctx: RepoContext,
+    ctx: RepoContext,
     private readonly refPrefixes: Readonly<Record<Plan, string>>,
-  ) {}
-  async get(ref: string): Promise<DeclarationRecord | undefined> {
-    return one(await this.ctx.db.query(`SELECT doc FROM declarations WHERE ref = $1${lockClause(this.ctx)}`, [ref]));
+  ) {
+    super(ctx, "declarations", "ref", (d) => d.ref);
   }
   async byOwner(ownerId: number): Promise<DeclarationRecord[]> {
     return docs(await this.ctx.db.query("SELECT doc FROM declarations WHERE owner_id = $1 ORDER BY submitted_at, ref", [ownerId]));
@@ -186,9 +199,6 @@ export class PgDeclarations {
       if (batch.length < SCAN_BATCH) return;
     }
   }
-  async put(declaration: DeclarationRecord): Promise<void> {
-    await putDoc(this.ctx.db, "declarations", "ref", declaration.ref, declaration);
-  }
   /**
    * The next number for the plan's prefix and year: an upsert on the counter row, whose row lock
    * holds concurrent submitters (any instance) until this transaction ends. Never below a number
@@ -234,26 +244,18 @@ export class PgAudit {
   }
 }
 
-export class PgDeadlines {
-  constructor(private readonly ctx: RepoContext) {}
-  async get(id: string): Promise<DeadlineRecord | undefined> {
-    return one(await this.ctx.db.query(`SELECT doc FROM deadlines WHERE id = $1${lockClause(this.ctx)}`, [id]));
+export class PgDeadlines extends KeyedDocs<DeadlineRecord, string> {
+  constructor(ctx: RepoContext) {
+    super(ctx, "deadlines", "id", (d) => d.id);
   }
   async list(): Promise<DeadlineRecord[]> {
     return docs(await this.ctx.db.query("SELECT doc FROM deadlines ORDER BY date, id"));
   }
-  async put(deadline: DeadlineRecord): Promise<void> {
-    await putDoc(this.ctx.db, "deadlines", "id", deadline.id, deadline);
-  }
-  async delete(id: string): Promise<void> {
-    await this.ctx.db.query("DELETE FROM deadlines WHERE id = $1", [id]);
-  }
 }
 
-export class PgBroadcasts {
-  constructor(private readonly ctx: RepoContext) {}
-  async get(id: string): Promise<BroadcastRecord | undefined> {
-    return one(await this.ctx.db.query(`SELECT doc FROM broadcasts WHERE id = $1${lockClause(this.ctx)}`, [id]));
+export class PgBroadcasts extends KeyedDocs<BroadcastRecord, string> {
+  constructor(ctx: RepoContext) {
+    super(ctx, "broadcasts", "id", (b) => b.id);
   }
   async unfinished(): Promise<BroadcastRecord[]> {
     return docs(await this.ctx.db.query("SELECT doc FROM broadcasts WHERE open ORDER BY created_at, id"));
@@ -263,8 +265,5 @@ export class PgBroadcasts {
     const r = await this.ctx.db.query("SELECT doc, count(*) OVER () AS total FROM broadcasts ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2", [limit, offset]);
     const total = r.rows.length ? num(r.rows[0].total) : num((await this.ctx.db.query("SELECT count(*) AS n FROM broadcasts")).rows[0].n);
     return { items: docs(r), total };
-  }
-  async put(broadcast: BroadcastRecord): Promise<void> {
-    await putDoc(this.ctx.db, "broadcasts", "id", broadcast.id, broadcast);
   }
 }
