@@ -248,6 +248,7 @@ export function verdictDetail(v: Verdict, p: Profile): string {
             ? `⚖️ 正文与附件2说法不一，无法直接判断${v.best.missing.length ? `；另需确认：${v.best.missing.map((f) => FIELD_LABELS[f]).join("、")}` : ""}`
             : "✘ 不符合条件";
   const lines = [head, status, ...checkLines(v.best.checks, p)];
+  for (const c of v.best.priorityChecks) if (c.status === "pass") lines.push(`  ⭐ 优先推荐：${escapeHtml(c.condition.text)} ${where(c.condition.cite)}`);
   if (v.kind === "disputed") lines.push(...disputedLines(v).slice(1));
   const deputy = v.kind === "not_eligible" ? deputyLine(v) : undefined;
   if (deputy) lines.push(deputy);

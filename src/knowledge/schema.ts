@@ -239,7 +239,8 @@ export type VocabularyEntry = z.infer<typeof VocabularyEntry>;
 export const VocabularyFile = z.strictObject({
   roles: z.array(VocabularyEntry.extend({ id: Role })),
   stages: z.array(VocabularyEntry.extend({ id: Stage })),
-  subjects: z.array(VocabularyEntry),
+  /** stages: where the guide's lists name the subject (科学 only for 小学): at another stage it is said back, not placed. */
+  subjects: z.array(VocabularyEntry.extend({ stages: z.array(Stage).optional() })),
   honours: z.array(VocabularyEntry),
   positions: z.array(VocabularyEntry),
   projects: z.array(VocabularyEntry),
@@ -252,6 +253,8 @@ export const VocabularyFile = z.strictObject({
   membership: z.array(z.strictObject({ terms: z.array(nonEmpty).min(1), projects: z.array(nonEmpty).min(1), say: nonEmpty })).default([]),
   /** Workplaces that give a role but not the post (在教育局上班): the role is taken, the post is asked unless a settling word is said. */
   workplaces: z.array(z.strictObject({ term: nonEmpty, role: Role, ask: nonEmpty, settledBy: z.array(nonEmpty).default([]) })).default([]),
+  /** Schools and stages no sub-project of the guide is for (中职, 中专, 高职): said back, never dropped. */
+  outside: z.array(nonEmpty).default([]),
   /** Words of a self-description that carry no profile content; anything else a reader cannot place is said back. */
   fillers: z.array(nonEmpty).default([]),
   /** Questions the guide does not answer (住宿, 证书, 网址…): the bot says so and points to the programme office. */

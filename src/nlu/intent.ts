@@ -58,7 +58,7 @@ function commandOf(text: string): Command | undefined {
 
 const SELF = /^(我|本人|俺|咱)|我(是|在|当|做|教|任|担任|现任|目前是|现在是|们学校|校|园)|本人(是|在)/;
 const ELIGIBILITY_Q =
-  /(能|可以|可)(报|参加|申请)(什么|哪|啥)|适合(什么|哪|啥)|符合(什么|哪|啥)|有资格|够(条件|资格)|(能|可以|可)(报|参加|参训|申请).{0,24}(吗|么|不)$|(能不能|可不可以|能否|是否可以|可否)(报|参加|参训|申请)|有什么(项目)?(可以|能)|(有|能报|能参加|可以参加)(什么|哪些)(培训|项目|研修)(可以|能)?(报|参加)?$|(能|可以)(报|参加)的(项目|培训)/;
+  /(够|符合)(格|条件|资格|要求)(吗|么|不|呢)$|(能|可以)(被)?优先推荐(吗|么|不)?$|(能|可以|可)(报|参加|申请)(什么|哪|啥)|适合(什么|哪|啥)|符合(什么|哪|啥)|有资格|够(条件|资格)|(能|可以|可)(报|参加|参训|申请).{0,24}(吗|么|不)$|(能不能|可不可以|能否|是否可以|可否)(报|参加|参训|申请)|有什么(项目)?(可以|能)|(有|能报|能参加|可以参加)(什么|哪些)(培训|项目|研修)(可以|能)?(报|参加)?$|(能|可以)(报|参加)的(项目|培训)/;
 const BUDGET_WORDS = /预算|测算|算一下|算算|总经费|一共多少|总共多少|需要多少|多少钱|经费多少|要多少|总额|合计|经费是多少|花多少|费用多少/;
 const BUDGET_ALONE = /预算|测算|算一下|算算/;
 const MONEY_WORDS = /经费|钱|费用|预算/;
@@ -68,6 +68,8 @@ const TOTAL_WORDS = /总共|一共|合计|总计|加起来|全部/;
 
 /** Question words for each fact, in priority order: the first that matches decides. */
 const FACT_RULES: [FactKind, RegExp][] = [
+  // "由什么人去替换幼儿园老师": who takes the trainees' place is said in the goal (师范生顶岗支教，置换…)
+  ["goal", /(谁|什么人|哪些人)(去|来)?(替换|置换|顶替|代替)|(替换|置换|顶替)(的)?(是|由)?(谁|什么人)/],
   ["discrepancy", /不一致|矛盾|出入|差异|冲突|两种说法|哪个准|哪个对|说法不同|不同说法|不统一|写法不同|对不上/],
   [
     "implementer",
@@ -200,15 +202,16 @@ function planQuestion(whole: string, named: string[]): PlanQuestion | undefined 
   // "有哪七大类", "三大类是什么": the count named, the names asked
   const namedCount = /(哪|这)?[一二三四五六七八九十\d]大类(是|有|分别|都|包括)?(什么|哪些|啥)?/.test(whole) && /哪|什么|啥|分别|包括/.test(whole);
   if (/(几|多少|哪几|哪些|什么)(大)?类|类别/.test(whole) || namedCount) return { ask: "categories", ...(plan ? { plan } : {}) };
-  if (/(几|多少)个?(子)?项目|项目(有)?(几|多少)个/.test(whole) && (plan || /国培/.test(whole) && /区培/.test(whole))) return { ask: "subprojects", ...(plan ? { plan } : {}) };
+  const setUp = /(20\d\d)年?(度)?(设立|新设|开始|成立)/.exec(whole);
+  // "国培有几个子项目是2023年设立的": the year decides, not the count of sub-projects
+  if (/(几|多少)个?(子)?项目|项目(有)?(几|多少)个/.test(whole) && !setUp && (plan || /国培/.test(whole) && /区培/.test(whole))) return { ask: "subprojects", ...(plan ? { plan } : {}) };
   if (/(一共|总共|共|合计|总)(计划|要|需要|能)?(培训|培养)?(多少|几)(个)?(人|名|老师|教师|学员|校长)|总(人数|规模)|计划培训(多少|几)(人|名)/.test(whole) && plan) return { ask: "quota", plan };
   const cycle = /(哪些|哪几个|什么).{0,6}?(\d|一|两|二|三)年(周期|的)/.exec(whole) ?? /(\d|一|两|二|三)年(周期|的)(项目)?(有)?(哪些|哪几个)/.exec(whole);
   if (cycle) {
     const n = parseNumber(cycle[2] && /\d|一|两|二|三/.test(cycle[2]) ? cycle[2] : cycle[1]!);
     if (n) return { ask: "cycle", years: n };
   }
-  const year = /(20\d\d)年?(度)?(设立|新设|开始|成立)/.exec(whole);
-  if (year && /哪些|哪几个|什么|有/.test(whole)) return { ask: "established", year: Number(year[1]) };
+  if (setUp && /哪些|哪几个|什么|有/.test(whole)) return { ask: "established", year: Number(setUp[1]) };
   const asksList = /哪些|哪几个|什么项目|有几个|多少个/.test(whole);
   // "新设" without a year is the guide's "2024年新设"
   if (asksList && /新设/.test(whole)) return { ask: "established", year: 2024 };
@@ -261,7 +264,7 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   const plan = planQuestion(whole, [...new Set(named)]);
   if (plan) return { kind: "plan", question: plan };
   if (!found.exact && PROJECTS_ASKED.test(whole)) return { kind: "command", command: "projects" };
-  if (PROCESS_Q.test(whole) && !SELF_WITH_PROFILE(whole, v)) {
+  if (PROCESS_Q.test(whole) && !SELF_WITH_PROFILE(raw, v)) {
     const about = top && found.exact ? top.subProjectId : topic?.subProjectId;
     return { kind: "process", ...(about ? { subProjectId: about } : {}) };
   }
@@ -304,8 +307,11 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
 
   // eligibility: who am I, what fits me
   // after a card, "副校长可以吗" asks whether that person may join it
-  const asksEligibility = ELIGIBILITY_Q.test(whole) || (topic?.subProjectId !== undefined && !found.exact && PERSON_OK.test(whole));
-  const targetMatch = asksEligibility ? TARGET_Q.exec(whole) : null;
+  // the question may be one clause of several ("能报县骨吗 要自己报名还是学校推荐")
+  const clause = eligibilityClause(raw);
+  const asksEligibility = clause !== undefined || (topic?.subProjectId !== undefined && !found.exact && PERSON_OK.test(whole));
+  const clauseAt = clause ? whole.indexOf(clause) : 0;
+  const targetMatch = asksEligibility ? TARGET_Q.exec(clause ?? whole) : null;
   let target = targetMatch ? ctx.index.lookup(targetMatch[3]!) : undefined;
   if (target && !(target.exact && target.confident)) target = undefined;
   // "新课程新教材能报吗", "我是高中体育老师，新课程新教材我能参加吗": X named right before the question
@@ -313,7 +319,9 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   // "副校长能参加吗" after a card: the sub-project just discussed
   const topicTarget = asksEligibility && !found.exact && topic?.subProjectId && !/(什么|哪|啥)/.test(whole) ? { subProjectId: topic.subProjectId, score: 0 } : undefined;
   const targetCandidate = target?.candidates[0] ?? (before ? { subProjectId: before.subProjectId, score: 0 } : topicTarget);
-  const personText = targetMatch && target ? whole.slice(0, targetMatch.index) : before ? before.person : undefined;
+  // the person is what the message says besides the question about X ("高中校长能参加依法治校研修吗 我当了5年")
+  const personText =
+    targetMatch && target ? whole.slice(0, clauseAt + targetMatch.index) + whole.slice(clauseAt + targetMatch.index + targetMatch[0].length) : before ? before.person : undefined;
   // a self-description is read whole; otherwise words inside a matched name (骨干教师) are no profile
   // "县教育局分管教育信息化的副局长": a statement naming a person is a self-description too
   const selfDescribed = (SELF.test(whole) && !ASKING_ABOUT.test(whole)) || (PERSON_END.test(whole) && !QUESTIONISH.test(whole));
@@ -462,7 +470,8 @@ function claimCounts(raw: string, counts: Quantity[], claimable: Quantity[], nam
 }
 
 /** The last clause's "X(我)能报吗": X is what is asked about; what stands before it describes the person. */
-const TARGET_BEFORE_Q = /^(.+?)(?:我们|我|本人|俺|咱)?(?:也|还)?(?:能不能|可不可以|能否|可以|能|可)(?:报名|报|参加|参训|申请|申报)(?:吗|么|不|呢|嘛)?$/;
+const TARGET_BEFORE_Q =
+  /^(.+?)(?:我们|我|本人|俺|咱)?(?:也|还)?(?:(?:能不能|可不可以|能否|可以|能|可)(?:被)?(?:报名|报|参加|参训|申请|申报|优先推荐)|(?:够|符合)(?:格|条件|资格|要求)|有资格)(?:吗|么|不|呢|嘛)?$/;
 /** Words between the name and the question that say nothing (这个培训, 的话). */
 const TARGET_TAIL = /(这个|这项|那个|的话|的)?(培训|项目|研修|培训项目)?$/;
 /** The name is what the person is ("我是县级骨干教师能报吗"), not what they ask about. */
@@ -538,6 +547,17 @@ function matchedNames(k: Knowledge, ids: string[]): string[] {
 }
 
 /** "我是小学老师，怎么报名" is a process question from a person; the answer is the same, but keep the profile path for 能报什么. */
-function SELF_WITH_PROFILE(whole: string, v: Vocabulary): boolean {
-  return ELIGIBILITY_Q.test(whole) && hasProfile(readProfile(whole, v).profile) && /(什么|哪|啥)/.test(whole);
+function SELF_WITH_PROFILE(raw: string, v: Vocabulary): boolean {
+  const whole = compact(raw);
+  const clause = eligibilityClause(raw);
+  // "能报什么", or "能报县骨吗" with another clause about how to apply: the verdict answers both (it says who recommends)
+  return clause !== undefined && hasProfile(readProfile(whole, v).profile) && (/(什么|哪|啥)/.test(clause) || clause !== compact(whole));
+}
+
+/** The clause that asks "may I take part": the whole message, else the last of its clauses that does (compact). */
+function eligibilityClause(raw: string): string | undefined {
+  const whole = compact(raw);
+  if (ELIGIBILITY_Q.test(whole)) return whole;
+  const clauses = normalize(raw).split(/[，,。；;！!？?\s]+/).map(compact).filter(Boolean);
+  return clauses.length > 1 ? clauses.filter((c) => ELIGIBILITY_Q.test(c)).at(-1) : undefined;
 }

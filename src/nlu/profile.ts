@@ -115,11 +115,13 @@ const TEACHING_PATTERNS = [
   // "我教初中物理有六年了": 教 + what is taught + 有/已经 + years
   new RegExp(`(?:我|在)教(?:\\p{Script=Han}){1,8}?(?:有|已经|已|满)+${NUM}年`, "u"),
   new RegExp(`${NUM}年(?:的)?教龄`),
+  // "教高中体育9年了", "教小学美术6年": the message opens on 教 + what is taught + years
+  new RegExp(`^教(?:\\p{Script=Han}){1,8}?${NUM}年`, "u"),
   new RegExp(`(?:教了|教书|从教|任教|执教|教学)(?:了|已经|已|有|满)*${NUM}年`),
   new RegExp(`(?:当|做)(?:了)?${TEACHER}(?:已经|已|有|满|了)*${NUM}年`),
   new RegExp(`(?:当|做)(?:了)?${NUM}年(?:的)?${TEACHER}`),
 ];
-const GENERIC_PATTERNS = [new RegExp(`(?:工作|干|做)(?:了|已经|已|有|满)*${NUM}年`), new RegExp(`(?:已经|已)(?:有)?${NUM}年了?`)];
+const GENERIC_PATTERNS = [new RegExp(`(?:工作|干|做|当|任)(?:了|已经|已|有|满)+${NUM}年`), new RegExp(`(?:工作|干|做)${NUM}年`), new RegExp(`(?:已经|已)(?:有)?${NUM}年了?`)];
 
 /** The years the most explicit matching pattern states (patterns are in order of explicitness). */
 function firstYears(s: string, patterns: RegExp[]): number | undefined {
@@ -235,6 +237,16 @@ export function readProfile(text: string, v: Vocabulary, ignore: string[] = []):
     if (profile.role === w.role && !w.settledBy.some((x) => s.includes(x))) postAsks.push(w.ask);
   }
   for (const h of vocabularyHits(text, v)) for (let j = h.start; j < h.end; j++) read[j] = true;
+  const unplaced: string[] = [];
+  // a subject named at a stage whose lists do not have it ("高中科学"): said back, and no row rests on it
+  for (const e of v.subjects) {
+    if (!e.stages || !profile.stage || e.stages.includes(profile.stage) || !profile.subjects?.includes(e.id)) continue;
+    profile.subjects = profile.subjects.filter((x) => x !== e.id);
+    if (!profile.subjects.length) delete profile.subjects;
+    unplaced.push(`${profile.stage}${e.label}`);
+  }
+  // schools the guide has no sub-project for (中职): said back
+  for (const w of v.outside) if (consume(s, read, compact(w)) && !unplaced.some((u) => u.includes(w))) unplaced.push(w);
   for (const b of BLOCKERS) consume(s, read, b);
   // what the recommending unit decides (骨干, 学科带头人, 业绩突出) is understood, though it settles nothing
   for (const j of v.judged) consume(s, read, compact(j.term));
@@ -251,7 +263,6 @@ export function readProfile(text: string, v: Vocabulary, ignore: string[] = []):
       for (let j = i; j < i + f.length; j++) read[j] = true;
     }
   }
-  const unplaced: string[] = [];
   let run = "";
   const flush = () => {
     if (!run) return;
