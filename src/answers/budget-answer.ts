@@ -14,6 +14,10 @@ export function budgetAnswer(b: Budget): string {
   const out = [title, ...short, ...lines];
   if (missing.length) out.push(`（未提供${missing.join("、")}，相应项目未计入）`);
   out.push(`每年合计：<b>${yuan(b.perYear)}</b>（${wan(b.perYear)}）`);
+  // one group of trainees, every line per person: what one trainee costs a year
+  if (b.lines.length && (b.rows?.length ?? 1) === 1 && b.lines.every((l) => l.perPerson !== undefined)) {
+    out.push(`折合每人每年：${yuan(b.lines.reduce((a, l) => a + l.perPerson!, 0))}`);
+  }
   if (b.years > 1) out.push(`${b.years}年周期合计：<b>${yuan(b.cycle)}</b>（${wan(b.cycle)}）`);
   for (const l of b.lines) {
     const c = l.rate.cite;

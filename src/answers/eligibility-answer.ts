@@ -2,7 +2,7 @@
  * Renders eligibility verdicts: what was not understood first (said back, and asked), then eligible with every
  * reason and its source, what the recommending unit decides, readings to confirm, near misses and open questions.
  */
-import { restsOnUnit, settles, type Check, type NearMiss, type Verdict } from "../domain/eligibility.js";
+import { forRow, restsOnUnit, settles, type Check, type NearMiss, type Verdict } from "../domain/eligibility.js";
 import { FIELD_LABELS, type Profile, type ProfileField } from "../domain/profile.js";
 import type { Cite, Knowledge } from "../knowledge/schema.js";
 import { place } from "./cite.js";
@@ -83,7 +83,7 @@ export function nearMissText(n: NearMiss, p: Profile): string {
 function eligibleBlock(k: Knowledge, v: Verdict, p: Profile, index: number): string {
   const sp = v.subProject;
   const head = `${index}. <b>${escapeHtml(sp.name)}</b>（${escapeHtml(planName(k, v))} · ${escapeHtml(v.best.row.label)}）${v.kind === "eligible_priority" ? " ⭐优先推荐" : ""}`;
-  const lines = [head, ...checkLines(v.best.checks, p)];
+  const lines = [head, ...checkLines(v.best.checks, forRow(v.best.row, p))];
   for (const c of v.best.priorityChecks) {
     if (c.status === "pass") lines.push(`  ⭐ ${escapeHtml(c.condition.text)} ${where(c.condition.cite)}`);
   }
@@ -209,7 +209,7 @@ export function eligibilityAnswer(k: Knowledge, verdicts: Verdict[], p: Profile,
   }
   if (disputed.length) out.push(`⚖️ <b>正文与附件2说法不一，请向推荐单位或项目办确认</b>\n${disputed.flatMap(disputedLines).join("\n")}`);
   if (near.length) {
-    const lines = near.map((v) => `• <b>${escapeHtml(v.subProject.name)}</b>：${nearMissText(v.nearMiss!, p)} ${where(v.nearMiss!.condition.cite)}`);
+    const lines = near.map((v) => `• <b>${escapeHtml(v.subProject.name)}</b>：${nearMissText(v.nearMiss!, forRow(v.best.row, p))} ${where(v.nearMiss!.condition.cite)}`);
     out.push(`⏳ <b>差一点</b>\n${lines.join("\n")}`);
   }
   if (open.length) {
@@ -247,28 +247,45 @@ export function verdictDetail(v: Verdict, p: Profile): string {
           : v.kind === "disputed"
             ? `⚖️ 正文与附件2说法不一，无法直接判断${v.best.missing.length ? `；另需确认：${v.best.missing.map((f) => FIELD_LABELS[f]).join("、")}` : ""}`
             : "✘ 不符合条件";
-  const lines = [head, status, ...checkLines(v.best.checks, p)];
+  const lines = [head, status, ...checkLines(v.best.checks, forRow(v.best.row, p))];
   for (const c of v.best.priorityChecks) if (c.status === "pass") lines.push(`  ⭐ 优先推荐：${escapeHtml(c.condition.text)} ${where(c.condition.cite)}`);
   if (v.kind === "disputed") lines.push(...disputedLines(v).slice(1));
   const deputy = v.kind === "not_eligible" ? deputyLine(v) : undefined;
   if (deputy) lines.push(deputy);
-  if (v.nearMiss) lines.push(`⏳ ${nearMissText(v.nearMiss, p)}`);
+  if (v.nearMiss) lines.push(`⏳ ${nearMissText(v.nearMiss, forRow(v.best.row, p))}`);
   return lines.join("\n");
 }
 
-/** The answer to "能报X吗": the verdict on X first, then the reading notes and the recommendation rule. */
-export function targetAnswer(v: Verdict, p: Profile, notes: ReadingNotes = {}): EligibilityAnswer {
+const MAX_OTHERS = 3;
+
+/** Other sub-projects the person's own words settle as fitting, when X does not fit or is disputed ("书法老师能报地骨吗": 紧缺领域). */
+function othersLine(others: Verdict[]): string | undefined {
+  if (!others.length) return undefined;
+  const names = others.map((o) => `<b>${escapeHtml(o.subProject.name)}</b>${o.best.judged.length ? `（${escapeHtml(o.best.judged.join("、"))}${UNIT_DECIDES}）` : ""}`);
+  return `💡 按你说的情况，以下子项目符合条件：${names.join("；")}。`;
+}
+
+/**
+ * The answer to "能报X吗": the verdict on X first, then (when X does not fit, or is disputed) the sub-projects that do, the reading
+ * notes and the recommendation rule.
+ */
+export function targetAnswer(v: Verdict, p: Profile, notes: ReadingNotes = {}, all: Verdict[] = []): EligibilityAnswer {
   const notices = noticeLines(notes);
-  const text = [verdictDetail(v, p), ...(notices.length ? [notices.join("\n")] : []), RECOMMENDATION_NOTE].join("\n\n");
+  const others =
+    v.kind === "not_eligible" || v.kind === "disputed"
+      ? all.filter((o) => o.subProject.id !== v.subProject.id && (o.kind === "eligible" || o.kind === "eligible_priority") && !restsOnUnit(o.best)).slice(0, MAX_OTHERS)
+      : [];
+  const other = othersLine(others);
+  const text = [verdictDetail(v, p), ...(other ? [other] : []), ...(notices.length ? [notices.join("\n")] : []), RECOMMENDATION_NOTE].join("\n\n");
   const mark = MARK(v);
   const clarify = needsAsking(notes) || v.kind === "needs_info";
   return {
     text,
-    detailIds: [v.subProject.id],
+    detailIds: [v.subProject.id, ...others.map((o) => o.subProject.id)],
     outcome: {
       kind: clarify ? "clarify" : "answer",
       topic: "eligibility",
-      subProjects: [{ id: v.subProject.id, rowId: v.best.row.id, verdict: mark }],
+      subProjects: [{ id: v.subProject.id, rowId: v.best.row.id, verdict: mark }, ...others.map((o) => ({ id: o.subProject.id, rowId: o.best.row.id, verdict: MARK(o) }))],
       ...(notes.unplaced?.length ? { unknownTerms: notes.unplaced } : {}),
       ...(clarify ? { asks: v.missing } : {}),
     },

@@ -26,6 +26,8 @@ export interface BudgetLine {
   formula: string;
   amount: number;
   rate: Rate;
+  /** What one trainee costs on this line (days × rate), for a line billed per person of the row's one group. */
+  perPerson?: number;
 }
 
 export interface Budget {
@@ -145,7 +147,8 @@ function lineFor(rate: Rate, schedule: Duration[], q: BudgetQuantities): BudgetL
   const per = q.amounts?.[d.id] ?? d.value;
   const amount = assertYuan(people * per * rate.amount);
   const who = d.who ? `（${d.who}）` : "";
-  return { item: rate.item, rate, amount, formula: `${people}人${who} × ${per}${d.unit} × ${rate.amount}元 = ${yuan(amount)}` };
+  const line = { item: rate.item, rate, amount, formula: `${people}人${who} × ${per}${d.unit} × ${rate.amount}元 = ${yuan(amount)}` };
+  return d.who ? line : { ...line, perPerson: assertYuan(per * rate.amount) };
 }
 
 /**

@@ -145,7 +145,20 @@ export const settles = (c: Check): boolean => c.status === "pass" && !(c.judged 
 export const restsOnUnit = (v: RowVerdict): boolean =>
   (v.kind === "eligible" || v.kind === "eligible_priority") && v.judged.length > 0 && !v.checks.some(settles);
 
-export function assessRow(row: AudienceRow, p: Profile, ctx: AssessContext = {}): RowVerdict {
+/**
+ * The profile as one row sees it: with several posts told apart by years, the row counts the years of the post it
+ * is for (the longest, when it is for more than one of them).
+ */
+export function forRow(row: AudienceRow, p: Profile): Profile {
+  if (!p.postYearsByRole) return p;
+  const role = row.conditions.find((c) => c.field === "role");
+  const held = rolesOf(p).filter((r) => !role || (role.field === "role" && role.oneOf.includes(r)));
+  const years = held.map((r) => p.postYearsByRole![r]).filter((y): y is number => y !== undefined);
+  return years.length ? { ...p, postYears: Math.max(...years) } : p;
+}
+
+export function assessRow(row: AudienceRow, person: Profile, ctx: AssessContext = {}): RowVerdict {
+  const p = forRow(row, person);
   const checks = row.conditions.map((condition) => checkOf(condition, p, row, ctx));
   const priorityChecks = row.priority.map((condition) => ({ condition, status: checkCondition(condition, p) }));
   const missing = [...new Set(checks.filter((c) => c.status === "unknown").map((c) => c.condition.field))];

@@ -8,6 +8,8 @@ export interface Profile {
   role?: Role;
   /** Other posts held at the same time ("校长兼书记", "主任也兼培训者"): a role condition passes on any of them. */
   alsoRoles?: Role[];
+  /** Years in each post, when several are held and told apart ("书记只干了1年 校长干了7年"). */
+  postYearsByRole?: Partial<Record<Role, number>>;
   stage?: Stage;
   subjects?: string[];
   teachingYears?: number;

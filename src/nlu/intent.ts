@@ -364,6 +364,10 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
     // "那异步在线呢": a part of the schedule of the sub-project just discussed
     const topicSp = subProject(ctx.knowledge, topic?.subProjectId);
     if (topicSp && fact === "overview" && FOLLOW_UP.test(whole) && namedDuration(whole, scheduleOf(topicSp, findRow(topicSp, topic?.rowId)))) fact = "schedule";
+    // after a list with several fitting sub-projects, "这个培训几天" does not say which: offer them
+    if (topic?.among && topic.among.length > 1 && fact !== "overview") {
+      return { kind: "fact", fact, candidates: topic.among.map((id) => ({ subProjectId: id, score: 0 })), confident: false };
+    }
     if (topic?.subProjectId && fact !== "overview") {
       const sp = subProject(ctx.knowledge, topic.subProjectId)!;
       const durationId = namedDuration(whole, scheduleOf(sp, findRow(sp, topic.rowId)));

@@ -134,6 +134,9 @@ function firstYears(s: string, patterns: RegExp[]): number | undefined {
   return undefined;
 }
 
+/** Years told right after a post's word: 书记只干了1年, 校长干了7年, 校长任职6年. */
+const YEARS_AFTER_POST = new RegExp(`^(?:岗位)?(?:上)?(?:只|才|已经|已|都|也)?(?:干|当|做|任职|工作|任)?(?:了)?(?:有|满)?${NUM}年`);
+
 /** Words that join two posts one person holds. */
 const DUAL = /兼|同时(是|也是|担任)|也是|又是|还是/;
 
@@ -174,6 +177,16 @@ export function extractProfile(text: string, v: Vocabulary): Profile {
     if (deputy || posts.length) p.positions = posts;
   }
 
+  // several posts, each with its own years ("书记只干了1年 校长干了7年"): the years after each post's word
+  if (p.alsoRoles) {
+    const byRole: Partial<Record<Role, number>> = {};
+    for (const h of hits.filter((x) => x.field === "role")) {
+      const m = YEARS_AFTER_POST.exec(s.slice(h.end));
+      const value = m ? parseNumber(m[1]!) : undefined;
+      if (value !== undefined && value <= 60 && byRole[h.id as Role] === undefined) byRole[h.id as Role] = Math.floor(value);
+    }
+    if (Object.keys(byRole).length) p.postYearsByRole = byRole;
+  }
   const post = firstYears(s, POST_PATTERNS);
   const teaching = firstYears(s, TEACHING_PATTERNS);
   const generic = firstYears(s, GENERIC_PATTERNS);

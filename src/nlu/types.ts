@@ -41,6 +41,8 @@ export interface Topic {
   profile?: Profile;
   /** The fact last answered (funding: "那2个县呢" is then a budget). */
   fact?: FactKind;
+  /** Several sub-projects the last answer presented as fitting: "这个培训几天" then asks which one. */
+  among?: string[];
 }
 
 /** A question about the plans as a whole. */

@@ -16,13 +16,15 @@ import { evaluate, formatTally, loadSet, tally } from "../heldout/evaluate.js";
 const CEILING: Record<string, { wrong: number; right: number }> = {
   dev: { wrong: 0, right: 125 },
   dev2: { wrong: 0, right: 380 },
+  // dev3 (session 3, writer's new items): 2 wrong left (副校长兼书记's 正职; 能报哪个+培训几天 in one message), held here
+  dev3: { wrong: 2, right: 238 },
   heldout: { wrong: 18, right: 314 },
 };
 
 const has = (set: string) => existsSync(new URL(`../heldout/${set}.yaml`, import.meta.url));
 
 describe("evaluation sets (test/heldout)", () => {
-  for (const set of ["dev", "dev2", "heldout"]) {
+  for (const set of ["dev", "dev2", "dev3", "heldout"]) {
     it.skipIf(!has(set))(`${set}.yaml: confidently wrong answers at most the measured ceiling (target 0)`, async () => {
       const results = await evaluate(loadSet(`${set}.yaml`));
       const t = tally(results);

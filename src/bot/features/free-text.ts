@@ -95,13 +95,15 @@ async function answerIntent(ctx: BotContext, intent: Intent, sideQuestion = fals
       const verdicts = assess(k, intent.profile);
       const targetSp = intent.target && k.subProjects.find((s) => s.id === intent.target!.subProjectId);
       const target = targetSp && assessSubProject(targetSp, intent.profile, k.vocabulary.judged, true);
-      const answer = target ? targetAnswer(target, intent.profile, intent.notes) : eligibilityAnswer(k, verdicts, intent.profile, intent.notes);
+      const answer = target ? targetAnswer(target, intent.profile, intent.notes, verdicts) : eligibilityAnswer(k, verdicts, intent.profile, intent.notes);
       await sendEligibilityAnswer(ctx, answer, true);
       emit(ctx, answer.outcome);
       if (!sideQuestion) {
         // the sub-project answered about, or the first one the answer lists
         const first = target ? target.subProject.id : answer.detailIds[0];
-        await rememberTopic(ctx, { profile: intent.profile, ...(first ? { subProjectId: first } : {}) });
+        // a list with several fitting sub-projects: a follow-up that names none must say which
+        const fitting = target ? [] : answer.outcome.subProjects.filter((s) => s.verdict === "eligible" || s.verdict === "conditional").map((s) => s.id);
+        await rememberTopic(ctx, { profile: intent.profile, ...(first ? { subProjectId: first } : {}), ...(fitting.length > 1 ? { among: fitting } : {}) });
       }
       return true;
     }
