@@ -16,8 +16,10 @@
  *   echo       the saturated phase's very updates replayed through a bare grammY echo bot with the
  *              same harness and concurrency: the ratio is the cost of the bot over grammY itself.
  *
- * Latency = bot.handleUpdate(update) from call to settle: every middleware, every reply, and the
- * durable write (fsync'd file + directory) where the step saves ("💾 已保存" is said after it).
+ * Latency = bot.handleUpdate(update) to settle: every middleware, every reply, and the durable write
+ * (the journal's fdatasync) where the step saves ("💾 已保存" is said after it). In the paced phases it
+ * runs from when the update was due, not from when the loop got round to sending it (a busy main
+ * thread delays both, as an update waiting in the socket would be).
  *
  *   npx tsx bench/update-handling.ts [--users 500] [--rate 300] [--paced-s 20] [--rounds 5] [--saturate-s 10] [--inflight 64] [--warmup 6000] [--scale 1] [--no-export]
  *                                    [--trace FILE [--slow-ms 40]] [--heap-sample FILE] [--keep-outputs 8]
@@ -55,6 +57,8 @@ export interface PhaseResult {
   savedSteps: Latency;
   /** Updates the open loop could not start on time (no user was ready). */
   skipped?: number;
+  /** Paced: how late the open loop sent updates (included in their latency, which runs from when each was due). */
+  sentLateMs?: Latency;
   /** Where the time went (Linux /proc/self/schedstat, the main thread; process.cpuUsage for all threads). */
   cpu?: CpuAccount;
   load1: number;
@@ -212,11 +216,17 @@ export async function runUpdateHandling(o = args()): Promise<UpdateHandlingResul
     const users = Array.from({ length: o.users }, (_, i) => new SimUser(userIdOf(i * 97), api, r, phrasings, stats));
     const ready: SimUser[] = [...users];
 
-    const dispatch = async (u: SimUser, record?: Update[]): Promise<Sample> => {
+    /**
+     * `due`: when the open loop meant to send it. Latency runs from then (or from the call, if that was
+     * earlier): an update due while the main thread was busy waits like one sitting in the socket
+     * would, and timing it from the late call would leave out exactly the stalls being measured.
+     */
+    const dispatch = async (u: SimUser, record?: Update[], due?: number): Promise<Sample> => {
       const action: Action = u.next();
       record?.push(action.update);
       const before = api.outputs(u.id).at(-1)?.seq ?? 0;
-      const t = performance.now();
+      const called = performance.now();
+      const t = due === undefined ? called : Math.min(called, due);
       await bot.handleUpdate(action.update);
       const ms = performance.now() - t;
       trace?.add("update", t, ms, action.category);
@@ -253,6 +263,8 @@ export async function runUpdateHandling(o = args()): Promise<UpdateHandlingResul
     // Paced: an update every 1000/rate ms whatever the previous ones do (open loop).
     const pacedRound = async (): Promise<PhaseResult & { targetRate: number }> => {
       const paced: Sample[] = [];
+      /** How late the loop sent each update (the bot's main thread was busy, or the timer fired late). */
+      const lateMs: number[] = [];
       const account = cpuAccount();
       let skipped = 0;
       const total = o.rate * o.pacedSeconds;
@@ -267,7 +279,8 @@ export async function runUpdateHandling(o = args()): Promise<UpdateHandlingResul
           skipped++;
           continue;
         }
-        const p = dispatch(u).then((s) => {
+        lateMs.push(Math.max(0, performance.now() - due));
+        const p = dispatch(u, undefined, due).then((s) => {
           paced.push(s);
           pacedSamples.push(s);
           ready.push(u);
@@ -278,7 +291,7 @@ export async function runUpdateHandling(o = args()): Promise<UpdateHandlingResul
       await Promise.all(inflight);
       const seconds = (performance.now() - start) / 1000;
       const cpu = account(paced.length);
-      return { ...summarize(paced, seconds, { skipped, ...(cpu ? { cpu } : {}) }), targetRate: o.rate };
+      return { ...summarize(paced, seconds, { skipped, sentLateMs: latency(lateMs), ...(cpu ? { cpu } : {}) }), targetRate: o.rate };
     };
     const pacedSamples: Sample[] = [];
     const pacedRounds: (PhaseResult & { targetRate: number })[] = [];
@@ -288,7 +301,7 @@ export async function runUpdateHandling(o = args()): Promise<UpdateHandlingResul
       trace?.add("mark", performance.now(), 0, `paced round ${round} (checkpoints so far ${checkpoints()})`);
       const r = await pacedRound();
       pacedRounds.push(r);
-      process.stderr.write(`  paced ${o.rate}/s, round ${round}: p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, declaration p99 ${r.byCategory.declaration.p99} ms (load ${r.load1}; ${JSON.stringify(r.cpu)})\n`);
+      process.stderr.write(`  paced ${o.rate}/s, round ${round}: p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, declaration p99 ${r.byCategory.declaration.p99} ms, sent late p99 ${r.sentLateMs?.p99} ms (load ${r.load1}; ${JSON.stringify(r.cpu)})\n`);
     }
     if (sampling) await sampling.stop(o.heapSample!);
     const pacedSpread = {
