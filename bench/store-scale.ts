@@ -8,13 +8,18 @@
  * at full speed. That process then exits without closing the store (as a crash would), and a third
  * one measures the open that follows: snapshots plus the journal written since the last checkpoint.
  *
- *   npx tsx bench/store-scale.ts [--scales 1,2,5,10] [--seconds 10]
+ *   npx tsx bench/store-scale.ts [--scales 1,2,5,10] [--seconds 10] [--dir <a seeded folder, copied for each run>]
+ *
+ * It also splits a write's time: the journal's append (write + fdatasync) and the main thread's
+ * lag (a 5 ms timer's lateness), in the steady phase and during the checkpoint (with the snapshot
+ * files' write + fsync times).
  */
 import { spawn } from "node:child_process";
-import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { cp, mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { nodeFs } from "../src/store/fs.js";
 import { openStore } from "../src/store/index.js";
 import { makeDeclaration, makeDraft, makeSession, makeUser, rng, seedStore, seededKeys } from "./store-seed.js";
 import { latency, load1, procMemory, runIfMain, type Latency } from "./stats.js";
@@ -44,7 +49,9 @@ export interface ScalePoint {
    * default threshold, 8 MB of journal, is not reached in the first phase's few MB): its write
    * latency, and how long the checkpoint took.
    */
-  duringCheckpoint?: { writeLatencyMs: Latency; checkpointMs: number };
+  duringCheckpoint?: { writeLatencyMs: Latency; checkpointMs: number; journalAppendMs?: Latency; shardWriteMs?: Latency; eventLoopDelayMs?: Latency };
+  /** Where a write's time goes in the steady phase: the journal's append + fdatasync, and the main thread's lag. */
+  steadyParts?: { journalAppendMs: Latency; eventLoopDelayMs: Latency };
   /** The open after the writing process exited without closing (a crash): its time, and the journal lines it replayed. */
   reopenAfterCrash?: { openMs: number; replayedLines: number; replayMs: number };
   load1: number;
@@ -83,8 +90,28 @@ async function reopen(dir: string): Promise<NonNullable<ScalePoint["reopenAfterC
 
 /** Runs in the child: opens the seeded folder and measures. */
 async function child(dir: string, seconds: number): Promise<Measured> {
+  // Timed file operations: the journal's appends (write + fdatasync) and the snapshot files' writes (write + fsync).
+  let appends: number[] = [];
+  let shardWrites: number[] = [];
+  const timed =
+    <A extends unknown[]>(fn: (...a: A) => Promise<void>, into: () => number[]) =>
+    async (...a: A) => {
+      const t = performance.now();
+      await fn(...a);
+      into().push(performance.now() - t);
+    };
+  const fs = { appendFile: timed(nodeFs.appendFile, () => appends), writeFile: timed(nodeFs.writeFile, () => shardWrites) };
   const t0 = performance.now();
-  const store = await openStore(dir);
+  const store = await openStore(dir, { fs });
+  // The main thread's lag after open: a 5 ms timer's lateness.
+  let lags: number[] = [];
+  let expected = performance.now() + 5;
+  const lagTimer = setInterval(() => {
+    const now = performance.now();
+    lags.push(Math.max(0, now - expected));
+    expected = now + 5;
+  }, 5);
+  lagTimer.unref();
   const openMs = Math.round(performance.now() - t0);
   const { loadMs, indexMs, replayMs } = store.openStats;
   const afterOpen = await procMemory(process.pid);
@@ -117,14 +144,22 @@ async function child(dir: string, seconds: number): Promise<Measured> {
   };
   const lat: number[] = [];
   const cold: number[] = [];
+  lags = []; // from the steady phase on (seededKeys above parses every record it lists)
+  appends = [];
   await steady((seconds + 2) * RATE, (i) => (i < 2 * RATE ? cold : lat));
+  const steadyParts = { journalAppendMs: latency(appends), eventLoopDelayMs: latency(lags) };
+  appends = [];
+  shardWrites = [];
+  lags = [];
   // Again, while a checkpoint writes the shards the first phase changed.
   const during: number[] = [];
   const c0 = performance.now();
   let checkpointMs = NaN;
   const folding = store.checkpoint().then(() => (checkpointMs = Math.round(performance.now() - c0)));
   await steady(seconds * RATE, () => during);
+  const duringParts = { journalAppendMs: latency(appends), shardWriteMs: latency(shardWrites), eventLoopDelayMs: latency(lags) };
   await folding;
+  clearInterval(lagTimer);
   // Full speed.
   let done = 0;
   const until = performance.now() + 3000;
@@ -150,7 +185,8 @@ async function child(dir: string, seconds: number): Promise<Measured> {
     coldWriteLatencyMs: latency(cold),
     maxUpdatesPerSecond,
     checkpoints: store.checkpoints,
-    duringCheckpoint: { writeLatencyMs: latency(during), checkpointMs },
+    duringCheckpoint: { writeLatencyMs: latency(during), checkpointMs, ...duringParts },
+    steadyParts,
     load1: load1(),
   };
 }
@@ -161,7 +197,7 @@ function args() {
     const i = a.indexOf(`--${name}`);
     return i >= 0 ? a[i + 1] : undefined;
   };
-  return { scales: (val("scales") ?? "1,2,5,10").split(",").map(Number), seconds: Number(val("seconds") ?? 10), child: val("child"), reopen: val("reopen") };
+  return { scales: (val("scales") ?? "1,2,5,10").split(",").map(Number), seconds: Number(val("seconds") ?? 10), child: val("child"), reopen: val("reopen"), from: val("dir") };
 }
 
 export async function runStoreScale(o = args()): Promise<ScaleResult> {
@@ -170,7 +206,9 @@ export async function runStoreScale(o = args()): Promise<ScaleResult> {
     const counts = { users: 50_000 * scale, declarations: 20_000 * scale, drafts: 5_000 * scale, sessions: 20_000 * scale };
     const dir = await mkdtemp(join(tmpdir(), `bench-scale-${scale}x-`));
     try {
-      await seedStore(dir, counts, { fsync: false });
+      // A folder seeded before (A/B runs on the same data) is copied; otherwise it is seeded now.
+      if (o.from) await cp(o.from, dir, { recursive: true });
+      else await seedStore(dir, counts, { fsync: false });
       const disk = await diskUsage(dir);
       const runChild = <R>(args: string[]) =>
         new Promise<R>((resolve, reject) => {
@@ -183,7 +221,7 @@ export async function runStoreScale(o = args()): Promise<ScaleResult> {
       measured.reopenAfterCrash = await runChild<NonNullable<ScalePoint["reopenAfterCrash"]>>(["--reopen", dir]);
       points.push({ scale, counts, diskMB: Math.round(disk.bytes / 2 ** 20), files: disk.files, ...measured });
       process.stderr.write(
-        `  store ${scale}×: open ${measured.openMs} ms (${JSON.stringify(measured.openParts)}), after a crash ${measured.reopenAfterCrash.openMs} ms (${measured.reopenAfterCrash.replayedLines} lines replayed), RSS ${measured.rssAfterOpenMB} MB, write p50/p99 ${measured.writeLatencyMs.p50}/${measured.writeLatencyMs.p99} ms, ${measured.maxUpdatesPerSecond} updates/s, during a checkpoint (${measured.duringCheckpoint?.checkpointMs} ms) p99 ${measured.duringCheckpoint?.writeLatencyMs.p99} ms, load ${measured.load1}\n`,
+        `  store ${scale}×: open ${measured.openMs} ms (${JSON.stringify(measured.openParts)}), after a crash ${measured.reopenAfterCrash.openMs} ms (${measured.reopenAfterCrash.replayedLines} lines replayed), RSS ${measured.rssAfterOpenMB} MB, write p50/p99 ${measured.writeLatencyMs.p50}/${measured.writeLatencyMs.p99} ms, ${measured.maxUpdatesPerSecond} updates/s, during a checkpoint (${measured.duringCheckpoint?.checkpointMs} ms) p99 ${measured.duringCheckpoint?.writeLatencyMs.p99} ms (journal append p99 ${measured.duringCheckpoint?.journalAppendMs?.p99} ms, shard write p99 ${measured.duringCheckpoint?.shardWriteMs?.p99} ms, main-thread lag p99/max ${measured.duringCheckpoint?.eventLoopDelayMs?.p99}/${measured.duringCheckpoint?.eventLoopDelayMs?.max} ms; steady: append p99 ${measured.steadyParts?.journalAppendMs.p99}, lag p99/max ${measured.steadyParts?.eventLoopDelayMs.p99}/${measured.steadyParts?.eventLoopDelayMs.max} ms), load ${measured.load1}\n`,
       );
     } finally {
       await rm(dir, { recursive: true, force: true });

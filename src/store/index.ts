@@ -25,7 +25,7 @@ import { acquireLock } from "./lock.js";
 import { migrate, type Migration } from "./migrations.js";
 import { DEFAULT_REF_PREFIXES, RefAllocator } from "./refs.js";
 import { Audit, Broadcasts, Deadlines, Declarations, Drafts, Sessions, Users } from "./repos.js";
-import { ShardedCollection } from "./sharded-collection.js";
+import { ShardedCollection, type SnapshotUnit } from "./sharded-collection.js";
 import { TXN_DIR, Transactions, readLegacyTxns, replayJournal } from "./transaction.js";
 import type { AuditRecord, BroadcastRecord, DeadlineRecord, DeclarationRecord, DraftRecord, SessionRecord, Store, UserRecord } from "./types.js";
 
@@ -145,12 +145,21 @@ export async function openStore(dataDir: string, opts: OpenStoreOptions = {}): P
 
     const prefixes = { ...DEFAULT_REF_PREFIXES };
     for (const [plan, prefix] of Object.entries(opts.refPrefixes ?? {}) as [Plan, string | undefined][]) if (prefix) prefixes[plan] = prefix;
+    // The counters go to meta.json with the next checkpoint, not on every allocation (that was four
+    // fsyncs per submission beside the journal's): a number a declaration holds is in the journal
+    // first and is observed again at open, so a lost counter cannot hand a stored number out twice.
+    let countersChanged = false;
     const refs = new RefAllocator(prefixes, meta.data.refCounters ?? {}, (counters) => {
-      // Persisted in the background; the counter is also derived from stored declarations at start,
-      // so a lost meta write cannot make a stored number be handed out again.
       meta.data.refCounters = counters;
-      meta.write().catch(() => {});
+      countersChanged = true;
     });
+    const counterSource = {
+      takeDirty: (): SnapshotUnit[] => {
+        if (!countersChanged) return [];
+        countersChanged = false;
+        return [{ name: join(dir, META_FILE), mark: () => 0, write: () => meta.write(), redirty: () => void (countersChanged = true) }];
+      },
+    };
 
     const loaded = performance.now();
     const journal = new CommitLog({ dataDir: dir, fs, fsync: tracker.fsync, log, lastLsn: 0, lastSeq: 0 });
@@ -179,7 +188,7 @@ export async function openStore(dataDir: string, opts: OpenStoreOptions = {}): P
     };
     const transactions = new Transactions(journal, repos);
     await transactions.recoverLegacy(legacy, tracker);
-    const checkpointer = new Checkpointer({ journal, sources: [users, sessions, drafts, declarations, deadlines, broadcasts, audit], dataDir: dir, log });
+    const checkpointer = new Checkpointer({ journal, sources: [users, sessions, drafts, declarations, deadlines, broadcasts, audit, counterSource], dataDir: dir, log });
     const threshold = opts.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES;
     journal.onWritten = (bytes) => {
       if (bytes >= threshold) checkpointer.schedule();

@@ -159,6 +159,10 @@ abstract class Keyed<T> {
   ) {}
   /** Throws a TypeError for a record whose key fields are unusable. */
   abstract check(record: T): void;
+  /** Whether indexPut needs the record a put replaces (otherwise it is not parsed just to be dropped). */
+  protected get indexed(): boolean {
+    return false;
+  }
   protected indexPut(_previous: T | undefined, _record: T): void {}
   protected indexDelete(_previous: T): void {}
 
@@ -181,7 +185,7 @@ abstract class Keyed<T> {
 
   /** Changes memory and the indexes under journal line `lsn` (the record is the caller's own copy). */
   applyPut(record: T, lsn: number, json: string | undefined): void {
-    const previous = this.col.put(record, lsn, json);
+    const previous = this.col.put(record, lsn, json, this.indexed);
     this.indexPut(previous, record);
   }
 
@@ -236,6 +240,9 @@ export class Users extends Keyed<UserRecord> implements UserRepo {
   }
   check(u: UserRecord): void {
     requireKey(okInt(u.id), "users", "id", u.id);
+  }
+  protected override get indexed(): boolean {
+    return true;
   }
   protected override indexPut(previous: UserRecord | undefined, u: UserRecord): void {
     if (!previous && this.#sorted) this.#sorted.splice(firstAfter(this.#sorted, u.id - 1), 0, u.id);
@@ -327,6 +334,9 @@ export class Drafts extends Keyed<DraftRecord> implements DraftRepo {
   check(d: DraftRecord): void {
     requireKey(okId(d.id), "drafts", "id", d.id);
     requireKey(okInt(d.ownerId), "drafts", "ownerId", d.ownerId);
+  }
+  protected override get indexed(): boolean {
+    return true;
   }
   protected override indexPut(previous: DraftRecord | undefined, d: DraftRecord): void {
     if (previous) this.#byOwner.remove(previous.ownerId, previous.id);
@@ -425,6 +435,9 @@ export class Declarations extends Keyed<DeclarationRecord> implements Declaratio
   protected override indexDelete(previous: DeclarationRecord): void {
     this.#changed(previous, undefined);
     this.#byOwner.remove(previous.ownerId, previous.ref);
+  }
+  protected override get indexed(): boolean {
+    return true;
   }
   protected override indexPut(previous: DeclarationRecord | undefined, d: DeclarationRecord): void {
     this.#changed(previous, d);

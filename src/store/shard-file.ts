@@ -119,9 +119,12 @@ export class Shard<T> {
     this.#openHeads = null;
   }
 
-  /** Stores `record` (the caller's own copy; `json` its JSON when known) and returns the one it replaced. */
-  put(key: string, record: T, json: string | undefined): T | undefined {
-    const previous = this.get(key);
+  /**
+   * Stores `record` (the caller's own copy; `json` its JSON when known) and returns the one it
+   * replaced (with `parse` false, only if it was parsed already).
+   */
+  put(key: string, record: T, json: string | undefined, parse = true): T | undefined {
+    const previous = parse ? this.get(key) : this.#values.get(key);
     this.#spans.delete(key);
     this.#fresh.set(key, json ?? null);
     this.#values.set(key, record);

@@ -123,16 +123,17 @@ export class ShardedCollection<T> {
 
   /**
    * Stores the record in memory (`record` must be the caller's own copy, `json` its JSON) and marks
-   * its shard dirty with the lsn; returns the record it replaced.
+   * its shard dirty with the lsn; returns the record it replaced (with `previous` false, only when
+   * it was parsed already: a caller that does not need it saves the parse).
    */
-  put(record: T, mark: number, json: string | undefined): T | undefined {
+  put(record: T, mark: number, json: string | undefined, previous = true): T | undefined {
     const key = this.#key(record);
     const i = this.#index(key);
     const shard = this.#shards[i]!.data;
     if (!shard.has(key)) this.#size++;
-    const previous = shard.put(key, record, json);
+    const replaced = shard.put(key, record, json, previous);
     this.#touch(i, mark);
-    return previous;
+    return replaced;
   }
 
   delete(key: string, mark: number): T | undefined {
