@@ -294,7 +294,8 @@ export class Users extends Keyed<UserRecord> implements UserRepo {
     const owns = (id: number) => this.drafts.ownsMatching(id, query.draftScope);
     const out: UserRecord[] = [];
     for (let i = lo; i < ids.length && out.length < limit; i++) {
-      const u = this.peek(String(ids[i]));
+      // A broadcast walks every user once: they are not kept parsed for it.
+      const u = this.col.peekTransient(String(ids[i]));
       if (u && inAudience(u, query, owns)) out.push(u);
     }
     return out;

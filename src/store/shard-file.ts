@@ -90,6 +90,14 @@ export class Shard<T> {
     return line === undefined ? undefined : this.#materialise(key, line);
   }
 
+  /** The record, parsed if need be but not kept parsed (a scan over many that should not stay resident). */
+  peek(key: string): T | undefined {
+    const v = this.#values.get(key);
+    if (v !== undefined) return v;
+    const line = this.#spans.get(key);
+    return line === undefined ? undefined : this.#materialise(key, line, false);
+  }
+
   *keys(): IterableIterator<string> {
     yield* this.#spans.keys();
     yield* this.#fresh.keys();
@@ -139,7 +147,7 @@ export class Shard<T> {
     return previous;
   }
 
-  #materialise(key: string, line: number): T {
+  #materialise(key: string, line: number, keep = true): T {
     const buf = this.#buf!;
     const start = this.#starts[line]!;
     const end = this.#ends[line]!;
@@ -152,7 +160,7 @@ export class Shard<T> {
     }
     if (typeof record !== "object" || record === null || Array.isArray(record)) throw corruptFileError(this.path, `record "${key}" is not an object`);
     if (this.spec.key(record as T) !== key) throw corruptFileError(this.path, `record "${key}" has key "${this.spec.key(record as T)}"`);
-    this.#values.set(key, record as T);
+    if (keep) this.#values.set(key, record as T);
     return record as T;
   }
 

@@ -103,6 +103,11 @@ export class ShardedCollection<T> {
     return this.#shards[this.#index(key)]!.data.get(key);
   }
 
+  /** The record, without keeping it parsed if it was not (scans over many records). */
+  peekTransient(key: string): T | undefined {
+    return this.#shards[this.#index(key)]!.data.peek(key);
+  }
+
   /** Every record (parsing those not accessed yet). */
   *values(): IterableIterator<T> {
     for (const low of this.#shards) yield* low.data.values();

@@ -108,6 +108,11 @@ describe("shard file (one record per line, parsed on first access)", () => {
       expect(parses).toBe(0);
       expect(back.get("b")).toEqual({ id: "b", owner: 101, text: "国培\n计划" });
       expect(parses).toBe(1);
+      expect(back.get("b")).toBe(back.get("b")); // kept parsed
+      expect(parses).toBe(1);
+      // a scan's peek parses without keeping the record parsed
+      expect(back.peek("c")).toEqual(back.peek("c"));
+      expect(parses).toBe(3);
       expect(back.encode().equals(file)).toBe(true);
     } finally {
       JSON.parse = spy;
