@@ -156,7 +156,8 @@ export function applyRewrites(text: string, v: Vocabulary): string {
       const i = out.indexOf(r.from, from);
       if (i < 0) break;
       const after = out.slice(i + r.from.length);
-      const already = out.startsWith(r.to, i);
+      // 顶岗 already followed by 支教 is left alone (a shortening such as 级的 → 级 always applies)
+      const already = r.to.length > r.from.length && out.startsWith(r.to, i);
       if (already || r.notBefore.some((x) => after.startsWith(x))) {
         from = i + r.from.length;
         continue;
@@ -351,7 +352,10 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   if (saysSomething && (selfDescribed || asksEligibility || (personal && !found.exact) || statesYears || personText !== undefined)) {
     // "高中历史老师教龄12年" states years; "地骨要几年教龄" asks about them
     const factQuestion = found.exact && factKindOf(rest) !== "overview" && !selfDescribed && !asksEligibility && (!personal || QUESTIONISH.test(rest));
-    if (!factQuestion) return { kind: "eligibility", profile, notes, ...(targetCandidate ? { target: targetCandidate } : {}) };
+    if (!factQuestion) {
+      const alsoFact = ELIGIBILITY_FACTS.find(([, re]) => re.test(whole))?.[0];
+      return { kind: "eligibility", profile, notes, ...(targetCandidate ? { target: targetCandidate } : {}), ...(alsoFact ? { alsoFact } : {}) };
+    }
   }
   if (asksEligibility && !hasProfile(profile) && !top) return { kind: "command", command: "eligibility" };
 
@@ -476,6 +480,8 @@ function claimCounts(raw: string, counts: Quantity[], claimable: Quantity[], nam
 /** The last clause's "X(我)能报吗": X is what is asked about; what stands before it describes the person. */
 const TARGET_BEFORE_Q =
   /^(.+?)(?:我们|我|本人|俺|咱)?(?:也|还)?(?:(?:能不能|可不可以|能否|可以|能|可)(?:被)?(?:报名|报|参加|参训|申请|申报|优先推荐)|(?:够|符合)(?:格|条件|资格|要求)|有资格)(?:吗|么|不|呢|嘛)?$/;
+/** A fact question ending a message after "能报吗" (要去几天, 培训多久). */
+const TRAILING_FACT = /(要|需要|得)?(去|培训|学习|研修)?(几天|多少天|多久|多长时间|多少钱|多少人)(呢|啊)?$/;
 /** Words between the name and the question that say nothing (这个培训, 的话). */
 const TARGET_TAIL = /(这个|这项|那个|的话|的)?(培训|项目|研修|培训项目)?$/;
 /** The name is what the person is ("我是县级骨干教师能报吗"), not what they ask about. */
@@ -487,7 +493,8 @@ const COPULA_END = /(是|当|任|做|为|属于|作为|担任)$/;
  */
 function nameBeforeQuestion(k: Knowledge, raw: string): { subProjectId: string; person: string; asked: string } | undefined {
   const clauses = normalize(raw).split(/[，,。；;！!？?、\s]+/).filter(Boolean);
-  const last = compact(clauses.at(-1) ?? "");
+  // a fact asked after it in the same run of words ("…我能报吗要去几天") is answered on its own
+  const last = compact(clauses.at(-1) ?? "").replace(TRAILING_FACT, "");
   const m = TARGET_BEFORE_Q.exec(last);
   if (!m) return undefined;
   const head = m[1]!.replace(TARGET_TAIL, "");
@@ -520,6 +527,13 @@ function assertedMembership(k: Knowledge, named: string[], whole: string): strin
   );
   return tags.size === 1 ? [...tags][0] : undefined;
 }
+
+/** Facts a self-description may also ask about ("…能报吗 要去几天"): words no profile is made of. */
+const ELIGIBILITY_FACTS: [FactKind, RegExp][] = [
+  ["schedule", /几天|多少天|多久|多长时间|培训时间|学时/],
+  ["funding", /经费|多少钱|费用标准/],
+  ["quota", /多少人|几个人|名额|招多少/],
+];
 
 /** Words that make a text a question rather than a statement. */
 const QUESTIONISH = /[?？]|吗|么|几|多少|什么|哪|啥|怎么|如何|是否|多久|多长/;
@@ -562,6 +576,9 @@ function SELF_WITH_PROFILE(raw: string, v: Vocabulary): boolean {
 function eligibilityClause(raw: string): string | undefined {
   const whole = compact(raw);
   if (ELIGIBILITY_Q.test(whole)) return whole;
+  // "…我能报吗要去几天": the question before a trailing fact question
+  const untailed = whole.replace(TRAILING_FACT, "");
+  if (untailed !== whole && ELIGIBILITY_Q.test(untailed)) return untailed;
   const clauses = normalize(raw).split(/[，,。；;！!？?\s]+/).map(compact).filter(Boolean);
   return clauses.length > 1 ? clauses.filter((c) => ELIGIBILITY_Q.test(c)).at(-1) : undefined;
 }

@@ -137,6 +137,9 @@ function firstYears(s: string, patterns: RegExp[]): number | undefined {
 /** Years told right after a post's word: 书记只干了1年, 校长干了7年, 校长任职6年. */
 const YEARS_AFTER_POST = new RegExp(`^(?:岗位)?(?:上)?(?:只|才|已经|已|都|也)?(?:干|当|做|任职|工作|任)?(?:了)?(?:有|满)?${NUM}年`);
 
+/** What ends a place name: 县, 市, 州, 地区 (the run of unread characters before it is the name). */
+const PLACE_END = /^(县|市|州|地区)/;
+
 /** Words that join two posts one person holds. */
 const DUAL = /兼|同时(是|也是|担任)|也是|又是|还是/;
 
@@ -174,7 +177,11 @@ export function extractProfile(text: string, v: Vocabulary): Profile {
     const deputy = DEPUTY.test(s);
     const posts = (p.positions ?? []).filter((x) => !(deputy && x === "正职"));
     if (!deputy && HEAD_POST.test(s) && !posts.includes("正职")) posts.push("正职");
-    if (deputy || posts.length) p.positions = posts;
+    // "副校长兼党委书记": 正职 in one post, 副 in the other; one set of positions cannot say which row that
+    // settles, so 正职 is left open (asked), never ticked or failed
+    const mixed = deputy && p.alsoRoles !== undefined && HEAD_POST.test(s.replace(/副(校长|园长|书记)/g, ""));
+    if (mixed) delete p.positions;
+    else if (deputy || posts.length) p.positions = posts;
   }
 
   // several posts, each with its own years ("书记只干了1年 校长干了7年"): the years after each post's word
@@ -295,7 +302,13 @@ export function readProfile(text: string, v: Vocabulary, ignore: string[] = []):
     run = "";
   };
   for (let i = 0; i < s.length; i++) {
-    if (!read[i] && isHan(s[i]!)) run += s[i];
+    const place = run ? PLACE_END.exec(s.slice(i)) : null;
+    // a place name ("莎车县", "喀什市"): where someone works says nothing the guide's lists hold, so it is not
+    // said back (list membership is asked on its own)
+    if (place) {
+      run = "";
+      i += place[0].length - 1;
+    } else if (!read[i] && isHan(s[i]!)) run += s[i];
     else flush();
   }
   flush();

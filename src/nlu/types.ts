@@ -74,7 +74,15 @@ export type Intent =
       /** Further facts asked in the same message ("几天 多少人"), answered after `fact`. */
       also?: FactKind[];
     }
-  | { kind: "eligibility"; profile: Profile; notes: ReadingNotes; /** "能报X吗": X, answered first. */ target?: Candidate }
+  | {
+      kind: "eligibility";
+      profile: Profile;
+      notes: ReadingNotes;
+      /** "能报X吗": X, answered first. */
+      target?: Candidate;
+      /** A fact asked in the same message ("…能报吗 要去几天"), answered after the verdict for X or what fits. */
+      alsoFact?: FactKind;
+    }
   | { kind: "budget"; candidates: Candidate[]; confident: boolean; quantities: BudgetQuantities; fromContext?: boolean }
   | { kind: "plan"; question: PlanQuestion }
   /** How to take part: teachers are recommended by their unit, institutions declare. */

@@ -9,16 +9,15 @@ import { evaluate, formatTally, loadSet, tally } from "../heldout/evaluate.js";
 
 /**
  * Issue 9 asks for 0 confidently wrong answers and ≥ 90% right on heldout.yaml. That is not met yet (measured
- * 2026-12-02 03:00 UTC: 314/368 right, 18 confidently wrong; session 1 ended at 281 and 26), so heldout.yaml is held to what was measured and may only
- * ratchet towards the target: the test fails if the wrong count rises or the right count falls. dev.yaml and
- * dev2.yaml (session 2's new development items) are held to the target itself. Lower these numbers whenever the figures improve; never raise them.
+ * 2026-12-02 06:05 UTC on 779ba1f: 318/368 right, 16 confidently wrong; session 2 ended at 314 and 18, session 1 at 281 and 26), so heldout.yaml is held to what was measured and may only
+ * ratchet towards the target: the test fails if the wrong count rises or the right count falls. dev.yaml,
+ * dev2.yaml and dev3.yaml (sessions 2 and 3's new development items) are held to 0 wrong. Lower these numbers whenever the figures improve; never raise them.
  */
 const CEILING: Record<string, { wrong: number; right: number }> = {
   dev: { wrong: 0, right: 125 },
   dev2: { wrong: 0, right: 380 },
-  // dev3 (session 3, writer's new items): 2 wrong left (副校长兼书记's 正职; 能报哪个+培训几天 in one message), held here
-  dev3: { wrong: 2, right: 238 },
-  heldout: { wrong: 18, right: 314 },
+  dev3: { wrong: 0, right: 248 },
+  heldout: { wrong: 16, right: 318 },
 };
 
 const has = (set: string) => existsSync(new URL(`../heldout/${set}.yaml`, import.meta.url));

@@ -25,6 +25,8 @@ import { rememberProfile, sendEligibilityAnswer } from "./eligibility.js";
 
 const FACTS: readonly FactKind[] = ["overview", "quota", "schedule", "funding", "audience", "goal", "phases", "implementer", "cycle", "discrepancy"];
 const MAX_CANDIDATES = 4;
+/** Sub-projects a fact asked next to "能报什么" is answered for. */
+const MAX_FACT_FOLLOWS = 2;
 /** How a fact kind reads in a question back ("你想问哪个子项目的培训时间？"). */
 const FACT_LABELS: Record<FactKind, string> = {
   overview: "情况",
@@ -98,6 +100,12 @@ async function answerIntent(ctx: BotContext, intent: Intent, sideQuestion = fals
       const answer = target ? targetAnswer(target, intent.profile, intent.notes, verdicts) : eligibilityAnswer(k, verdicts, intent.profile, intent.notes);
       await sendEligibilityAnswer(ctx, answer, true);
       emit(ctx, answer.outcome);
+      // "…能报吗 要去几天": the fact, for X or for what fits (at most two), after the verdict
+      if (intent.alsoFact) {
+        const fitting = answer.outcome.subProjects.filter((s) => s.verdict === "eligible" || s.verdict === "conditional").map((s) => s.id);
+        const about = target ? [target.subProject.id] : fitting.slice(0, MAX_FACT_FOLLOWS);
+        if (about.length) await send(ctx, about.map((id) => answerFact(k, id, intent.alsoFact!)).join("\n\n"));
+      }
       if (!sideQuestion) {
         // the sub-project answered about, or the first one the answer lists
         const first = target ? target.subProject.id : answer.detailIds[0];
