@@ -52,6 +52,8 @@ const BOT: UserFromGetMe = { ...CONSOLE_BOT, id: 123, username: "guopei_test_bot
 export interface LocalBotApiOptions {
   /** Keep at most this many outputs per chat (older ones are dropped; default 50). */
   keepPerChat?: number;
+  /** Keep at most this many messages per chat for edits (default 4 × keepPerChat). */
+  keepMessages?: number;
   /** Record every output in `all` too (fuzzing checks them all; default false). */
   keepAll?: boolean;
 }
@@ -72,6 +74,7 @@ export class LocalBotApi {
   readonly #faults = new Map<string, LocalFault[]>();
   readonly #answered = new Set<string>();
   readonly #keep: number;
+  readonly #keepMessages: number;
   readonly #keepAll: boolean;
   #seq = 0;
   #updateId = 0;
@@ -79,6 +82,7 @@ export class LocalBotApi {
 
   constructor(opts: LocalBotApiOptions = {}) {
     this.#keep = opts.keepPerChat ?? 50;
+    this.#keepMessages = opts.keepMessages ?? this.#keep * 4;
     this.#keepAll = opts.keepAll ?? false;
   }
 
@@ -148,7 +152,7 @@ export class LocalBotApi {
         const c = this.#chat(chatId);
         const messageId = c.nextId++;
         c.messages.set(messageId, { text: parsed.text, markup: JSON.stringify(markup ?? null) });
-        if (c.messages.size > this.#keep * 4) c.messages.delete(c.messages.keys().next().value!);
+        if (c.messages.size > this.#keepMessages) c.messages.delete(c.messages.keys().next().value!);
         this.#output({ chatId, messageId, kind: "sent", text: parsed.text, rawText: text, buttons: inlineButtons(markup) });
         return this.#message(chatId, messageId, { text: parsed.text, ...(markup ? { reply_markup: markup as Message["reply_markup"] } : {}) });
       }

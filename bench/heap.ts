@@ -6,7 +6,7 @@
  *   modules       the code: grammY, zod, pino, lowdb, the app's own modules (imported, nothing built);
  *   knowledge     knowledge/ loaded and validated;
  *   search index  the Fuse indexes and vocabulary built from it;
- *   store cache   the embedded store opened (every record in memory, indexes);
+ *   store cache   the embedded store opened (every record's bytes, the records read so far, indexes);
  *   bot           createDeps + createBot (features, flows, the command catalogue);
  *   traffic       what stays after 100 users walked journeys (sessions, JIT, caches): the rest.
  *
@@ -24,7 +24,7 @@ export interface HeapPart {
   part: string;
   /** heapUsed after this part, less heapUsed before it (after a full GC each time). */
   heapMB: number;
-  /** The same for external + array buffers (Buffers held outside the JS heap). */
+  /** The same for external memory (Buffers and other memory held outside the JS heap). */
   externalMB: number;
   /** RSS after this part, less RSS before it: what loading it left in the process (heap grown for its peak included). */
   rssMB: number;
@@ -58,7 +58,8 @@ async function child(dir: string, users: number, steps: number): Promise<Omit<He
   const measure = () => {
     for (let i = 0; i < 3; i++) gc();
     const m = process.memoryUsage();
-    return { heap: m.heapUsed, external: m.external + m.arrayBuffers, rss: m.rss };
+    // `external` already includes `arrayBuffers` (every Buffer): adding them counted Buffers twice.
+    return { heap: m.heapUsed, external: m.external, rss: m.rss };
   };
   const parts: HeapPart[] = [];
   let last = measure();
@@ -87,7 +88,7 @@ async function child(dir: string, users: number, steps: number): Promise<Omit<He
   mark("search index");
   const config = loadConfig({ BOT_TOKEN: "123:TEST", DATA_DIR: dir, TZ: "Asia/Shanghai", LOG_LEVEL: "silent" });
   const store = await openStore(dir, { fsync: false });
-  mark("store cache (every record in memory)");
+  mark("store cache (every record: its bytes, and the objects of those read)");
   const deps = createDeps({ config, knowledge, search, store, logger: pino({ level: "silent" }) });
   const api = new LocalBotApi();
   const bot = createBot(config, deps, { botInfo: api.botInfo, transformer: api.transformer });

@@ -25,17 +25,22 @@ const GC_KINDS: Record<number, string> = {
   [constants.NODE_PERFORMANCE_GC_WEAKCB]: "weak-callbacks",
 };
 
-/** The main thread's time on a CPU (Linux /proc/thread-self/schedstat, kept open: a read is cheap, an open is not), ms; NaN elsewhere. */
-const mainThreadCpuMs = (() => {
+/**
+ * The main thread's time on a CPU and waiting for one, ms (Linux /proc/thread-self/schedstat, kept
+ * open: a read is cheap, an open is not); NaNs elsewhere. A blocked stretch's wall time less both is
+ * time the thread slept: blocked in a synchronous system call (e.g. a write(2) behind an fsync).
+ */
+const mainThreadSched = (() => {
   let fd: number | undefined;
   const buf = Buffer.alloc(128);
-  return (): number => {
+  return (): [onCpu: number, waiting: number] => {
     try {
       fd ??= openSync("/proc/thread-self/schedstat", "r");
       const n = readSync(fd, buf, 0, buf.length, 0);
-      return Number(buf.toString("latin1", 0, n).split(" ")[0]) / 1e6;
+      const [run, wait] = buf.toString("latin1", 0, n).split(" ");
+      return [Number(run) / 1e6, Number(wait) / 1e6];
     } catch {
-      return NaN;
+      return [NaN, NaN];
     }
   };
 })();
@@ -68,14 +73,18 @@ export class StallTrace {
     });
     this.#observer.observe({ entryTypes: ["gc"] });
     let last = performance.now();
-    let lastCpu = mainThreadCpuMs();
+    let [lastCpu, lastWait] = mainThreadSched();
     this.#ticker = setInterval(() => {
       const now = performance.now();
-      const cpu = mainThreadCpuMs();
-      // CPU ≈ wall: the main thread was busy (a long task); CPU ≪ wall: it waited for a core or the timer was late.
-      if (now - last > 20) this.add("blocked", last, now - last, `timer late; main thread on a CPU ${(cpu - lastCpu).toFixed(1)} ms of it`);
+      const [cpu, wait] = mainThreadSched();
+      // on a CPU ≈ wall: a long task; waiting ≈ wall: other processes had the cores; the rest: asleep in a syscall.
+      if (now - last > 20) {
+        const asleep = now - last - (cpu - lastCpu) - (wait - lastWait);
+        this.add("blocked", last, now - last, `timer late; main thread on a CPU ${(cpu - lastCpu).toFixed(1)} ms, waiting for one ${(wait - lastWait).toFixed(1)} ms, asleep ${asleep.toFixed(1)} ms`);
+      }
       last = now;
       lastCpu = cpu;
+      lastWait = wait;
     }, 5);
   }
 

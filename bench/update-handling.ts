@@ -29,8 +29,8 @@
  * events inside it (bench/stall-trace.ts).
  * --heap-sample: V8's sampling heap profile of the paced rounds, counting only objects that outlived
  * the young generation (promoted: what makes mark-compacts come), written to FILE (.heapprofile).
- * --keep-outputs: replies the emulator keeps per chat (the users need only their last few; more is
- * heap the bot's GC marks that a real bot does not have).
+ * --keep-outputs: replies the emulator keeps per chat, and messages for edits (4 more): the users need
+ * only their last few; more is heap the bot's GC marks that a real bot does not have.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -204,7 +204,7 @@ export async function runUpdateHandling(o = args()): Promise<UpdateHandlingResul
 
     const trace = o.trace ? new StallTrace() : undefined;
     const tOpen = performance.now();
-    const app = await startInProcessBot({ dataDir: dir, captureLogs: true, store: { fsync: true, ...(trace ? { fs: trace.storeFs() } : {}) }, adminIds: [EXPORTER], api: new LocalBotApi({ keepPerChat: o.keepOutputs }), ...(postgres ? { databaseUrl: postgres.url } : {}) });
+    const app = await startInProcessBot({ dataDir: dir, captureLogs: true, store: { fsync: true, ...(trace ? { fs: trace.storeFs() } : {}) }, adminIds: [EXPORTER], api: new LocalBotApi({ keepPerChat: o.keepOutputs, keepMessages: o.keepOutputs + 4 }), ...(postgres ? { databaseUrl: postgres.url } : {}) });
     const openStoreMs = Math.round(performance.now() - tOpen);
     const { bot, api } = app;
     const checkpoints = () => (app.store as { checkpoints?: number }).checkpoints ?? NaN;
