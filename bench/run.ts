@@ -101,6 +101,8 @@ function rows(r: Results): Row[] {
     add("  declaration steps alone: p99 median / worst", fmt(sp.declaration), "≤ 50 / ≤ 75 ms", meets(sp.declaration, 50), loads);
     add("  of which steps that saved (fsync): p99 median / worst", fmt(sp.savedSteps), "", undefined, loads);
     add("  p50 of the rounds", rounds.map((r) => r.latencyMs.p50.toFixed(1)).join(", ") + " ms");
+    // Latency runs from when each update was due; this is how late the open loop sent them (part of it).
+    if (rounds.every((r) => r.sentLateMs)) add("  sent late by the loop (included): p99 of the rounds", rounds.map((r) => r.sentLateMs!.p99.toFixed(1)).join(", ") + " ms");
     add("  free text / guided taps / declaration: p99, worst round", `${Math.max(...rounds.map((r) => r.byCategory["free-text"].p99)).toFixed(1)} / ${Math.max(...rounds.map((r) => r.byCategory.guided.p99)).toFixed(1)} / ${Math.max(...rounds.map((r) => r.byCategory.declaration.p99)).toFixed(1)} ms`);
     const cpus = rounds.flatMap((x) => (x.cpu ? [x.cpu] : []));
     if (cpus.length) {
@@ -140,6 +142,7 @@ function rows(r: Results): Row[] {
     add("Start-up to first getUpdates (median)", `${s.startupMs.p50} ms (runs ${s.runs.join(", ")})`, "≤ 1500 ms", s.startupMs.p50 <= 1500, s.load1);
     add("Peak RSS, 100 users walking journeys", `${s.memory.peakAfterLoadMB} MB (after start ${s.memory.afterStartMB} MB)`, "≤ 250 MB", s.memory.peakAfterLoadMB <= 250, s.load1);
     add("  peak RSS including an /export of all declarations", `${s.memory.peakAfterExportMB} MB`, "≤ 250 MB", s.memory.peakAfterExportMB <= 250, s.load1);
+    if (s.memory.exportRssRiseMB !== undefined) add("  how far the /export moved the bot's RSS (it runs in a child process)", `${s.memory.exportRssRiseMB} MB (the child's own peak ${s.memory.exportChildPeakMB} MB)`, "≤ 20 MB", s.memory.exportRssRiseMB <= 20, s.load1);
     if (s.viaTsx) {
       add("  for comparison: via the tsx loader (as the e2e tests run it): start-up", `${s.viaTsx.startupMs.p50} ms (runs ${s.viaTsx.runs.join(", ")})`);
       add("  for comparison: via tsx: RSS after start / peak with /export", `${s.viaTsx.afterStartMB} / ${s.viaTsx.peakAfterExportMB} MB`);
