@@ -45,13 +45,15 @@ export function journalLine(body: string): string {
   return `${crcHex(body)} ${body}\n`;
 }
 
-/** Parses one line (without its newline); undefined if it is torn or damaged. */
-function parseLine(line: string): JournalLine | undefined {
-  if (line.length < 10 || line[8] !== " ") return undefined;
-  const body = line.slice(9);
-  if (crcHex(body) !== line.slice(0, 8)) return undefined;
+/**
+ * Parses the line at buf[start, end) (without its newline); undefined if it is torn or damaged.
+ * The checksum is taken over the bytes, before anything is decoded.
+ */
+function parseLine(buf: Buffer, start: number, end: number): JournalLine | undefined {
+  if (end - start < 10 || buf[start + 8] !== 0x20) return undefined;
+  if ((crc32(buf.subarray(start + 9, end)) >>> 0).toString(16).padStart(8, "0") !== buf.toString("latin1", start, start + 8)) return undefined;
   try {
-    const v = JSON.parse(body) as JournalLine;
+    const v = JSON.parse(buf.toString("utf8", start + 9, end)) as JournalLine;
     if (!Number.isSafeInteger(v.n) || v.n < 1 || !Array.isArray(v.o)) return undefined;
     return v;
   } catch {
@@ -84,33 +86,32 @@ export async function listSegments(fs: StoreFs, dataDir: string): Promise<Segmen
 }
 
 /**
- * Reads a segment's good lines in order. A bad line followed by a good one is damage (throws);
- * bad lines at the end are a torn tail and are dropped (returned as `dropped`).
+ * Reads a segment's good lines in order, handing each to `onLine` as it is read (so a segment's
+ * lines are never all parsed at once). A bad line followed by a good one is damage (throws before
+ * that good line is handed on); bad lines at the end are a torn tail and are dropped (`dropped`).
  */
-export async function readSegment(fs: StoreFs, seg: Segment): Promise<{ lines: JournalLine[]; dropped: number; chars: number }> {
-  let text: string;
+export async function readSegment(fs: StoreFs, seg: Segment, onLine: (line: JournalLine) => void): Promise<{ dropped: number; bytes: number }> {
+  let buf: Buffer;
   try {
-    text = await fs.readFile(seg.path);
+    buf = await fs.readBytes(seg.path);
   } catch (e) {
     throw unreadableFileError(seg.path, e);
   }
-  const parts = text.split("\n");
-  const lines: JournalLine[] = [];
   let bad = -1;
   let dropped = 0;
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i]!;
-    if (part === "" && i === parts.length - 1) break; // after the last newline
-    const line = i === parts.length - 1 ? undefined : parseLine(part); // no newline after it: torn
+  for (let i = 0, p = 0; p < buf.length; i++) {
+    const nl = buf.indexOf(0x0a, p);
+    const line = nl < 0 ? undefined : parseLine(buf, p, nl); // no newline after it: torn
+    p = nl < 0 ? buf.length : nl + 1;
     if (!line) {
       if (bad < 0) bad = i;
       dropped++;
       continue;
     }
     if (bad >= 0) throw corruptFileError(seg.path, `line ${bad + 1} is damaged, and good lines follow it`);
-    lines.push(line);
+    onLine(line);
   }
-  return { lines, dropped, chars: text.length };
+  return { dropped, bytes: buf.length };
 }
 
 export class CommitLog {

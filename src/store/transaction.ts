@@ -104,18 +104,17 @@ export async function replayJournal(dataDir: string, tracker: WriteTracker, repo
   let bytes = 0;
   let dropped = 0;
   for (const seg of segments) {
-    const read = await readSegment(tracker.fs, seg);
-    dropped += read.dropped;
-    if (read.dropped > 0) tracker.log.warn({ file: seg.path, lines: read.dropped }, "store: dropped a torn last journal line (a write a crash interrupted; it was never acknowledged)");
-    for (const line of read.lines) {
-      if (line.n <= last) continue; // written again after a failed write
+    const read = await readSegment(tracker.fs, seg, (line) => {
+      if (line.n <= last) return; // written again after a failed write
       const problem = validateOps(line.o);
       if (problem) throw corruptFileError(seg.path, `line with lsn ${line.n}: ${problem}`);
       applyOps(repos, line.n, line.o as TxOp[], { auditMark });
       last = line.n;
       lines++;
-    }
-    bytes += read.chars;
+    });
+    dropped += read.dropped;
+    if (read.dropped > 0) tracker.log.warn({ file: seg.path, lines: read.dropped }, "store: dropped a torn last journal line (a write a crash interrupted; it was never acknowledged)");
+    bytes += read.bytes;
   }
   return { lastLsn: last, lastSeq: segments[segments.length - 1]?.seq ?? 0, lines, bytes, dropped };
 }
