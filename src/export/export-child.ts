@@ -4,7 +4,7 @@
  * from that file, row by row. exceljs, its zip writer and the rows never enter the bot's heap,
  * and this process's work runs on the other core while the bot keeps answering.
  */
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream, readdirSync } from "node:fs";
 import { once } from "node:events";
 import { setPriority } from "node:os";
 import { join } from "node:path";
@@ -29,12 +29,28 @@ async function* spooled(file: string): AsyncIterable<ExportRecord> {
  */
 const EXPORT_NICENESS = 10;
 
-async function main(): Promise<void> {
+/**
+ * Linux sets a nice value per thread, and threads keep the one they were started with: V8's GC
+ * helpers and libuv's pool already run by now, so each thread is lowered, not only this one.
+ */
+function lowerPriority(): void {
+  let tids: number[] = [0];
   try {
-    setPriority(EXPORT_NICENESS);
+    tids = readdirSync("/proc/self/task").map(Number);
   } catch {
-    // not allowed here (e.g. a container without the capability): run at the bot's priority
+    // not Linux: the process's priority is the whole process's
   }
+  for (const tid of tids) {
+    try {
+      setPriority(tid, EXPORT_NICENESS);
+    } catch {
+      // not allowed here: that thread runs at the bot's priority
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  lowerPriority();
   const knowledge = loadKnowledge();
   let start: Extract<ToChild, { type: "start" }> | undefined;
   let columns: ExportColumns | undefined;
