@@ -108,8 +108,8 @@ export function startInboxSink(
       do {
         again = false;
         while (!stopped && running.size < concurrency) {
-          const batch = await inbox.claim(opts.owner, concurrency - running.size, leaseMs, now().toISOString());
-          if (batch.length === 0) break;
+          const room = concurrency - running.size;
+          const batch = await inbox.claim(opts.owner, room, leaseMs, now().toISOString());
           for (const record of batch) {
             const task: Promise<void> = handle(record).finally(() => {
               running.delete(task);
@@ -117,6 +117,10 @@ export function startInboxSink(
             });
             running.add(task);
           }
+          // Fewer than there was room for: nothing else was claimable. Whatever is stored or freed
+          // from now on wakes the pump again (`again`), so asking once more now would only cost a
+          // round trip (on PostgreSQL, an empty claim after every claim).
+          if (batch.length < room) break;
         }
       } while (again && !stopped);
     } catch (err) {
