@@ -4,6 +4,8 @@
  * say, and a bare number typed outside a form. Pure: text and outcome, each fact from knowledge/ with its place.
  */
 import { describeDuration } from "../domain/budget.js";
+import { checkCondition } from "../domain/eligibility.js";
+import { compact } from "../domain/text.js";
 import { groupDigits } from "../domain/money.js";
 import type { Knowledge, Plan, SubProject } from "../knowledge/schema.js";
 import type { PlanQuestion } from "../nlu/types.js";
@@ -64,10 +66,14 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
         const rest = none.length ? `\n未给出培训人数：${none.map((s) => e(s.name)).join("、")}` : "";
         return `<b>${e(p.name)}</b>：指南未直接给出总人数；各子项目计划培训人数合计 <b>${groupDigits(sum)}人</b>：\n${lines.join("\n")}${rest}`;
       });
+      if (!q.plan) {
+        const all = k.subProjects.reduce((n, s) => n + s.quota.filter((x) => x.unit === "人").reduce((m, x) => m + x.value, 0), 0);
+        out.push(`两个计划合计 <b>${groupDigits(all)}人</b>（各子项目计划培训人数之和）。`);
+      }
       return answer(out.join("\n\n"), []);
     }
     case "cycle": {
-      const sps = k.subProjects.filter((s) => s.cycle.years === q.years);
+      const sps = k.subProjects.filter((s) => s.cycle.years === q.years && (!q.plan || s.plan === q.plan));
       if (!sps.length) return { text: `指南中没有${q.years}年周期的子项目。`, outcome: { kind: "answer", topic: "plan", subProjects: [] } };
       return answer(`<b>${q.years}年${q.years > 1 ? "周期性" : "短期"}项目</b>（${sps.length}个）：\n${list(sps)}\n📖 出处：正文各子项目标题括注`, sps.map((s) => s.id));
     }
@@ -95,6 +101,47 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
       if (!sps.length) return { text: `附件2的实施单位栏中没有写“${e(q.words.join("、"))}”的子项目。`, outcome: { kind: "answer", topic: "implementer", subProjects: [] } };
       const lines = sps.map((s) => `• ${e(s.name)}：${e(s.rows.find((r) => r.implementer && q.words.every((w) => r.implementer!.text.includes(w)))!.implementer!.text)}`);
       return answer(`<b>实施单位写有“${e(q.words.join("、"))}”的子项目</b>（${sps.length}个）：\n${lines.join("\n")}\n📖 出处：附件2 各子项目实施单位栏`, sps.map((s) => s.id), "implementer");
+    }
+    case "largest": {
+      const sps = k.subProjects.filter((s) => (!q.plan || s.plan === q.plan) && s.quota.some((x) => x.unit === "人"));
+      const people = (s: SubProject) => s.quota.filter((x) => x.unit === "人").reduce((n, x) => n + x.value, 0);
+      const ranked = [...sps].sort((a, b) => people(b) - people(a));
+      const top = ranked[0];
+      if (!top) return { text: "指南未给出培训人数。", outcome: { kind: "answer", topic: "quota", subProjects: [] } };
+      const lines = ranked.slice(0, 3).map((s) => `• ${e(s.name)}：${groupDigits(people(s))}人`);
+      const quotaCite = top.quota.find((x) => x.unit === "人")!.cite;
+      return answer(
+        `${q.plan ? `<b>${e(plans(k, q.plan)[0]!.name)}</b>中` : ""}计划培训人数最多的是 <b>${e(top.name)}</b>（${groupDigits(people(top))}人）。前三位：\n${lines.join("\n")}\n${citeLine(quotaCite)}\n（按正文各子项目的计划培训人数；以县、校计的项目不在比较之列。）`,
+        [top.id],
+        "quota",
+      );
+    }
+    case "schedulePart": {
+      const parts = (s: SubProject) => [...s.schedule, ...s.rows.flatMap((r) => r.schedule ?? [])].filter((d) => compact(d.label).includes(q.word));
+      const sps = k.subProjects.filter((s) => parts(s).length);
+      const lines = sps.map((s) => `• ${e(s.name)}：${[...new Set(parts(s).map((d) => `${d.label}${describeDuration(d)}`))].map(e).join("、")}`);
+      return answer(`<b>培训时间中含“${e(q.word)}”的子项目</b>（${sps.length}个）：\n${lines.join("\n")}\n📖 出处：正文各子项目培训时间、附件2 培训周期栏`, sps.map((s) => s.id), "schedule");
+    }
+    case "condition": {
+      const texts = (s: SubProject) => [s.audience.text, ...s.rows.flatMap((r) => r.conditions.map((c) => c.text))];
+      const sps = k.subProjects.filter((s) => texts(s).some((t) => compact(t).includes(q.phrase)));
+      const lines = sps.map((s) => `• ${e(s.name)}：${e(texts(s).find((t) => compact(t).includes(q.phrase))!)}`);
+      return answer(`<b>培训对象或遴选条件中写有“${e(q.phrase)}”的子项目</b>（${sps.length}个）：\n${lines.join("\n")}\n📖 出处：正文各子项目培训对象、附件2 遴选条件栏`, sps.map((s) => s.id), "audience");
+    }
+    case "audience": {
+      // a row is for this person when none of its role and stage conditions fails on what was said
+      const fitsRow = (s: SubProject) =>
+        s.rows.some((r) => r.conditions.every((c) => (c.field !== "role" && c.field !== "stage") || checkCondition(c, q.profile) !== "fail"));
+      const rowFits = (r: SubProject["rows"][number]) => r.conditions.every((c) => (c.field !== "role" && c.field !== "stage") || checkCondition(c, q.profile) !== "fail");
+      const sps = k.subProjects.filter((s) => (!q.plan || s.plan === q.plan) && fitsRow(s));
+      const rowsOf = (s: SubProject) => (s.rows.length > 1 ? `：${s.rows.filter(rowFits).map((r) => e(r.label)).join("、")}` : "");
+      const who = [q.profile.stage, q.profile.role ? k.vocabulary.roles.find((r) => r.id === q.profile.role)?.label : undefined].filter(Boolean).join("");
+      if (!sps.length) return { text: `${q.plan ? e(plans(k, q.plan)[0]!.name) : "指南"}中没有面向${e(who)}的子项目。`, outcome: { kind: "answer", topic: "audience", subProjects: [] } };
+      return answer(
+        `<b>面向${e(who)}的子项目</b>（${sps.length}个，按附件2各行的培训对象；能否参加还看教龄、学科、任职年限等，可发送“我是…”自测）：\n${sps.map((s) => `• ${e(s.name)}（${s.plan === "guopei" ? "国培" : "区培"}）${rowsOf(s)}`).join("\n")}\n📖 出处：附件2 各子项目培训对象、遴选条件栏`,
+        sps.map((s) => s.id),
+        "audience",
+      );
     }
     case "compare": {
       const sps = q.ids.map((id) => k.subProjects.find((s) => s.id === id)!).filter(Boolean);

@@ -113,7 +113,7 @@ export function alsoAsked(text: string, first: FactKind): FactKind[] {
 }
 
 /** Words in schedule labels too common to identify a part by themselves. */
-const GENERIC_PART_WORDS = new Set(["培训", "研修", "学习", "实践", "学时", "时间", "不少", "少于", "指导"]);
+const GENERIC_PART_WORDS = new Set(["培训", "研修", "学习", "实践", "学时", "时间", "不少", "少于", "指导", "工作"]);
 
 function longestCommon(a: string, b: string): string {
   let best = "";
@@ -195,7 +195,7 @@ function planIn(text: string): Plan | undefined {
 }
 
 /** Questions about the plans as a whole; `named` is how many sub-projects the message names exactly. */
-function planQuestion(whole: string, named: string[]): PlanQuestion | undefined {
+function planQuestion(k: Knowledge, whole: string, named: string[]): PlanQuestion | undefined {
   const plan = planIn(whole);
   if (/(国培|区培).{0,4}(和|与|跟|同).{0,3}(国培|区培).{0,6}(区别|不同|差别|差异|不一样)/.test(whole)) return { ask: "plans" };
   if (named.length === 2 && /(区别|不同|差别|差异|不一样|对比|比较)/.test(whole)) return { ask: "compare", ids: [named[0]!, named[1]!] };
@@ -206,11 +206,15 @@ function planQuestion(whole: string, named: string[]): PlanQuestion | undefined 
   const setUp = /(20\d\d)年?(度)?(设立|新设|开始|成立)/.exec(whole);
   // "国培有几个子项目是2023年设立的": the year decides, not the count of sub-projects
   if (/(几|多少)个?(子)?项目|项目(有)?(几|多少)个/.test(whole) && !setUp && (plan || /国培/.test(whole) && /区培/.test(whole))) return { ask: "subprojects", ...(plan ? { plan } : {}) };
-  if (/(一共|总共|共|合计|总)(计划|要|需要|能)?(培训|培养)?(多少|几)(个)?(人|名|老师|教师|学员|校长)|总(人数|规模)|计划培训(多少|几)(人|名)/.test(whole) && plan) return { ask: "quota", plan };
-  const cycle = /(哪些|哪几个|什么).{0,6}?(\d|一|两|二|三)年(周期|的)/.exec(whole) ?? /(\d|一|两|二|三)年(周期|的)(项目)?(有)?(哪些|哪几个)/.exec(whole);
+  const bothPlans = /国培/.test(whole) && /区培/.test(whole);
+  if (/(一共|总共|共|合计|总)(计划|要|需要|能)?(培训|培养)?(多少|几)(个)?(人|名|老师|教师|学员|校长)|总(人数|规模)|计划培训(多少|几)(人|名)/.test(whole) && (plan || bothPlans)) {
+    return { ask: "quota", ...(plan ? { plan } : {}) };
+  }
+  if (/(人数|规模|名额)最(多|大)|最多(人|的人)|培训(的)?人(数)?最多/.test(whole) && /哪|什么/.test(whole)) return { ask: "largest", ...(plan ? { plan } : {}) };
+  const cycle = /(哪些|哪几个|什么|几个|多少个).{0,6}?(\d|一|两|二|三)年(周期|的)/.exec(whole) ?? /(\d|一|两|二|三)年(周期|的)(项目)?(有)?(哪些|哪几个|几个|多少个)/.exec(whole);
   if (cycle) {
     const n = parseNumber(cycle[2] && /\d|一|两|二|三/.test(cycle[2]) ? cycle[2] : cycle[1]!);
-    if (n) return { ask: "cycle", years: n };
+    if (n) return { ask: "cycle", years: n, ...(plan ? { plan } : {}) };
   }
   if (setUp && /哪些|哪几个|什么|有/.test(whole)) return { ask: "established", year: Number(setUp[1]) };
   const asksList = /哪些|哪几个|什么项目|有几个|多少个/.test(whole);
@@ -223,8 +227,51 @@ function planQuestion(whole: string, named: string[]): PlanQuestion | undefined 
     const found = IMPLEMENTER_WORDS.filter(([re]) => re.test(whole)).map(([, w]) => w);
     if (found.length) return { ask: "implementer", words: found };
   }
+  // a list asked about the projects, not by a person describing themselves ("我是…可以报哪些项目")
+  const asksWhich =
+    /(哪些|哪几个|什么|有没有)(子)?(项目|培训)|有没有.{1,10}(项目|培训)|(项目|培训)(是|都是)?(哪些|哪几个)/.test(whole) && !SELF.test(whole) && !/适合我|我能|我可以/.test(whole);
+  // "哪些项目要求工作业绩突出": a phrase of the guide's 培训对象 or 遴选条件 (four characters or more)
+  const phrase = asksWhich && /要求|条件/.test(whole) ? conditionPhrase(k, whole) : undefined;
+  if (phrase) return { ask: "condition", phrase };
+  // "有异步学习要求的都是哪几个项目": a schedule part named in the guide's own words
+  const part = asksWhich ? schedulePartWord(k, whole) : undefined;
+  if (part) return { ask: "schedulePart", word: part };
+  // "哪些项目面向幼儿园老师", "有哪些项目是给校长的": who a project is for
+  if (asksWhich && /面向|给|针对|对象是/.test(whole)) {
+    const profile = readProfile(whole, k.vocabulary).profile;
+    if (profile.role || profile.stage) return { ask: "audience", profile, ...(plan ? { plan } : {}) };
+  }
   if (/(哪些|什么|有)(子)?项目/.test(whole) && plan) return { ask: "list", plan };
   return undefined;
+}
+
+/** The longest run (four characters or more) the text shares with a sub-project's 培训对象 or a condition. */
+function conditionPhrase(k: Knowledge, whole: string): string | undefined {
+  let best = "";
+  for (const sp of k.subProjects) {
+    for (const t of [sp.audience.text, ...sp.rows.flatMap((r) => r.conditions.map((c) => c.text))]) {
+      const common = longestCommon(whole, compact(t));
+      if (common.length >= 4 && common.length > best.length && !/项目|培训|研修/.test(common)) best = common;
+    }
+  }
+  return best || undefined;
+}
+
+/** Words of schedule labels that name a kind of part (异步, 影子学习, 跟岗, 送教…), longest found in the text. */
+function schedulePartWord(k: Knowledge, whole: string): string | undefined {
+  const labels = k.subProjects.flatMap((sp) => [...sp.schedule, ...sp.rows.flatMap((r) => r.schedule ?? [])].map((d) => compact(d.label)));
+  const text = compact(whole.replace(/线上|网上|网络/g, "在线"));
+  const found = new Set<string>();
+  for (const label of labels) {
+    // every run of two or more characters the text shares with the label
+    for (let i = 0; i < label.length - 1; i++) {
+      for (let j = i + 2; j <= label.length && text.includes(label.slice(i, j)); j++) found.add(label.slice(i, j));
+    }
+  }
+  const words = [...found].filter((w) => !GENERIC_PART_WORDS.has(w) && !/^(集中|培训|研修|每年|学时|天)|(集中|培训|研修)$/.test(w));
+  // the longest, and of those the one fewest labels have (异步 over 在线)
+  const uses = (w: string) => labels.filter((l) => l.includes(w)).length;
+  return words.sort((a, b) => b.length - a.length || uses(a) - uses(b))[0];
 }
 
 /** Parts of the guide's 实施单位 cells a question may name, with the guide's own words. */
@@ -262,7 +309,7 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
     const about = top && found.confident ? top.subProjectId : topic?.subProjectId;
     return { kind: "unanswered", topic: unanswered.topic, ...(about ? { subProjectId: about } : {}) };
   }
-  const plan = planQuestion(whole, [...new Set(named)]);
+  const plan = planQuestion(ctx.knowledge, whole, [...new Set(named)]);
   if (plan) return { kind: "plan", question: plan };
   if (!found.exact && PROJECTS_ASKED.test(whole)) return { kind: "command", command: "projects" };
   if (PROCESS_Q.test(whole) && !SELF_WITH_PROFILE(raw, v)) {

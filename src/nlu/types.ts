@@ -50,14 +50,22 @@ export type PlanQuestion =
   | { ask: "categories"; plan?: Plan }
   | { ask: "subprojects"; plan?: Plan }
   | { ask: "quota"; plan?: Plan }
-  | { ask: "cycle"; years: number }
+  | { ask: "cycle"; years: number; plan?: Plan }
   | { ask: "established"; year: number }
   | { ask: "plans" }
   | { ask: "unfunded" }
   | { ask: "list"; plan: Plan }
   | { ask: "compare"; ids: [string, string] }
   /** Which sub-projects an implementer phrase applies to ("哪些项目协同区外院校实施"). */
-  | { ask: "implementer"; words: string[] };
+  | { ask: "implementer"; words: string[] }
+  /** The sub-project that plans to train the most people ("国培里培训人数最多的是哪个"). */
+  | { ask: "largest"; plan?: Plan }
+  /** Which sub-projects have a schedule part ("有异步学习要求的是哪几个项目"), by a word of its label. */
+  | { ask: "schedulePart"; word: string }
+  /** Which sub-projects are for a kind of person ("哪些项目面向幼儿园老师", "有哪些项目是给校长的"). */
+  | { ask: "audience"; profile: Profile; plan?: Plan }
+  /** Which sub-projects a phrase of the audience or a condition belongs to ("哪些项目要求工作业绩突出"). */
+  | { ask: "condition"; phrase: string };
 
 /** What a free-text message means. */
 export type Intent =

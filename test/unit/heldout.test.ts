@@ -16,7 +16,7 @@ import { evaluate, formatTally, loadSet, tally } from "../heldout/evaluate.js";
 const CEILING: Record<string, { wrong: number; right: number }> = {
   dev: { wrong: 0, right: 125 },
   dev2: { wrong: 0, right: 380 },
-  dev3: { wrong: 0, right: 248 },
+  dev3: { wrong: 0, right: 257 },
   heldout: { wrong: 16, right: 318 },
 };
 
