@@ -389,7 +389,11 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   }
   // a profile told over several messages ("我是高中物理老师" / "教龄7年" / "区培高中骨干能报吗"): what this message
   // says about the same person is added to what was said before; a new role is a new person
-  const continues = topic?.profile && (asksEligibility || hasProfile(reading.profile)) && (!reading.profile.role || FOLLOW_UP.test(whole));
+  const continues =
+    topic?.profile &&
+    (asksEligibility || hasProfile(reading.profile)) &&
+    !OTHER_PERSON.test(whole) &&
+    (!reading.profile.role || (reading.profile.role === topic.profile.role && !/^(我是|本人是|我现在是)/.test(whole)) || FOLLOW_UP.test(whole));
   const profile = continues ? { ...topic!.profile, ...reading.profile } : reading.profile;
   const personal = profile.teachingYears !== undefined || profile.postYears !== undefined || (profile.honours?.length ?? 0) > 0;
   const notes = { unplaced: reading.unplaced, membership: reading.membership, postAsks: reading.postAsks, deputy: reading.deputy };
@@ -540,10 +544,12 @@ const COPULA_END = /(是|当|任|做|为|属于|作为|担任)$/;
  */
 function nameBeforeQuestion(k: Knowledge, raw: string): { subProjectId: string; person: string; asked: string } | undefined {
   const clauses = normalize(raw).split(/[，,。；;！!？?、\s]+/).filter(Boolean);
-  // a fact asked after it in the same run of words ("…我能报吗要去几天") is answered on its own
-  const last = compact(clauses.at(-1) ?? "").replace(TRAILING_FACT, "");
-  const m = TARGET_BEFORE_Q.exec(last);
-  if (!m) return undefined;
+  // the last clause that asks (a fact clause may follow: "县骨能报吗 培训多少天"); a fact asked after it in the
+  // same run of words ("…我能报吗要去几天") is answered on its own
+  const at = clauses.map((c) => TARGET_BEFORE_Q.test(compact(c).replace(TRAILING_FACT, ""))).lastIndexOf(true);
+  if (at < 0) return undefined;
+  const last = compact(clauses[at]!).replace(TRAILING_FACT, "");
+  const m = TARGET_BEFORE_Q.exec(last)!;
   const head = m[1]!.replace(TARGET_TAIL, "");
   let best: { id: string; len: number } | undefined;
   for (const sp of k.subProjects) {
@@ -556,7 +562,7 @@ function nameBeforeQuestion(k: Knowledge, raw: string): { subProjectId: string; 
   if (!best) return undefined;
   const personInClause = head.slice(0, head.length - best.len);
   if (COPULA_END.test(personInClause)) return undefined;
-  const person = [...clauses.slice(0, -1).map(compact), personInClause].join("，");
+  const person = [...clauses.slice(0, at).map(compact), personInClause, ...clauses.slice(at + 1).map(compact)].join("，");
   return { subProjectId: best.id, person, asked: last.slice(personInClause.length) };
 }
 
@@ -581,6 +587,9 @@ const ELIGIBILITY_FACTS: [FactKind, RegExp][] = [
   ["funding", /经费|多少钱|费用标准/],
   ["quota", /多少人|几个人|名额|招多少/],
 ];
+
+/** Someone else is described ("我同事是…", "他能报什么"): nothing carries over from the writer's profile. */
+const OTHER_PERSON = /同事|朋友|爱人|老婆|老公|他|她|别人|另一位|另一个老师/;
 
 /** Words that make a text a question rather than a statement. */
 const QUESTIONISH = /[?？]|吗|么|几|多少|什么|哪|啥|怎么|如何|是否|多久|多长/;
