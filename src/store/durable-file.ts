@@ -216,23 +216,17 @@ export class DurableFile<T> implements Adapter<T> {
   }
 
   async #read(): Promise<T | null> {
-    if (this.#decode) {
-      let bytes: Buffer;
-      try {
-        bytes = await this.#tracker.fs.readBytes(this.path);
-      } catch (e) {
-        if (errnoCode(e) === "ENOENT") return null;
-        throw unreadableFileError(this.path, e);
-      }
-      return this.#decode(bytes);
-    }
-    let text: string;
+    const decode = this.#decode;
+    const { fs } = this.#tracker;
+    let content: Buffer | string;
     try {
-      text = await this.#tracker.fs.readFile(this.path);
+      content = decode ? await fs.readBytes(this.path) : await fs.readFile(this.path);
     } catch (e) {
       if (errnoCode(e) === "ENOENT") return null;
       throw unreadableFileError(this.path, e);
     }
+    if (decode) return decode(content as Buffer);
+    const text = content as string;
     let data: unknown;
     try {
       data = JSON.parse(text);

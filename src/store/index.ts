@@ -18,14 +18,14 @@ import { CommitLog, JOURNAL_DIR } from "./commit-log.js";
 import { WriteTracker, isTempFile, silentLogger, type StoreLogger } from "./durable-file.js";
 import { StoreError, describe, errnoCode } from "./errors.js";
 import { withFs, type StoreFs } from "./fs.js";
-import { HEADS, KEYS, LOG_COLLECTIONS, META_FILE, SHARDED_COLLECTIONS, layoutOf, type RecordTypes, type ShardedName } from "./layout.js";
+import { LOG_COLLECTIONS, META_FILE, SHARDED_COLLECTIONS, layoutOf, type ShardedName } from "./layout.js";
 import { EmbeddedInbox } from "./inbox.js";
 import { Ledger } from "./ledger.js";
 import { acquireLock } from "./lock.js";
 import { migrate, type Migration } from "./migrations.js";
 import { DEFAULT_REF_PREFIXES, RefAllocator } from "./refs.js";
 import { Audit, Broadcasts, Deadlines, Declarations, Drafts, Sessions, Users } from "./repos.js";
-import { ShardedCollection, type SnapshotUnit } from "./sharded-collection.js";
+import { openCollection, type SnapshotUnit } from "./sharded-collection.js";
 import { TXN_DIR, Transactions, readLegacyTxns, replayJournal } from "./transaction.js";
 import type { AuditRecord, BroadcastRecord, DeadlineRecord, DeclarationRecord, DraftRecord, SessionRecord, Store, UserRecord } from "./types.js";
 
@@ -123,15 +123,7 @@ export async function openStore(dataDir: string, opts: OpenStoreOptions = {}): P
     const layout = layoutOf(meta.data, join(dir, META_FILE));
 
     const started = performance.now();
-    const open = <K extends ShardedName>(name: K) =>
-      ShardedCollection.open<RecordTypes[K]>({
-        dir: join(dir, name),
-        shards: layout[name].shards,
-        key: KEYS[name] as (r: RecordTypes[K]) => string,
-        head: HEADS[name].of as (r: RecordTypes[K]) => number[],
-        heads: HEADS[name].count,
-        tracker,
-      });
+    const open = <K extends ShardedName>(name: K) => openCollection(dir, name, layout, tracker);
     const [users, sessions, drafts, declarations, deadlines, broadcasts, audit, ledger] = await Promise.all([
       open("users"),
       open("sessions"),

@@ -14,9 +14,9 @@ import { chunkFileName } from "./chunked-log.js";
 import { JOURNAL_DIR } from "./commit-log.js";
 import { DurableFile, WriteTracker, isTempFile, type StoreLogger } from "./durable-file.js";
 import { StoreError, describe, errnoCode } from "./errors.js";
-import { LOG_COLLECTIONS, META_FILE, SHARDED_COLLECTIONS, HEADS, KEYS, layoutOf, validateMeta, type Layout, type MetaData, type RecordTypes, type ShardedName } from "./layout.js";
+import { LOG_COLLECTIONS, META_FILE, SHARDED_COLLECTIONS, KEYS, layoutOf, validateMeta, type Layout, type MetaData, type RecordTypes, type ShardedName } from "./layout.js";
 import { deliveryDirName } from "./ledger.js";
-import { ShardedCollection } from "./sharded-collection.js";
+import { openCollection } from "./sharded-collection.js";
 import type { AuditRecord } from "./types.js";
 
 export interface MigrationContext {
@@ -98,14 +98,7 @@ const migration1: Migration = {
       for (const name of SHARDED_COLLECTIONS) {
         const records = legacy[name];
         if (!records?.length) continue;
-        const col = await ShardedCollection.open<RecordTypes[typeof name]>({
-          dir: join(dataDir, name),
-          shards: layout[name].shards,
-          key: KEYS[name] as (r: RecordTypes[typeof name]) => string,
-          head: HEADS[name].of as (r: RecordTypes[typeof name]) => number[],
-          heads: HEADS[name].count,
-          tracker,
-        });
+        const col = await openCollection(dataDir, name, layout, tracker);
         await col.putMany(records);
       }
       const audit = chunks(legacy.audit ?? [], layout.audit.chunkSize);
@@ -158,14 +151,7 @@ const migration3: Migration = {
     const layout = layoutOf(meta, join(dataDir, META_FILE));
     // One collection at a time: only one is in memory.
     for (const name of SHARDED_COLLECTIONS) {
-      const col = await ShardedCollection.open<RecordTypes[typeof name]>({
-        dir: join(dataDir, name),
-        shards: layout[name].shards,
-        key: KEYS[name] as (r: RecordTypes[typeof name]) => string,
-        head: HEADS[name].of as (r: RecordTypes[typeof name]) => number[],
-        heads: HEADS[name].count,
-        tracker,
-      });
+      const col = await openCollection(dataDir, name, layout, tracker);
       await col.rewriteAll();
     }
   },

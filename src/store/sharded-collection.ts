@@ -15,6 +15,7 @@ import { Low } from "lowdb";
 import { DurableFile, handled, isTempFile, type WriteTracker } from "./durable-file.js";
 import { corruptFileError, errnoCode, unreadableFileError } from "./errors.js";
 import { shardOf } from "./hash.js";
+import { HEADS, KEYS, type Layout, type RecordTypes, type ShardedName } from "./layout.js";
 import { Shard, shardFileName } from "./shard-file.js";
 
 export { shardFileName } from "./shard-file.js";
@@ -185,6 +186,18 @@ export class ShardedCollection<T> {
     }
     await Promise.all(this.takeDirty().map((u) => u.write()));
   }
+}
+
+/** Opens one of the store's keyed collections, DATA_DIR/<name>/, with its layout's shard count, key and heads (layout.ts). */
+export function openCollection<K extends ShardedName>(dataDir: string, name: K, layout: Layout, tracker: WriteTracker): Promise<ShardedCollection<RecordTypes[K]>> {
+  return ShardedCollection.open<RecordTypes[K]>({
+    dir: join(dataDir, name),
+    shards: layout[name].shards,
+    key: KEYS[name] as (r: RecordTypes[K]) => string,
+    head: HEADS[name].of as (r: RecordTypes[K]) => number[],
+    heads: HEADS[name].count,
+    tracker,
+  });
 }
 
 /** One snapshot file a checkpoint may write: its mark is read at the moment of writing. */
