@@ -107,7 +107,9 @@ export class PgInbox implements InboxRepo {
     if (limit < 1) return [];
     this.keepLeases(owner, leaseMs, Date.parse(now) - Date.now());
     const until = new Date(Date.parse(now) + leaseMs).toISOString();
-    // One statement. `finished`: updates answered before their instance died (lease out) are done,
+    // Its columns are listed, not `inbox.*`: a named statement whose result gains a column (a
+    // migration applied by a newer instance) would fail on every call with "cached plan must not
+    // change result type". One statement. `finished`: updates answered before their instance died (lease out) are done,
     // not handled again. Both parts see the same snapshot, so `next` counts those as done already:
     // it never hands one out, and it does not let them hold back their chat's next update.
     const r = await this.db.query<InboxRow>({
@@ -130,7 +132,7 @@ export class PgInbox implements InboxRepo {
           FOR UPDATE SKIP LOCKED)
        UPDATE inbox SET claimed_by = $1, lease_until = $2, attempts = inbox.attempts + 1
          FROM next WHERE inbox.update_id = next.update_id
-       RETURNING inbox.*`,
+       RETURNING inbox.update_id, inbox.chat_id, inbox."update", inbox.received_at, inbox.done_at, inbox.claimed_by, inbox.lease_until, inbox.attempts`,
       values: [owner, until, now, limit],
     });
     return r.rows.map(toRecord).sort((a, b) => a.updateId - b.updateId);
