@@ -4,14 +4,16 @@
  * from that file, row by row. exceljs, its zip writer and the rows never enter the bot's heap,
  * and this process's work runs on the other core while the bot keeps answering.
  */
-import { createReadStream, createWriteStream, readdirSync } from "node:fs";
+import { createReadStream, readdirSync } from "node:fs";
 import { once } from "node:events";
 import { setPriority } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import type { Writable } from "node:stream";
 import { loadKnowledge } from "../knowledge/load.js";
 import type { FromChild, ToChild } from "./child-protocol.js";
 import { ExportColumns, exportFileName, writeCsv, writeXlsx, type ExportRecord, type RowSource, type TableLayout } from "./declarations.js";
+import { syncedFileStream } from "./synced-file.js";
 
 function tell(m: FromChild): void {
   process.send?.(m);
@@ -54,7 +56,7 @@ async function main(): Promise<void> {
   const knowledge = loadKnowledge();
   let start: Extract<ToChild, { type: "start" }> | undefined;
   let columns: ExportColumns | undefined;
-  let spool: ReturnType<typeof createWriteStream> | undefined;
+  let spool: Writable | undefined;
   let spoolFile = "";
   let count = 0;
   const ended = new Promise<void>((resolve, reject) => {
@@ -67,7 +69,7 @@ async function main(): Promise<void> {
             start = m;
             columns = new ExportColumns(knowledge, { timeZone: m.timeZone, now: new Date(m.now) });
             spoolFile = join(m.dir, "declarations.jsonl");
-            spool = createWriteStream(spoolFile);
+            spool = syncedFileStream(spoolFile);
           } else if (m.type === "batch") {
             if (!spool || !columns) throw new Error("batch before start");
             let chunk = "";
@@ -102,7 +104,7 @@ async function main(): Promise<void> {
   const now = new Date(start.now);
   for (const kind of ["csv", "xlsx"] as const) {
     const path = join(start.dir, exportFileName(now, start.timeZone, kind));
-    await (kind === "csv" ? writeCsv : writeXlsx)(table, createWriteStream(path));
+    await (kind === "csv" ? writeCsv : writeXlsx)(table, syncedFileStream(path));
     tell({ type: "file", kind, path, rows: count });
   }
   tell({ type: "done", peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024) });
