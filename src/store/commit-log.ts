@@ -36,7 +36,7 @@ export interface JournalLine {
 }
 
 
-function crcHex(body: string): string {
+function crcHex(body: string | Uint8Array): string {
   return (crc32(body) >>> 0).toString(16).padStart(8, "0");
 }
 
@@ -51,7 +51,7 @@ export function journalLine(body: string): string {
  */
 function parseLine(buf: Buffer, start: number, end: number): JournalLine | undefined {
   if (end - start < 10 || buf[start + 8] !== 0x20) return undefined;
-  if ((crc32(buf.subarray(start + 9, end)) >>> 0).toString(16).padStart(8, "0") !== buf.toString("latin1", start, start + 8)) return undefined;
+  if (crcHex(buf.subarray(start + 9, end)) !== buf.toString("latin1", start, start + 8)) return undefined;
   try {
     const v = JSON.parse(buf.toString("utf8", start + 9, end)) as JournalLine;
     if (!Number.isSafeInteger(v.n) || v.n < 1 || !Array.isArray(v.o)) return undefined;
