@@ -22,7 +22,7 @@ import { openStore } from "../src/store/index.js";
 import type { UserRecord } from "../src/store/types.js";
 import { startBotProcess, type BotProcess } from "../test/support/bot-process.js";
 import { startFakeBotApi } from "../test/support/fake-bot-api.js";
-import { load1, runIfMain } from "./stats.js";
+import { cliFlags, load1, runIfMain } from "./stats.js";
 
 export interface BroadcastBenchResult {
   subscribers: number;
@@ -65,13 +65,9 @@ const cpuMs = (pid: number) => {
 };
 
 function args() {
-  const a = process.argv.slice(2);
-  const num = (name: string, d: number) => {
-    const i = a.indexOf(`--${name}`);
-    return i >= 0 ? Number(a[i + 1]) : d;
-  };
-  const prof = a.indexOf("--cpu-prof");
-  return { subscribers: num("subscribers", 5000), rate: num("rate", 1000), ...(prof >= 0 ? { cpuProfDir: a[prof + 1] } : {}) };
+  const { num, text } = cliFlags();
+  const cpuProfDir = text("cpu-prof");
+  return { subscribers: num("subscribers", 5000), rate: num("rate", 1000), ...(cpuProfDir !== undefined ? { cpuProfDir } : {}) };
 }
 
 export async function runBroadcast(o: { subscribers: number; rate: number; cpuProfDir?: string } = args()): Promise<BroadcastBenchResult> {

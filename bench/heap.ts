@@ -18,7 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { seedStore } from "./store-seed.js";
-import { load1, runIfMain } from "./stats.js";
+import { cliFlags, load1, runIfMain } from "./stats.js";
 
 export interface HeapPart {
   part: string;
@@ -41,11 +41,7 @@ export interface HeapResult {
 }
 
 function args() {
-  const a = process.argv.slice(2);
-  const val = (name: string) => {
-    const i = a.indexOf(`--${name}`);
-    return i >= 0 ? a[i + 1] : undefined;
-  };
+  const val = cliFlags().text;
   return { scale: Number(val("scale") ?? 1), users: Number(val("users") ?? 100), steps: Number(val("steps") ?? 12), child: val("child") };
 }
 

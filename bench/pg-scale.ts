@@ -20,7 +20,7 @@ import { migrate } from "../src/store/pg/migrate.js";
 import { openPgStore } from "../src/store/pg/index.js";
 import { makeDeclaration, makeDraft, makeSession, makeUser, rng, userIdOf } from "./store-seed.js";
 import { settleDatabase } from "./pg-copy.js";
-import { latency, load1, procMemory, runIfMain, type Latency } from "./stats.js";
+import { cliFlags, latency, load1, procMemory, runIfMain, type Latency } from "./stats.js";
 
 export interface PgScalePoint {
   scale: number;
@@ -49,11 +49,7 @@ export interface PgScaleResult {
 const RATE = 300;
 
 function args() {
-  const a = process.argv.slice(2);
-  const val = (name: string) => {
-    const i = a.indexOf(`--${name}`);
-    return i >= 0 ? a[i + 1] : undefined;
-  };
+  const val = cliFlags().text;
   return {
     scales: (val("scales") ?? "1,2,5,10").split(",").map(Number),
     seconds: Number(val("seconds") ?? 10),

@@ -24,7 +24,7 @@ import { startFakeBotApi, type FakeBotApi } from "../test/support/fake-bot-api.j
 import { httpDriver, walk } from "./http-driver.js";
 import { SimUser, loadPhrasings } from "./simulated-users.js";
 import { rng, seedStore, userIdOf } from "./store-seed.js";
-import { childrenPeakMB, latency, load1, procMemory, resetPeak, runIfMain, type Latency } from "./stats.js";
+import { childrenPeakMB, cliFlags, latency, load1, procMemory, resetPeak, runIfMain, type Latency } from "./stats.js";
 
 export interface StartupResult {
   store: { users: number; declarations: number; drafts: number };
@@ -89,10 +89,7 @@ const ADMIN = 1;
 
 function args() {
   const a = process.argv.slice(2);
-  const num = (name: string, d: number) => {
-    const i = a.indexOf(`--${name}`);
-    return i >= 0 ? Number(a[i + 1]) : d;
-  };
+  const { num } = cliFlags(a);
   const flags = a.indexOf("--node-flags");
   return {
     runs: num("runs", 5),

@@ -85,6 +85,18 @@ export function isMain(url: string): boolean {
   return process.argv[1] !== undefined && url === pathToFileURL(process.argv[1]).href;
 }
 
+/**
+ * A benchmark's `--name value` flags: `text(name)` is the word after `--name` (undefined when the flag
+ * is absent), `num(name, d)` that word as a number (`d` when absent).
+ */
+export function cliFlags(argv: string[] = process.argv.slice(2)): { text(name: string): string | undefined; num(name: string, d: number): number } {
+  const at = (name: string) => argv.indexOf(`--${name}`);
+  return {
+    text: (name) => (at(name) >= 0 ? argv[at(name) + 1] : undefined),
+    num: (name, d) => (at(name) >= 0 ? Number(argv[at(name) + 1]) : d),
+  };
+}
+
 /** Runs a benchmark when its file is run directly (not imported): emits its result (report by default), exits 0, or 1 on error. */
 export function runIfMain(url: string, run: () => Promise<unknown>, emit: (result: unknown) => void = report): void {
   if (!isMain(url)) return;

@@ -22,7 +22,7 @@ import { fileURLToPath } from "node:url";
 import { nodeFs } from "../src/store/fs.js";
 import { openStore } from "../src/store/index.js";
 import { makeDeclaration, makeDraft, makeSession, makeUser, rng, seedStore, seededKeys } from "./store-seed.js";
-import { latency, load1, procMemory, runIfMain, type Latency } from "./stats.js";
+import { cliFlags, latency, load1, procMemory, runIfMain, type Latency } from "./stats.js";
 
 export interface ScalePoint {
   scale: number;
@@ -194,11 +194,7 @@ async function child(dir: string, seconds: number): Promise<Measured> {
 }
 
 function args() {
-  const a = process.argv.slice(2);
-  const val = (name: string) => {
-    const i = a.indexOf(`--${name}`);
-    return i >= 0 ? a[i + 1] : undefined;
-  };
+  const val = cliFlags().text;
   return { scales: (val("scales") ?? "1,2,5,10").split(",").map(Number), seconds: Number(val("seconds") ?? 10), child: val("child"), reopen: val("reopen"), from: val("dir") };
 }
 

@@ -17,6 +17,7 @@ import { pathToFileURL } from "node:url";
 import { openStore, type StoreHandle } from "../src/store/index.js";
 import { formatRef } from "../src/store/refs.js";
 import type { DeclarationRecord, DraftRecord, SessionRecord, Store, UserRecord } from "../src/store/types.js";
+import { cliFlags } from "./stats.js";
 
 export interface SeedCounts {
   users: number;
@@ -239,15 +240,11 @@ async function update(store: StoreHandle, r: () => number, seeded: SeedResult): 
 }
 
 function parseArgs(args: string[]) {
-  const num = (name: string, dflt: number) => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 ? Number(args[i + 1]) : dflt;
-  };
-  const dirArg = args.indexOf("--dir");
+  const { num, text } = cliFlags(args);
   return {
     fsync: !args.includes("--no-fsync"),
     measureOnly: args.includes("--measure"),
-    dir: dirArg >= 0 ? args[dirArg + 1] : undefined,
+    dir: text("dir"),
     counts: { users: num("users", 50_000), declarations: num("declarations", 20_000), drafts: num("drafts", 5_000), sessions: num("sessions", 20_000) },
     seconds: num("seconds", 10),
     rate: num("rate", 300),

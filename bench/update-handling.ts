@@ -44,7 +44,7 @@ import { LocalBotApi } from "./fake-api-client.js";
 import { startInProcessBot } from "./in-process-bot.js";
 import { pgCopyOf, type PgCopy } from "./pg-copy.js";
 import { SimUser, loadPhrasings, type Action, type Category, type UserStats } from "./simulated-users.js";
-import { latency, load1, runIfMain, spread, type Latency, type Spread } from "./stats.js";
+import { cliFlags, latency, load1, runIfMain, spread, type Latency, type Spread } from "./stats.js";
 import { StallTrace } from "./stall-trace.js";
 
 export interface PhaseResult {
@@ -91,10 +91,7 @@ export interface UpdateHandlingResult {
 
 function args() {
   const a = process.argv.slice(2);
-  const num = (name: string, d: number) => {
-    const i = a.indexOf(`--${name}`);
-    return i >= 0 ? Number(a[i + 1]) : d;
-  };
+  const { num, text } = cliFlags(a);
   return {
     users: num("users", 500),
     rate: num("rate", 300),
@@ -106,11 +103,11 @@ function args() {
     warmup: num("warmup", 6000),
     scale: num("scale", 1),
     /** --store pg: the same seed copied into a throwaway PostgreSQL server (bench/pg-copy.ts), the bot on it. */
-    store: a.includes("--store") && a[a.indexOf("--store") + 1] === "pg" ? ("pg" as const) : ("lowdb" as const),
-    trace: a.includes("--trace") ? a[a.indexOf("--trace") + 1] : undefined,
+    store: text("store") === "pg" ? ("pg" as const) : ("lowdb" as const),
+    trace: text("trace"),
     slowMs: num("slow-ms", 40),
     keepOutputs: num("keep-outputs", 8),
-    heapSample: a.includes("--heap-sample") ? a[a.indexOf("--heap-sample") + 1] : undefined,
+    heapSample: text("heap-sample"),
   };
 }
 
