@@ -83,21 +83,25 @@ const known = knowledgeIds();
 describe("held-out evaluation sets (format)", () => {
   it("knows the 22 sub-project ids", () => expect(known.size).toBe(22));
 
-  it("dev.yaml, dev2.yaml, dev3.yaml and heldout.yaml are well-formed, with no question in two sets", () => {
+  it("dev.yaml, dev2.yaml, dev3.yaml, dev4.yaml and heldout.yaml are well-formed, with no question in two sets", () => {
     const dev = load("dev.yaml");
     const dev2 = load("dev2.yaml");
     const dev3 = load("dev3.yaml");
+    const dev4 = load("dev4.yaml");
     const heldout = load("heldout.yaml");
+    // dev.yaml to dev3.yaml used up d001–d999, so dev4.yaml numbers its items e001….
     const sets = {
       dev: { prefix: "d", items: dev },
       dev2: { prefix: "d", items: dev2 },
       dev3: { prefix: "d", items: dev3 },
+      dev4: { prefix: "e", items: dev4 },
       heldout: { prefix: "h", items: heldout },
     };
     expect(formatProblems(sets, known)).toEqual([]);
     expect((dev as Item[]).length).toBeGreaterThanOrEqual(100);
     expect((dev2 as Item[]).length).toBeGreaterThanOrEqual(150);
     expect((dev3 as Item[]).length).toBeGreaterThanOrEqual(290);
+    expect((dev4 as Item[]).length).toBeGreaterThanOrEqual(60);
     expect((heldout as Item[]).length).toBeGreaterThanOrEqual(300);
   });
 
@@ -119,6 +123,7 @@ describe("held-out evaluation sets (format)", () => {
           { id: "x3", q: "哪天截止", expect: "none", must: ["1月"], why: "x" },
         ],
       },
+      dev4: { prefix: "e", items: [{ id: "d500", q: "领航几年", expect: "answer", why: "x" }] },
       heldout: {
         prefix: "h",
         items: [{ id: "h001", q: "县骨 几天？", expect: "answer", eligible: ["county-backbone"], notEligible: ["county-backbone"], why: "x" }],
@@ -131,11 +136,12 @@ describe("held-out evaluation sets (format)", () => {
         "dev: duplicate id d001",
         "dev: id x3 should look like d001",
         'dev x3: a "none" item cannot require an answer',
+        "dev4: id d500 should look like e001",
         "heldout h001: county-backbone both eligible and notEligible",
         "heldout h001: same question as dev d001",
       ].sort(),
     );
-    expect(problems).toHaveLength(6);
+    expect(problems).toHaveLength(7);
     expect(formatProblems({ dev: { prefix: "d", items: [{ id: "d001", q: "x", expect: "maybe", why: "x" }] } }, known)).toHaveLength(1);
   });
 });
