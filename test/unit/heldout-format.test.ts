@@ -101,7 +101,7 @@ describe("held-out evaluation sets (format)", () => {
     expect((dev as Item[]).length).toBeGreaterThanOrEqual(100);
     expect((dev2 as Item[]).length).toBeGreaterThanOrEqual(150);
     expect((dev3 as Item[]).length).toBeGreaterThanOrEqual(290);
-    expect((dev4 as Item[]).length).toBeGreaterThanOrEqual(60);
+    expect((dev4 as Item[]).length).toBeGreaterThanOrEqual(150);
     expect((heldout as Item[]).length).toBeGreaterThanOrEqual(300);
   });
 
