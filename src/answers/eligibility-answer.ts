@@ -2,7 +2,7 @@
  * Renders eligibility verdicts: what was not understood first (said back, and asked), then eligible with every
  * reason and its source, what the recommending unit decides, readings to confirm, near misses and open questions.
  */
-import { forRow, restsOnUnit, settles, type Check, type NearMiss, type Verdict } from "../domain/eligibility.js";
+import { forRow, restsOnUnit, rolesOf, settles, type Check, type NearMiss, type Verdict } from "../domain/eligibility.js";
 import { FIELD_LABELS, type Profile, type ProfileField } from "../domain/profile.js";
 import type { Cite, Knowledge } from "../knowledge/schema.js";
 import { place } from "./cite.js";
@@ -58,19 +58,29 @@ export function describeProfile(k: Knowledge, p: Profile): string {
   return escapeHtml(parts.join(" · ") || "（未提供）");
 }
 
-function checkLine(c: Check, p: Profile, showCite: boolean): string {
+const roleLabel = (k: Knowledge, r: string) => k.vocabulary.roles.find((x) => x.id === r)?.label ?? r;
+
+/** What the person said for a condition's field, shown beside it: their years, stage, or their own post (校长, not the row's 名校长). */
+function yoursOf(k: Knowledge, c: Check, p: Profile): string {
+  const f = c.condition.field;
+  if (f === "teachingYears" || f === "postYears") return p[f] !== undefined ? `（你：${p[f]}年）` : "";
+  if (f === "stage" && p.stage !== undefined) return `（你：${escapeHtml(p.stage)}）`;
+  if (f === "role" && p.role !== undefined) return `（你：${escapeHtml(rolesOf(p).map((r) => roleLabel(k, r)).join("兼"))}）`;
+  return "";
+}
+
+function checkLine(k: Knowledge, c: Check, p: Profile, showCite: boolean): string {
   const mark = c.judged ? "◇" : c.status === "pass" ? "✔" : c.status === "fail" ? "✘" : c.status === "disputed" ? "⚖️" : "？";
-  const yours = c.condition.field === "teachingYears" || c.condition.field === "postYears" ? p[c.condition.field] : undefined;
-  const you = yours !== undefined ? `（你：${yours}年）` : "";
+  const you = yoursOf(k, c, p);
   const judged = c.judged ? `（${escapeHtml(c.judged)}，${UNIT_DECIDES}）` : "";
   return `  ${mark} ${escapeHtml(c.condition.text)}${you}${judged}${showCite ? ` ${where(c.condition.cite)}` : ""}`;
 }
 
 /** Condition lines; a citation is printed once for a run of conditions from the same place. */
-function checkLines(checks: Check[], p: Profile): string[] {
+function checkLines(k: Knowledge, checks: Check[], p: Profile): string[] {
   return checks.map((c, i) => {
     const next = checks[i + 1];
-    return checkLine(c, p, !next || where(next.condition.cite) !== where(c.condition.cite));
+    return checkLine(k, c, p, !next || where(next.condition.cite) !== where(c.condition.cite));
   });
 }
 
@@ -83,7 +93,7 @@ export function nearMissText(n: NearMiss, p: Profile): string {
 function eligibleBlock(k: Knowledge, v: Verdict, p: Profile, index: number): string {
   const sp = v.subProject;
   const head = `${index}. <b>${escapeHtml(sp.name)}</b>（${escapeHtml(planName(k, v))} · ${escapeHtml(v.best.row.label)}）${v.kind === "eligible_priority" ? " ⭐优先推荐" : ""}`;
-  const lines = [head, ...checkLines(v.best.checks, forRow(v.best.row, p))];
+  const lines = [head, ...checkLines(k, v.best.checks, forRow(v.best.row, p))];
   for (const c of v.best.priorityChecks) {
     if (c.status === "pass") lines.push(`  ⭐ ${escapeHtml(c.condition.text)} ${where(c.condition.cite)}`);
   }
@@ -233,7 +243,7 @@ export function eligibilityAnswer(k: Knowledge, verdicts: Verdict[], p: Profile,
 }
 
 /** Why one sub-project does or does not fit (for "我能报地级骨干吗"): the verdict on it first. */
-export function verdictDetail(v: Verdict, p: Profile): string {
+export function verdictDetail(k: Knowledge, v: Verdict, p: Profile): string {
   const head = `<b>${escapeHtml(v.subProject.name)}</b>（${escapeHtml(v.best.row.label)}）`;
   const judged = v.best.judged.length ? `；其中${escapeHtml(v.best.judged.join("、"))}${UNIT_DECIDES}` : "";
   const status = restsOnUnit(v.best)
@@ -247,7 +257,7 @@ export function verdictDetail(v: Verdict, p: Profile): string {
           : v.kind === "disputed"
             ? `⚖️ 正文与附件2说法不一，无法直接判断${v.best.missing.length ? `；另需确认：${v.best.missing.map((f) => FIELD_LABELS[f]).join("、")}` : ""}`
             : "✘ 不符合条件";
-  const lines = [head, status, ...checkLines(v.best.checks, forRow(v.best.row, p))];
+  const lines = [head, status, ...checkLines(k, v.best.checks, forRow(v.best.row, p))];
   for (const c of v.best.priorityChecks) if (c.status === "pass") lines.push(`  ⭐ 优先推荐：${escapeHtml(c.condition.text)} ${where(c.condition.cite)}`);
   if (v.kind === "disputed") lines.push(...disputedLines(v).slice(1));
   const deputy = v.kind === "not_eligible" ? deputyLine(v) : undefined;
@@ -269,14 +279,14 @@ function othersLine(others: Verdict[]): string | undefined {
  * The answer to "能报X吗": the verdict on X first, then (when X does not fit, or is disputed) the sub-projects that do, the reading
  * notes and the recommendation rule.
  */
-export function targetAnswer(v: Verdict, p: Profile, notes: ReadingNotes = {}, all: Verdict[] = []): EligibilityAnswer {
+export function targetAnswer(k: Knowledge, v: Verdict, p: Profile, notes: ReadingNotes = {}, all: Verdict[] = []): EligibilityAnswer {
   const notices = noticeLines(notes);
   const others =
     v.kind === "not_eligible" || v.kind === "disputed"
       ? all.filter((o) => o.subProject.id !== v.subProject.id && (o.kind === "eligible" || o.kind === "eligible_priority") && !restsOnUnit(o.best)).slice(0, MAX_OTHERS)
       : [];
   const other = othersLine(others);
-  const text = [verdictDetail(v, p), ...(other ? [other] : []), ...(notices.length ? [notices.join("\n")] : []), RECOMMENDATION_NOTE].join("\n\n");
+  const text = [verdictDetail(k, v, p), ...(other ? [other] : []), ...(notices.length ? [notices.join("\n")] : []), RECOMMENDATION_NOTE].join("\n\n");
   const mark = MARK(v);
   const clarify = needsAsking(notes) || v.kind === "needs_info";
   return {

@@ -15,6 +15,11 @@ export interface Check {
   judged?: string;
   /** The disagreement a disputed check rests on. */
   discrepancy?: Discrepancy;
+  /**
+   * The person did not say it; it passes only as the unit's to decide (名师名校长 for a plain 校长 asking about 领航):
+   * the row then rests on the unit, it is not a yes.
+   */
+  unstated?: boolean;
 }
 
 /**
@@ -130,7 +135,7 @@ function checkOf(condition: Condition, p: Profile, row: AudienceRow, ctx: Assess
     const j = ctx.judged?.find((x) =>
       status === "pass" ? condition.text.includes(x.term) : condition.field === "honours" && condition.anyOf.some((t) => t.includes(x.term)),
     );
-    if (j && !statedPost(p, j.settledBy)) return { condition, status: "pass", judged: j.say };
+    if (j && !statedPost(p, j.settledBy)) return { condition, status: "pass", judged: j.say, ...(status === "unknown" ? { unstated: true } : {}) };
   }
   return { condition, status };
 }
@@ -139,11 +144,12 @@ function checkOf(condition: Condition, p: Profile, row: AudienceRow, ctx: Assess
 export const settles = (c: Check): boolean => c.status === "pass" && !(c.judged && c.condition.field === "role");
 
 /**
- * An eligible row that rests only on what the recommending unit decides (数字素养 for a teacher: whether they are
- * in a 学科骨干教师团队): nothing the person said settles it, so it is not a yes.
+ * An eligible row that rests on what the recommending unit decides and the person did not say: nothing they said
+ * settles it (数字素养 for a teacher: whether they are in a 学科骨干教师团队), or one of its conditions is a
+ * designation they never claimed (a plain 校长 against 领航's 名校长). Either way it is not a yes.
  */
 export const restsOnUnit = (v: RowVerdict): boolean =>
-  (v.kind === "eligible" || v.kind === "eligible_priority") && v.judged.length > 0 && !v.checks.some(settles);
+  (v.kind === "eligible" || v.kind === "eligible_priority") && v.judged.length > 0 && (!v.checks.some(settles) || v.checks.some((c) => c.unstated));
 
 /**
  * The profile as one row sees it: with several posts told apart by years, the row counts the years of the post it

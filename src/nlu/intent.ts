@@ -365,7 +365,8 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   // "新课程新教材能报吗", "我是高中体育老师，新课程新教材我能参加吗": X named right before the question
   const before = asksEligibility && !target ? nameBeforeQuestion(ctx.knowledge, raw) : undefined;
   // "副校长能参加吗" after a card: the sub-project just discussed
-  const topicTarget = asksEligibility && !found.exact && topic?.subProjectId && !/(什么|哪|啥)/.test(whole) ? { subProjectId: topic.subProjectId, score: 0 } : undefined;
+  // "其他项目能报吗", "别的呢" ask about the rest, not the one just discussed
+  const topicTarget = asksEligibility && !found.exact && topic?.subProjectId && !/(什么|哪|啥|其他|其它|别的)/.test(whole) ? { subProjectId: topic.subProjectId, score: 0 } : undefined;
   const targetCandidate = target?.candidates[0] ?? (before ? { subProjectId: before.subProjectId, score: 0 } : topicTarget);
   // the person is what the message says besides the question about X ("高中校长能参加依法治校研修吗 我当了5年")
   const personText =
@@ -588,8 +589,8 @@ const ELIGIBILITY_FACTS: [FactKind, RegExp][] = [
   ["quota", /多少人|几个人|名额|招多少/],
 ];
 
-/** Someone else is described ("我同事是…", "他能报什么"): nothing carries over from the writer's profile. */
-const OTHER_PERSON = /同事|朋友|爱人|老婆|老公|他|她|别人|另一位|另一个老师/;
+/** Someone else is described ("我同事是…", "他能报什么"; not the 他 of 其他): nothing carries over from the writer's profile. */
+const OTHER_PERSON = /同事|朋友|爱人|老婆|老公|(?<!其)[他她]|别人|另一位|另一个老师/;
 
 /** Words that make a text a question rather than a statement. */
 const QUESTIONISH = /[?？]|吗|么|几|多少|什么|哪|啥|怎么|如何|是否|多久|多长/;

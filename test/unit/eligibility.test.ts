@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { eligibilityAnswer } from "../../src/answers/eligibility-answer.js";
-import { assess, relevantFields } from "../../src/domain/eligibility.js";
+import { assess, assessSubProject, relevantFields, restsOnUnit } from "../../src/domain/eligibility.js";
 import type { Profile } from "../../src/domain/profile.js";
 import { loadKnowledge } from "../../src/knowledge/load.js";
 
@@ -75,5 +75,21 @@ describe("eligibility verdicts explain themselves", () => {
 
   it("asks nothing more once every verdict is settled", () => {
     expect(relevantFields(k, teacher)).toEqual([]);
+  });
+
+  it("leaves a designation the person never claimed (名校长 for a plain 校长) to the unit: not a yes", () => {
+    const sp = k.subProjects.find((x) => x.id === "leading-educators")!;
+    const principal: Profile = { role: "principal", stage: "小学", postYears: 8 };
+    const plain = assessSubProject(sp, principal, k.vocabulary.judged, true);
+    expect(plain.kind).toBe("eligible");
+    expect(restsOnUnit(plain.best)).toBe(true);
+    const named = assessSubProject(sp, { ...principal, honours: ["名师名校长"] }, k.vocabulary.judged, true);
+    expect(restsOnUnit(named.best)).toBe(false);
+  });
+
+  it("no role condition claims a designation: 名师/名校长/名书记 are honours the person or the unit must state", () => {
+    for (const sp of k.subProjects)
+      for (const row of sp.rows)
+        for (const c of row.conditions) if (c.field === "role") expect(c.text, `${sp.id}/${row.id}`).not.toMatch(/名(师|校长|园长|书记)|优秀校/);
   });
 });
