@@ -42,7 +42,13 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
   switch (q.ask) {
     case "categories": {
       const out = plans(k, q.plan).map((p) => {
-        const cats = p.categories.map((c) => `${e(c.no)}${e(c.name)}`).join("\n");
+        const sps = ofPlan(k, p.id);
+        const cats = p.categories
+          .map((c) => {
+            const of = sps.filter((s) => s.category === c.id);
+            return `${e(c.no)}${e(c.name)}（${of.length}个子项目${of.length === 1 && of[0]!.name === c.name ? "" : `：${of.map((s) => e(s.name)).join("、")}`}）`;
+          })
+          .join("\n");
         return `<b>${e(p.name)}</b>：${e(p.intro.text)}\n${cats}\n${citeLine(p.intro.cite)}`;
       });
       return answer(out.join("\n\n"), []);
@@ -142,6 +148,27 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
         sps.map((s) => s.id),
         "audience",
       );
+    }
+    case "category": {
+      const plan = k.plans.find((p) => p.categories.some((c) => c.id === q.category))!;
+      const cat = plan.categories.find((c) => c.id === q.category)!;
+      const all = ofPlan(k, plan.id).filter((s) => s.category === cat.id);
+      const sps = q.years ? all.filter((s) => s.cycle.years === q.years) : all;
+      const people = (s: SubProject) => s.quota.filter((x) => x.unit === "人").reduce((n, x) => n + x.value, 0);
+      const quota = (s: SubProject) => (s.quota.length ? `计划培训${s.quota.map((x) => `${x.value}${x.unit === "人" ? "人" : x.unit === "县" ? "个县" : "所学校"}`).join("、")}` : "未写明计划培训人数");
+      const lines = sps.map((s) => `• ${e(s.name)}：${s.cycle.years}年${e(s.cycle.kind)}项目，${e(s.established.label)}，${quota(s)}`);
+      const head = `<b>${e(plan.name)}${e(cat.no)}${e(cat.name)}</b>${q.years ? `中${q.years}年${q.years > 1 ? "周期性" : "短期"}项目${sps.length}个（本类共${all.length}个子项目）` : `共${all.length}个子项目`}：`;
+      const out = [head, ...lines];
+      if (q.total) {
+        const counted = sps.filter((s) => people(s) > 0);
+        const missing = sps.filter((s) => people(s) === 0);
+        const sum = counted.reduce((n, s) => n + people(s), 0);
+        out.push(
+          `计划培训人数合计 <b>${groupDigits(sum)}人</b>（${counted.map((s) => groupDigits(people(s))).join(" + ")}，各子项目计划人数之和）${missing.length ? `；${missing.map((s) => e(s.name)).join("、")}以县、校计或未写明人数，未计入` : ""}。`,
+        );
+      }
+      out.push(citeLine(cat.cite));
+      return answer(out.join("\n"), sps.map((s) => s.id));
     }
     case "compare": {
       const sps = q.ids.map((id) => k.subProjects.find((s) => s.id === id)!).filter(Boolean);

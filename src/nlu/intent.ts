@@ -199,10 +199,13 @@ function planQuestion(k: Knowledge, whole: string, named: string[]): PlanQuestio
   const plan = planIn(whole);
   if (/(国培|区培).{0,4}(和|与|跟|同).{0,3}(国培|区培).{0,6}(区别|不同|差别|差异|不一样)/.test(whole)) return { ask: "plans" };
   if (named.length === 2 && /(区别|不同|差别|差异|不一样|对比|比较)/.test(whole)) return { ask: "compare", ids: [named[0]!, named[1]!] };
+  const category = categoryAsked(k, whole, plan);
+  if (category) return category;
   if (named.length) return undefined;
   // "有哪七大类", "三大类是什么": the count named, the names asked
   const namedCount = /(哪|这)?[一二三四五六七八九十\d]大类(是|有|分别|都|包括)?(什么|哪些|啥)?/.test(whole) && /哪|什么|啥|分别|包括/.test(whole);
-  if (/(几|多少|哪几|哪些|什么)(大)?类|类别/.test(whole) || namedCount) return { ask: "categories", ...(plan ? { plan } : {}) };
+  // "国培里哪一类只有一个项目"; without a plan, "哪一类" after a list asks which row ("初中数学的是哪一类")
+  if (/(几|多少|哪几|哪些|什么)(大)?类|类别/.test(whole) || namedCount || (plan && /(哪一|哪个)(大)?类/.test(whole))) return { ask: "categories", ...(plan ? { plan } : {}) };
   const setUp = /(20\d\d)年?(度)?(设立|新设|开始|成立)/.exec(whole);
   // "国培有几个子项目是2023年设立的": the year decides, not the count of sub-projects
   if (/(几|多少)个?(子)?项目|项目(有)?(几|多少)个/.test(whole) && !setUp && (plan || /国培/.test(whole) && /区培/.test(whole))) return { ask: "subprojects", ...(plan ? { plan } : {}) };
@@ -243,6 +246,32 @@ function planQuestion(k: Knowledge, whole: string, named: string[]): PlanQuestio
   }
   if (/(哪些|什么|有)(子)?项目/.test(whole) && plan) return { ask: "list", plan };
   return undefined;
+}
+
+/**
+ * Words that ask about a category as a group: 这一类, 下面, 分哪两个, 包括哪些项目, 四个项目… (a sub-project's own
+ * name with "有哪些内容" is not one).
+ */
+const CATEGORY_ASKED =
+  /(这|那|此|该|一|大)类|下面|下设|下属|分(为|成)?(哪|几)[几两二三四]?个|(包括|包含|有|是)(哪些|哪几个|啥|什么)(子)?项目|(包括|包含)(哪|啥)|哪几个(子)?项目|[几两二三四五六七]个(子)?项目/;
+/** The head-count of a whole category asked ("加起来多少人", "总共培训多少校长"). */
+const CATEGORY_TOTAL = /(总共|一共|合计|加起来|加在一起|共计|总计).{0,8}(多少|几)|多少人/;
+
+/**
+ * A category asked about as a group: the one whose name (or alias) shares the longest run with the text — six
+ * characters or more, or four with an explicit 这一类 —, unique within the plan named.
+ */
+function categoryAsked(k: Knowledge, whole: string, plan: Plan | undefined): PlanQuestion | undefined {
+  if (!CATEGORY_ASKED.test(whole)) return undefined;
+  const explicit = /(这|那|此|该|一|大)类/.test(whole);
+  const scored = k.plans
+    .filter((p) => !plan || p.id === plan)
+    .flatMap((p) => p.categories.map((c) => ({ id: c.id, n: Math.max(...[c.name, ...(c.aliases ?? [])].map((x) => longestCommon(whole, compact(x)).length)) })))
+    .sort((a, b) => b.n - a.n);
+  const best = scored[0];
+  if (!best || best.n < (explicit ? 4 : 6) || scored[1]?.n === best.n) return undefined;
+  const cycle = /(短期|[一1]年(的)?(短期|项目))/.test(whole) ? 1 : parseNumber(/([两二三\d])年(的)?周期/.exec(whole)?.[1] ?? "");
+  return { ask: "category", category: best.id, ...(CATEGORY_TOTAL.test(whole) ? { total: true } : {}), ...(cycle ? { years: cycle } : {}) };
 }
 
 /** The longest run (four characters or more) the text shares with a sub-project's 培训对象 or a condition. */

@@ -65,7 +65,12 @@ export type PlanQuestion =
   /** Which sub-projects are for a kind of person ("哪些项目面向幼儿园老师", "有哪些项目是给校长的"). */
   | { ask: "audience"; profile: Profile; plan?: Plan }
   /** Which sub-projects a phrase of the audience or a condition belongs to ("哪些项目要求工作业绩突出"). */
-  | { ask: "condition"; phrase: string };
+  | { ask: "condition"; phrase: string }
+  /**
+   * One category of a plan ("重点区域帮扶培训包括啥项目", "骨干校园长这一大类四个项目总共培训多少人"): its
+   * sub-projects, their total planned head-count when asked, those of one cycle length when asked.
+   */
+  | { ask: "category"; category: string; total?: boolean; years?: number };
 
 /** What a free-text message means. */
 export type Intent =
