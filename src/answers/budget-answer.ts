@@ -10,8 +10,8 @@ export function budgetAnswer(b: Budget): string {
   const lines = b.lines.map((l) => `• ${escapeHtml(l.item)}：${l.formula}`);
   const missing = b.missing.map((m) => ({ people: "培训人数", counties: "帮扶县数", schools: "帮扶校数" })[m]);
   // a planned amount below the guide's minimum comes first: the figure below is only what those amounts give
-  const short = b.short?.length ? [`⚠️ ${escapeHtml(b.short.join("；"))}。请核对后再测算；下面按你给的数字计算，仅供参考。`] : [];
-  const out = [title, ...short, ...lines];
+  const outside = b.outside?.length ? [`⚠️ ${escapeHtml(b.outside.join("；"))}。请核对后再测算；下面按你给的数字计算，仅供参考。`] : [];
+  const out = [title, ...outside, ...lines];
   if (missing.length) out.push(`（未提供${missing.join("、")}，相应项目未计入）`);
   out.push(`每年合计：<b>${yuan(b.perYear)}</b>（${wan(b.perYear)}）`);
   // one group of trainees, every line per person: what one trainee costs a year
@@ -23,6 +23,6 @@ export function budgetAnswer(b: Budget): string {
     const c = l.rate.cite;
     out.push(`📖 ${escapeHtml(l.item)}标准：${place(c)}「${escapeHtml(c.quote)}」${c.note ? `\n   注：${escapeHtml(c.note)}` : ""}`);
   }
-  for (const w of b.warnings) if (!b.short?.includes(w)) out.push(`⚠️ ${escapeHtml(w)}`);
+  for (const w of b.warnings) if (!b.outside?.includes(w)) out.push(`⚠️ ${escapeHtml(w)}`);
   return out.join("\n");
 }

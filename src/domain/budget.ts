@@ -40,8 +40,11 @@ export interface Budget {
   years: number;
   cycle: number;
   warnings: string[];
-  /** The warnings about a planned amount below the guide's minimum (领航 15天 against 不少于20天): to confirm, not a settled figure. */
-  short?: string[];
+  /**
+   * The warnings about a planned amount the guide does not set (领航 15天 against 不少于20天, 县骨 20天 against 15天):
+   * to confirm, not a settled figure.
+   */
+  outside?: string[];
   /** Set when the guide gives no funding standard for this row: nothing is computed. */
   noStandard?: string;
   /** Quantities the computation needs but were not given (people, counties, schools). */
@@ -92,10 +95,11 @@ export function describeDuration(d: Duration): string {
   return `${d.bound === "atLeast" ? "不少于" : ""}${d.value}${d.unit}`;
 }
 
-/** A warning when a planned amount falls short of (or, for a range, outside) what the guide sets. */
+/** A warning when a planned amount is not what the guide sets: short of it, another figure than an exact one, outside a range. */
 export function durationWarning(d: Duration, planned: number): string | undefined {
   const bounds = describeDuration(d);
   if (planned < d.value) return `${d.label}计划${planned}${d.unit}，少于指南要求的${bounds}`;
+  if (d.bound === "exact" && planned !== d.value) return `${d.label}计划${planned}${d.unit}，与指南规定的${bounds}不符`;
   if (d.bound === "range" && d.max !== undefined && planned > d.max) return `${d.label}计划${planned}${d.unit}，超出指南规定的${bounds}`;
   return undefined;
 }
@@ -109,7 +113,7 @@ function quotaWarning(quota: Quota[], unit: Quota["unit"], planned: number | und
 export function computeBudget(sp: SubProject, rowId: string | undefined, q: BudgetQuantities): Budget {
   const row = findRow(sp, rowId);
   const years = q.years ?? sp.cycle.years;
-  const base: Pick<Budget, "subProject" | "row" | "years" | "warnings" | "missing" | "short"> = { subProject: sp, row, years, warnings: [], missing: [] };
+  const base: Pick<Budget, "subProject" | "row" | "years" | "warnings" | "missing" | "outside"> = { subProject: sp, row, years, warnings: [], missing: [] };
   if (!("rates" in row.funding)) return { ...base, lines: [], perYear: 0, cycle: 0, noStandard: row.funding.none };
 
   const schedule = scheduleOf(sp, row);
@@ -123,7 +127,7 @@ export function computeBudget(sp: SubProject, rowId: string | undefined, q: Budg
     const planned = q.amounts?.[d.id];
     const w = planned === undefined ? undefined : durationWarning(d, planned);
     if (w) base.warnings.push(w);
-    if (w && planned !== undefined && planned < d.value) (base.short ??= []).push(w);
+    if (w) (base.outside ??= []).push(w);
   }
   for (const [unit, planned] of [["人", headCount(q)], ["县", q.counties], ["校", q.schools]] as const) {
     const w = quotaWarning(sp.quota, unit, planned);
@@ -205,7 +209,7 @@ function sumOfRows(sp: SubProject, parts: Budget[]): Budget {
     years,
     cycle: assertYuan(perYear * years),
     warnings: [...new Set(parts.flatMap((b) => b.warnings))],
-    ...(parts.some((b) => b.short?.length) ? { short: [...new Set(parts.flatMap((b) => b.short ?? []))] } : {}),
+    ...(parts.some((b) => b.outside?.length) ? { outside: [...new Set(parts.flatMap((b) => b.outside ?? []))] } : {}),
     missing: [...new Set(parts.flatMap((b) => b.missing))],
     ...(parts.some((b) => b.noStandard) ? { noStandard: parts.find((b) => b.noStandard)!.noStandard! } : {}),
   };

@@ -425,11 +425,12 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
     !OTHER_PERSON.test(whole) &&
     (!reading.profile.role || (reading.profile.role === topic.profile.role && !/^(我是|本人是|我现在是)/.test(whole)) || FOLLOW_UP.test(whole));
   const profile = continues ? { ...topic!.profile, ...reading.profile } : reading.profile;
-  const personal = profile.teachingYears !== undefined || profile.postYears !== undefined || (profile.honours?.length ?? 0) > 0;
+  // what this message itself says of the person (a follow-up "书记那个研修要去几天" states nothing new)
+  const personal = reading.profile.teachingYears !== undefined || reading.profile.postYears !== undefined || (reading.profile.honours?.length ?? 0) > 0;
   const notes = { unplaced: reading.unplaced, membership: reading.membership, postAsks: reading.postAsks, deputy: reading.deputy };
   const saysSomething = hasProfile(profile) || notes.unplaced.length > 0 || notes.membership.length > 0;
   // years of service describe a person even next to a project name; an honour word may be part of the name (名师领航)
-  const statesYears = profile.teachingYears !== undefined || profile.postYears !== undefined;
+  const statesYears = reading.profile.teachingYears !== undefined || reading.profile.postYears !== undefined;
   if (saysSomething && (selfDescribed || asksEligibility || (personal && !found.exact) || statesYears || personText !== undefined)) {
     // "高中历史老师教龄12年" states years; "地骨要几年教龄" asks about them
     const factQuestion = found.exact && factKindOf(rest) !== "overview" && !selfDescribed && !asksEligibility && (!personal || QUESTIONISH.test(rest));

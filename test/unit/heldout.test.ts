@@ -19,7 +19,7 @@ const CEILING: Record<string, { wrong: number; right: number }> = {
   dev2: { wrong: 0, right: 380 },
   dev3: { wrong: 0, right: 257 },
   // session 4's set, written by the writer helper while this session fixed it: held at what was measured
-  dev4: { wrong: 10, right: 121 },
+  dev4: { wrong: 23, right: 249 },
   heldout: { wrong: 15, right: 323 },
 };
 

@@ -151,8 +151,8 @@ async function answerIntent(ctx: BotContext, intent: Intent, sideQuestion = fals
       }
       await send(ctx, budgetAnswer(b), { keyboard: keyboard([[{ label: "🧮 调整天数/人数", data: `b|${sp.id}` }]]) });
       emit(ctx, {
-        kind: b.noStandard ? "not-in-guide" : b.short?.length ? "clarify" : "answer",
-        ...(b.short?.length ? { asks: ["days"] } : {}),
+        kind: b.noStandard ? "not-in-guide" : b.outside?.length ? "clarify" : "answer",
+        ...(b.outside?.length ? { asks: ["days"] } : {}),
         topic: "budget",
         subProjects: [{ id: sp.id, rowId: b.row.id }],
         ...(b.noStandard ? {} : { budget: { perYear: b.perYear, cycle: b.cycle, years: b.years } }),
