@@ -389,6 +389,12 @@ function subProjectOf(k: Knowledge, id: string): SubProject | undefined {
   return k.subProjects.find((s) => s.id === id);
 }
 
+/** The guide gives nothing for this fact of the sub-project (no planned head-count): the answer says so, it answers nothing. */
+export function guideSilentOn(k: Knowledge, subProjectId: string, fact: FactKind): boolean {
+  const sp = subProjectOf(k, subProjectId);
+  return fact === "quota" && sp !== undefined && !sp.quota.length;
+}
+
 /** The answer to one fact question about a sub-project, with its citations. */
 export function answerFact(k: Knowledge, subProjectId: string, fact: FactKind, opts: FactOptions = {}): string {
   const sp = subProjectOf(k, subProjectId);

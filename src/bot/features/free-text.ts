@@ -3,7 +3,7 @@
  * question is answered and the flow then continues; anything else is taken as the step's answer.
  */
 import { Composer } from "grammy";
-import { answerFact } from "../../answers/fact-answer.js";
+import { answerFact, guideSilentOn } from "../../answers/fact-answer.js";
 import { budgetAnswer } from "../../answers/budget-answer.js";
 import { escapeHtml } from "../../answers/html.js";
 import { eligibilityAnswer, targetAnswer } from "../../answers/eligibility-answer.js";
@@ -86,7 +86,8 @@ async function answerIntent(ctx: BotContext, intent: Intent, sideQuestion = fals
       const first = answerFact(k, top.subProjectId, intent.fact, { ...(top.rowId ? { rowId: top.rowId } : {}), ...(intent.durationId ? { durationId: intent.durationId } : {}) });
       // "几天 多少人": every fact the message asks, in the order of the rules, one after another
       const text = [first, ...(intent.also ?? []).map((f) => answerFact(k, top.subProjectId, f, top.rowId ? { rowId: top.rowId } : {}))].join("\n\n");
-      const noFunding = intent.fact === "funding" && text.includes(NO_FUNDING) && !text.includes("元/");
+      const noFunding =
+        (intent.fact === "funding" && text.includes(NO_FUNDING) && !text.includes("元/")) || (!intent.also?.length && guideSilentOn(k, top.subProjectId, intent.fact));
       await send(ctx, text, { keyboard: detailsButton(top.subProjectId) });
       emit(ctx, { kind: noFunding ? "not-in-guide" : "answer", topic: intent.fact, subProjects: [{ id: top.subProjectId, ...(top.rowId ? { rowId: top.rowId } : {}) }] });
       if (!sideQuestion) await rememberTopic(ctx, { subProjectId: top.subProjectId, fact: intent.fact, ...(top.rowId ? { rowId: top.rowId } : {}) });
