@@ -1,11 +1,12 @@
 /** Renders a budget line by line, with per-year and per-cycle totals and the standards it used. */
 import type { Budget } from "../domain/budget.js";
-import { wan, yuan } from "../domain/money.js";
+import { assertYuan, wan, yuan } from "../domain/money.js";
 import { place } from "./cite.js";
 import { escapeHtml } from "./html.js";
 
 export function budgetAnswer(b: Budget): string {
-  const title = `<b>预算测算</b>：${escapeHtml(b.subProject.name)}（${escapeHtml((b.rows ?? [b.row]).map((r) => r.label).join(" ＋ "))}）`;
+  const rows = b.anyRow ? "各培训对象标准相同" : (b.rows ?? [b.row]).map((r) => r.label).join(" ＋ ");
+  const title = `<b>预算测算</b>：${escapeHtml(b.subProject.name)}（${escapeHtml(rows)}）`;
   if (b.noStandard) return `${title}\n${escapeHtml(b.noStandard)}，因此无法测算预算。`;
   const lines = b.lines.map((l) => `• ${escapeHtml(l.item)}：${l.formula}`);
   const missing = b.missing.map((m) => ({ people: "培训人数", counties: "帮扶县数", schools: "帮扶校数" })[m]);
@@ -25,4 +26,17 @@ export function budgetAnswer(b: Budget): string {
   }
   for (const w of b.warnings) if (!b.outside?.includes(w)) out.push(`⚠️ ${escapeHtml(w)}`);
   return out.join("\n");
+}
+
+/** Several sub-projects' budgets one after another, then their sum per year and over each one's cycle. */
+export function budgetsAnswer(parts: Budget[]): { text: string; perYear: number; cycle: number; years: number } {
+  const perYear = assertYuan(parts.reduce((n, b) => n + b.perYear, 0));
+  const cycle = assertYuan(parts.reduce((n, b) => n + b.cycle, 0));
+  const years = Math.max(...parts.map((b) => b.years));
+  const sameYears = parts.every((b) => b.years === years);
+  const sum = [
+    `<b>${parts.length}项合计</b>：每年 <b>${yuan(perYear)}</b>（${wan(perYear)}）`,
+    ...(years > 1 ? [`${sameYears ? `${years}年周期` : "各按其周期"}合计：<b>${yuan(cycle)}</b>（${wan(cycle)}）`] : []),
+  ];
+  return { text: [...parts.map(budgetAnswer), sum.join("\n")].join("\n\n"), perYear, cycle, years };
 }

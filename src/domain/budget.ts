@@ -47,6 +47,8 @@ export interface Budget {
   outside?: string[];
   /** Set when the guide gives no funding standard for this row: nothing is computed. */
   noStandard?: string;
+  /** No row was named and every row is billed alike: the figures hold for any of them, so none is named. */
+  anyRow?: boolean;
   /** Quantities the computation needs but were not given (people, counties, schools). */
   missing: ("people" | "counties" | "schools")[];
 }
@@ -213,4 +215,18 @@ function sumOfRows(sp: SubProject, parts: Budget[]): Budget {
     missing: [...new Set(parts.flatMap((b) => b.missing))],
     ...(parts.some((b) => b.noStandard) ? { noStandard: parts.find((b) => b.noStandard)!.noStandard! } : {}),
   };
+}
+
+/**
+ * The budget of one sub-project for the given counts, as a budget question means it: per row when counts name rows,
+ * 帮扶县 + 帮扶校 together, else the row named or the one the counts fit. Undefined when nothing tells the row.
+ */
+export function budgetFor(sp: SubProject, rowId: string | undefined, q: BudgetQuantities): Budget | undefined {
+  const byRow = q.peopleByRow ? budgetByRow(sp, q.peopleByRow, q) : undefined;
+  const combined = byRow ?? combinedBudget(sp, q);
+  const row = rowId ? sp.rows.find((r) => r.id === rowId) : rowForQuantities(sp, q);
+  if (combined || !row) return combined;
+  const b = computeBudget(sp, row.id, q);
+  const alike = !rowId && sp.rows.length > 1 && sp.rows.every((r) => computeBudget(sp, r.id, q).perYear === b.perYear);
+  return alike ? { ...b, anyRow: true } : b;
 }

@@ -274,6 +274,39 @@ function categoryAsked(k: Knowledge, whole: string, plan: Plan | undefined): Pla
   return { ask: "category", category: best.id, ...(CATEGORY_TOTAL.test(whole) ? { total: true } : {}), ...(cycle ? { years: cycle } : {}) };
 }
 
+/** "再加上县骨20人", "加地骨40人": a budget added to the one just discussed. */
+const ADDS = /^(那)?(再|还)?(加上|加|算上|加个|加一个)|^(那)?再(算|来)/;
+
+/** The cycle length a message gives ("三年一共多少"), to apply to every part of a sum. */
+function yearsOf(raw: string): BudgetQuantities {
+  const y = budgetQuantities(raw, []).years;
+  return y !== undefined ? { years: y } : {};
+}
+
+/**
+ * A message cut after each head-count ("县骨四十人加地骨三十人 每年预算合计" → 县骨四十人 | 加地骨三十人): the
+ * parts that each name exactly one sub-project, with the counts of their own part. Several parts naming the same
+ * sub-project are rows of it (紧缺领域 足球30人 心理20人), not a sum: those give no parts.
+ */
+function budgetParts(ctx: NluContext, raw: string): { candidate: Candidate; quantities: BudgetQuantities }[] {
+  const cuts = [...raw.matchAll(/(\d+|[一二两三四五六七八九十百]+)\s*(个)?\s*(人|名|位|所|个县|县)/g)].map((m) => m.index + m[0].length);
+  if (!cuts.length) return [];
+  const out: { candidate: Candidate; quantities: BudgetQuantities }[] = [];
+  let from = 0;
+  for (const [i, end] of cuts.entries()) {
+    const seg = raw.slice(from, i === cuts.length - 1 ? raw.length : end);
+    from = end;
+    const found = ctx.index.lookup(seg);
+    const top = found.candidates[0];
+    // a part naming no sub-project (its count would be dropped): not a sum
+    if (!found.exact || !found.confident || !top) return [];
+    const sp = subProject(ctx.knowledge, top.subProjectId)!;
+    const billed = billedDurations(sp, findRow(sp, top.rowId));
+    out.push({ candidate: top, quantities: { ...withRows(withGroups(budgetQuantities(seg, billed), seg, billed), seg, sp), ...yearsOf(raw) } });
+  }
+  return new Set(out.map((p) => p.candidate.subProjectId)).size === out.length ? out : [];
+}
+
 /** The longest run (four characters or more) the text shares with a sub-project's 培训对象 or a condition. */
 function conditionPhrase(k: Knowledge, whole: string): string | undefined {
   let best = "";
@@ -364,7 +397,19 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
     topic?.subProjectId &&
     ((BUDGET_WORDS.test(whole) || MONEY_WORDS.test(whole) || BUDGET_TAIL.test(whole)) && (quantities.length > 0 || (years && topic.budget)) ||
       (talkedMoney && FOLLOW_UP.test(whole) && (quantities.length > 0 || (years && topic.budget !== undefined) || (TOTAL_WORDS.test(whole) && topic.budget !== undefined))));
-  if (wantsBudget || budgetFollowUp) {
+  // several sub-projects, each with its own count, or one added to the budget just discussed
+  const parts = budgetParts(ctx, raw);
+  const adds = ADDS.test(whole) && topic?.subProjectId && topic.budget && parts.length === 1 && parts[0]!.candidate.subProjectId !== topic.subProjectId;
+  if (parts.length > 1 && (BUDGET_WORDS.test(whole) || MONEY_WORDS.test(whole) || BUDGET_TAIL.test(whole) || TOTAL_WORDS.test(whole) || !QUESTIONISH.test(whole))) {
+    return { kind: "budgets", parts };
+  }
+  if (adds) {
+    const before = { candidate: { subProjectId: topic.subProjectId!, score: 0, ...(topic.rowId ? { rowId: topic.rowId } : {}) }, quantities: { ...topic.budget!, ...yearsOf(raw) } };
+    return { kind: "budgets", parts: [before, parts[0]!] };
+  }
+  // after a funding answer or a budget, counts and nothing else ("14个人 一年培训25天") are that budget's
+  const countsFollowUp = !ownTop && topic?.subProjectId && talkedMoney && quantities.length > 0 && !QUESTIONISH.test(whole) && !SELF.test(whole);
+  if (wantsBudget || budgetFollowUp || countsFollowUp) {
     const fromContext = !ownTop && topic?.subProjectId !== undefined;
     const candidates = fromContext ? [{ subProjectId: topic!.subProjectId!, score: 0, ...(topic!.rowId ? { rowId: topic!.rowId } : {}) }] : top ? found.candidates : [];
     const sp = subProject(ctx.knowledge, candidates[0]?.subProjectId);

@@ -97,6 +97,11 @@ export type Intent =
       alsoFact?: FactKind;
     }
   | { kind: "budget"; candidates: Candidate[]; confident: boolean; quantities: BudgetQuantities; fromContext?: boolean }
+  /**
+   * Budgets of several sub-projects summed: each named with its own count ("县骨40人 地骨30人 合计"), or one added
+   * to the budget just discussed ("再加上县骨20人呢").
+   */
+  | { kind: "budgets"; parts: { candidate: Candidate; quantities: BudgetQuantities }[] }
   | { kind: "plan"; question: PlanQuestion }
   /** How to take part: teachers are recommended by their unit, institutions declare. */
   | { kind: "process"; subProjectId?: string }

@@ -4,14 +4,14 @@
  */
 import { Composer } from "grammy";
 import { answerFact, guideSilentOn } from "../../answers/fact-answer.js";
-import { budgetAnswer } from "../../answers/budget-answer.js";
+import { budgetAnswer, budgetsAnswer } from "../../answers/budget-answer.js";
 import { escapeHtml } from "../../answers/html.js";
 import { eligibilityAnswer, targetAnswer } from "../../answers/eligibility-answer.js";
 import { NO_FUNDING } from "../../answers/fact-answer.js";
 import { notUnderstood, type Outcome } from "../../answers/outcome.js";
 import { ASK_OFFICE, numberAnswer, planAnswer, processAnswer, unansweredAnswer, type PlainAnswer } from "../../answers/plan-answer.js";
 import { assess, assessSubProject } from "../../domain/eligibility.js";
-import { budgetByRow, combinedBudget, computeBudget, rowForQuantities } from "../../domain/budget.js";
+import { budgetFor } from "../../domain/budget.js";
 import { parseIntent } from "../../nlu/intent.js";
 import type { Candidate, FactKind, Intent, Topic } from "../../nlu/types.js";
 import { currentTopic, rememberTopic } from "../conversation-topic.js";
@@ -139,10 +139,7 @@ async function answerIntent(ctx: BotContext, intent: Intent, sideQuestion = fals
         emit(ctx, { kind: "clarify", topic: "budget", subProjects: [{ id: sp.id }], asks: ["people"] });
         return true;
       }
-      const byRow = intent.quantities.peopleByRow ? budgetByRow(sp, intent.quantities.peopleByRow, intent.quantities) : undefined;
-      const combined = byRow ?? combinedBudget(sp, intent.quantities);
-      const row = top.rowId ? sp.rows.find((r) => r.id === top.rowId) : rowForQuantities(sp, intent.quantities);
-      const b = combined ?? (row ? computeBudget(sp, row.id, intent.quantities) : undefined);
+      const b = budgetFor(sp, top.rowId, intent.quantities);
       if (!b || (b.missing.length && !b.noStandard)) {
         // which row, or a count the standards multiply, is missing: ask for it (never reuse one count for another)
         if (!sideQuestion) await startBudget(ctx, sp.id, b ? intent.quantities.people : undefined);
@@ -159,6 +156,28 @@ async function answerIntent(ctx: BotContext, intent: Intent, sideQuestion = fals
         ...(b.noStandard ? {} : { budget: { perYear: b.perYear, cycle: b.cycle, years: b.years } }),
       });
       if (!sideQuestion) await rememberTopic(ctx, { subProjectId: sp.id, ...(top.rowId ? { rowId: top.rowId } : {}), budget: intent.quantities });
+      return true;
+    }
+    case "budgets": {
+      const sps = intent.parts.map((p) => k.subProjects.find((s) => s.id === p.candidate.subProjectId)!);
+      const bs = intent.parts.map((p, i) => budgetFor(sps[i]!, p.candidate.rowId, p.quantities));
+      const open = sps.filter((_, i) => !bs[i] || bs[i]!.missing.length > 0 || bs[i]!.noStandard);
+      if (open.length) {
+        // one part lacks a count, a row, or a standard: no sum resting on it
+        await send(ctx, `要合计这几项，还需要分别说明：${open.map((s) => escapeHtml(s.name)).join("、")}的培训对象和人数（该项目无经费标准的，无法测算）。也可发送 /budget 逐项测算。`);
+        emit(ctx, { kind: "clarify", topic: "budget", subProjects: sps.map((s) => ({ id: s.id })), asks: ["people"] });
+        return true;
+      }
+      const sum = budgetsAnswer(bs as NonNullable<(typeof bs)[number]>[]);
+      await send(ctx, sum.text);
+      const outside = bs.some((b) => b!.outside?.length);
+      emit(ctx, {
+        kind: outside ? "clarify" : "answer",
+        ...(outside ? { asks: ["days"] } : {}),
+        topic: "budget",
+        subProjects: bs.map((b) => ({ id: b!.subProject.id, rowId: b!.row.id })),
+        budget: { perYear: sum.perYear, cycle: sum.cycle, years: sum.years },
+      });
       return true;
     }
     case "plan":
