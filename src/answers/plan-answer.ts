@@ -170,6 +170,29 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
       out.push(citeLine(cat.cite));
       return answer(out.join("\n"), sps.map((s) => s.id));
     }
+    case "amount": {
+      const has = (label: string) => !q.word || compact(label).includes(q.word);
+      if (q.what === "duration") {
+        const parts = (s: SubProject) =>
+          [...s.schedule, ...s.rows.flatMap((r) => r.schedule ?? [])].filter((d) => d.unit === q.unit && has(d.label) && (d.value === q.value || (d.bound === "range" && d.max !== undefined && d.value <= q.value && q.value <= d.max)));
+        const sps = k.subProjects.filter((s) => parts(s).length);
+        const lines = sps.map((s) => `• ${e(s.name)}：${[...new Set(parts(s).map((d) => `${d.label}${describeDuration(d)}`))].map(e).join("、")}`);
+        const what = `${q.word ? `“${e(q.word)}”` : ""}${q.value}${q.unit}`;
+        if (!sps.length) return { text: `指南中没有培训时间为${what}的子项目。`, outcome: { kind: "answer", topic: "schedule", subProjects: [] } };
+        return answer(`<b>培训时间中有${what}的子项目</b>（${sps.length}个）：\n${lines.join("\n")}\n📖 出处：正文各子项目培训时间、附件2 培训周期栏`, sps.map((s) => s.id), "schedule");
+      }
+      const unit = q.unit === "天" ? ["元/人/天", "元/天"] : ["元/人/学时"];
+      const rates = (s: SubProject) => s.rows.flatMap((r) => ("rates" in r.funding ? r.funding.rates : [])).filter((x) => x.amount === q.value && unit.includes(x.unit) && has(x.item));
+      const sps = k.subProjects.filter((s) => rates(s).length);
+      const lines = sps.map((s) => {
+        const rs = rates(s);
+        const inferred = rs.every((x) => x.cite.inferred) ? "（合并单元格推定）" : "";
+        return `• ${e(s.name)}：${[...new Set(rs.map((x) => `${x.item}${x.amount}${x.unit}`))].map(e).join("、")}${inferred}`;
+      });
+      const what = `${q.word ? `“${e(q.word)}”` : ""}${q.value}${q.unit === "天" ? "元/人/天" : "元/人/学时"}`;
+      if (!sps.length) return { text: `附件2中没有经费标准为${what}的子项目。`, outcome: { kind: "answer", topic: "funding", subProjects: [] } };
+      return answer(`<b>经费标准为${what}的子项目</b>（${sps.length}个）：\n${lines.join("\n")}\n📖 出处：附件2 各子项目培训经费标准栏`, sps.map((s) => s.id), "funding");
+    }
     case "compare": {
       const sps = q.ids.map((id) => k.subProjects.find((s) => s.id === id)!).filter(Boolean);
       const out = sps.map((s) => {

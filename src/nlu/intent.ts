@@ -69,7 +69,8 @@ const TOTAL_WORDS = /总共|一共|合计|总计|加起来|全部/;
 /** Question words for each fact, in priority order: the first that matches decides. */
 const FACT_RULES: [FactKind, RegExp][] = [
   // "由什么人去替换幼儿园老师": who takes the trainees' place is said in the goal (师范生顶岗支教，置换…)
-  ["goal", /(谁|什么人|哪些人)(去|来)?(替换|置换|顶替|代替)|(替换|置换|顶替)(的)?(是|由)?(谁|什么人)/],
+  // "要培养出什么样的人": the goal; "师范生要几年级的": the goal says who takes their place (高年级师范生)
+  ["goal", /(谁|什么人|哪些人)(去|来)?(替换|置换|顶替|代替)|(替换|置换|顶替)(的)?(是|由)?(谁|什么人)|培养(出|成)?(什么样|怎样|哪种|什么)|造就|几年级|哪个年级|什么年级/],
   ["discrepancy", /不一致|矛盾|出入|差异|冲突|两种说法|哪个准|哪个对|说法不同|不同说法|不统一|写法不同|对不上/],
   [
     "implementer",
@@ -230,6 +231,9 @@ function planQuestion(k: Knowledge, whole: string, named: string[]): PlanQuestio
     const found = IMPLEMENTER_WORDS.filter(([re]) => re.test(whole)).map(([, w]) => w);
     if (found.length) return { ask: "implementer", words: found };
   }
+  // "集中培训7天的都有哪几个项目", "经费400元一天的项目都有哪些": sub-projects by a length or a rate
+  const amount = amountAsked(whole);
+  if (amount && /(哪些|哪几个|什么|哪个)(子)?项目|项目(都)?(有|是)?(哪些|哪几个)|(是|有)哪(些|几个)/.test(whole)) return { ask: "amount", ...amount };
   // a list asked about the projects, not by a person describing themselves ("我是…可以报哪些项目")
   const asksWhich =
     /(哪些|哪几个|什么|有没有)(子)?(项目|培训)|有没有.{1,10}(项目|培训)|(项目|培训)(是|都是)?(哪些|哪几个)/.test(whole) && !SELF.test(whole) && !/适合我|我能|我可以/.test(whole);
@@ -272,6 +276,19 @@ function categoryAsked(k: Knowledge, whole: string, plan: Plan | undefined): Pla
   if (!best || best.n < (explicit ? 4 : 6) || scored[1]?.n === best.n) return undefined;
   const cycle = /(短期|[一1]年(的)?(短期|项目))/.test(whole) ? 1 : parseNumber(/([两二三\d])年(的)?周期/.exec(whole)?.[1] ?? "");
   return { ask: "category", category: best.id, ...(CATEGORY_TOTAL.test(whole) ? { total: true } : {}), ...(cycle ? { years: cycle } : {}) };
+}
+
+/** Kinds of schedule parts and funding items, as their labels in the guide begin or contain them. */
+const PART_KINDS = ["集中", "异步", "在线", "跟岗", "影子", "工作坊", "送教", "访学", "观摩", "返岗", "一对一"];
+
+/** A length ("7天", "十天", "50学时") or a rate ("400元一天", "6元一学时", "500元/人/天") the question names. */
+function amountAsked(whole: string): { what: "duration" | "rate"; value: number; unit: "天" | "学时"; word?: string } | undefined {
+  const word = PART_KINDS.find((w) => whole.includes(w));
+  const rate = /(\d+)元(\/|每|一)?(人)?(\/|每|一)?(个)?(天|学时)/.exec(whole);
+  if (rate) return { what: "rate", value: Number(rate[1]), unit: rate[6] as "天" | "学时", ...(word ? { word } : {}) };
+  const d = /(\d+|[一二两三四五六七八九十百]+)(个)?(天|学时)/.exec(whole);
+  const n = d ? parseNumber(d[1]!) : undefined;
+  return d && n ? { what: "duration", value: n, unit: d[3] as "天" | "学时", ...(word ? { word } : {}) } : undefined;
 }
 
 /** "再加上县骨20人", "加地骨40人": a budget added to the one just discussed. */
@@ -408,7 +425,7 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
     return { kind: "budgets", parts: [before, parts[0]!] };
   }
   // after a funding answer or a budget, counts and nothing else ("14个人 一年培训25天") are that budget's
-  const countsFollowUp = !ownTop && topic?.subProjectId && talkedMoney && quantities.length > 0 && !QUESTIONISH.test(whole) && !SELF.test(whole);
+  const countsFollowUp = !ownTop && topic?.subProjectId && talkedMoney && quantities.length > 0 && !QUESTIONISH.test(whole);
   if (wantsBudget || budgetFollowUp || countsFollowUp) {
     const fromContext = !ownTop && topic?.subProjectId !== undefined;
     const candidates = fromContext ? [{ subProjectId: topic!.subProjectId!, score: 0, ...(topic!.rowId ? { rowId: topic!.rowId } : {}) }] : top ? found.candidates : [];

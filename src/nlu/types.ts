@@ -70,7 +70,12 @@ export type PlanQuestion =
    * One category of a plan ("重点区域帮扶培训包括啥项目", "骨干校园长这一大类四个项目总共培训多少人"): its
    * sub-projects, their total planned head-count when asked, those of one cycle length when asked.
    */
-  | { ask: "category"; category: string; total?: boolean; years?: number };
+  | { ask: "category"; category: string; total?: boolean; years?: number }
+  /**
+   * Which sub-projects have a schedule part of this length ("集中培训7天的都有哪几个项目") or a funding rate of this
+   * amount ("经费400元一天的项目都有哪些"); `word` narrows to parts or items whose label has it (集中, 异步).
+   */
+  | { ask: "amount"; what: "duration" | "rate"; value: number; unit: "天" | "学时"; word?: string };
 
 /** What a free-text message means. */
 export type Intent =
