@@ -47,7 +47,7 @@ export function describeProfile(k: Knowledge, p: Profile): string {
   if (p.stage) parts.push(p.stage);
   if (p.subjects?.length) parts.push(p.subjects.map((s) => label(k.vocabulary.subjects, s)).join("、"));
   if (p.teachingYears !== undefined) parts.push(`教龄${p.teachingYears}年`);
-  if (p.postYears !== undefined) parts.push(`任职${p.postYears}年`);
+  if (p.postYears !== undefined) parts.push(p.postYears === 0 ? "任职不满1年" : `任职${p.postYears}年`);
   for (const [field, list] of [
     ["positions", k.vocabulary.positions],
     ["honours", k.vocabulary.honours],

@@ -121,7 +121,15 @@ const TEACHING_PATTERNS = [
   new RegExp(`(?:当|做)(?:了)?${TEACHER}(?:已经|已|有|满|了)*${NUM}年`),
   new RegExp(`(?:当|做)(?:了)?${NUM}年(?:的)?${TEACHER}`),
 ];
-const GENERIC_PATTERNS = [new RegExp(`(?:工作|干|做|当|任)(?:了|已经|已|有|满)+${NUM}年`), new RegExp(`(?:工作|干|做)${NUM}年`), new RegExp(`(?:已经|已)(?:有)?${NUM}年了?`)];
+const GENERIC_PATTERNS = [
+  new RegExp(`(?:工作|干|做|当|任)(?:了|已经|已|有|满)+${NUM}年`),
+  new RegExp(`(?:工作|干|做)${NUM}年`),
+  new RegExp(`(?:已经|已)(?:有)?${NUM}年了?`),
+  // "党支部书记兼园长 都是4年": the years of every post told
+  new RegExp(`(?:都是|都有|都|各)${NUM}年`),
+];
+/** Not yet a year in the post: 刚上任, 上任半年, 任职不到一年. */
+const UNDER_A_YEAR = /刚上任|刚到任|刚任职|刚当上|(上任|到任|任职|当|干)(了|才|刚)?(半年|几个月|不到一年|不满一年)/;
 
 /** The years the most explicit matching pattern states (patterns are in order of explicitness). */
 function firstYears(s: string, patterns: RegExp[]): number | undefined {
@@ -135,7 +143,7 @@ function firstYears(s: string, patterns: RegExp[]): number | undefined {
 }
 
 /** Years told right after a post's word: 书记只干了1年, 校长干了7年, 校长任职6年. */
-const YEARS_AFTER_POST = new RegExp(`^(?:岗位)?(?:上)?(?:只|才|已经|已|都|也)?(?:干|当|做|任职|工作|任)?(?:了)?(?:有|满)?${NUM}年`);
+const YEARS_AFTER_POST = new RegExp(`^(?:岗位)?(?:上)?(?:只|才|已经|已|都|也)?(?:干|当|做|任职|工作|任)?(?:了)?(?:有|满|是)?${NUM}年`);
 
 /** What ends a place name: 县, 市, 州, 地区 (the run of unread characters before it is the name). */
 const PLACE_END = /^(县|市|州|地区)/;
@@ -199,6 +207,7 @@ export function extractProfile(text: string, v: Vocabulary): Profile {
   const generic = firstYears(s, GENERIC_PATTERNS);
   if (teaching !== undefined) p.teachingYears = teaching;
   if (post !== undefined) p.postYears = post;
+  else if (p.role !== undefined && p.role !== "teacher" && UNDER_A_YEAR.test(s)) p.postYears = 0;
   if (generic !== undefined) {
     const holdsPost = p.role !== undefined && p.role !== "teacher";
     if (holdsPost && p.postYears === undefined) p.postYears = generic;

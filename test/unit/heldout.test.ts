@@ -17,9 +17,9 @@ import { evaluate, formatTally, loadSet, tally } from "../heldout/evaluate.js";
 const CEILING: Record<string, { wrong: number; right: number }> = {
   dev: { wrong: 0, right: 125 },
   dev2: { wrong: 0, right: 381 },
-  dev3: { wrong: 0, right: 260 },
+  dev3: { wrong: 0, right: 261 },
   // session 4's set, written by the writer helper while this session fixed it: held at what was measured
-  dev4: { wrong: 9, right: 284 },
+  dev4: { wrong: 6, right: 286 },
   heldout: { wrong: 14, right: 325 },
 };
 
