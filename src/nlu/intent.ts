@@ -60,10 +60,10 @@ const SELF = /^(我|本人|俺|咱)|我(是|在|当|做|教|任|担任|现任|�
 const ELIGIBILITY_Q =
   /(够|符合)(格|条件|资格|要求)(吗|么|不|呢)$|(能|可以)(被)?优先推荐(吗|么|不)?$|(能|可以|可)(报|参加|申请)(什么|哪|啥)|适合(什么|哪|啥)|符合(什么|哪|啥)|有资格|够(条件|资格)|(能|可以|可)(报|参加|参训|申请|去).{0,24}(吗|么|不)$|(能不能|可不可以|能否|是否可以|可否)(报|参加|参训|申请)|有什么(项目)?(可以|能)|(有|能报|能参加|可以参加)(什么|哪些)(培训|项目|研修)(可以|能)?(报|参加)?$|(能|可以)(报|参加)的(项目|培训)/;
 const BUDGET_WORDS = /预算|测算|算一下|算算|总经费|一共多少|总共多少|需要多少|多少钱|经费多少|要多少|总额|合计|经费是多少|花多少|费用多少/;
-const BUDGET_ALONE = /预算|测算|算一下|算算/;
+const BUDGET_ALONE = /预算|测算|算一下|算算|(要|需要|得)多少(经费|钱)|花多少钱/;
 const MONEY_WORDS = /经费|钱|费用|预算/;
 /** "…一年多少", "…一共多少" after counts: how much, with no unit that makes it a days or hours question. */
-const BUDGET_TAIL = /(一年|每年|一共|总共|合计|两年|三年|2年|3年)(要|需要|得)?多少(呢)?$|要多少(呢)?$|(一共|总共|合计|总计)(呢|是)?$/;
+const BUDGET_TAIL = /(一年|每年|一共|总共|合计|两年|三年|2年|3年)(下来)?(要|需要|得)?多少(钱)?(呢)?$|要多少(呢)?$|(一共|总共|合计|总计)(呢|是)?$/;
 const TOTAL_WORDS = /总共|一共|合计|总计|加起来|全部/;
 
 /** Question words for each fact, in priority order: the first that matches decides. */
@@ -374,7 +374,9 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
 
   const command = commandOf(raw);
   if (command) return { kind: "command", command };
-  if (BARE_NUMBER.test(normalize(raw)) || BARE_COUNT.test(whole) || (whole.length <= 6 && parseNumber(whole) !== undefined)) return { kind: "number", text: raw };
+  // "100人" right after a funding answer or a budget is that budget's count, not a bare number
+  const countForBudget = BARE_COUNT.test(whole) && ctx.topic?.subProjectId !== undefined && (ctx.topic.budget !== undefined || ctx.topic.fact === "funding");
+  if (!countForBudget && (BARE_NUMBER.test(normalize(raw)) || BARE_COUNT.test(whole) || (whole.length <= 6 && parseNumber(whole) !== undefined))) return { kind: "number", text: raw };
   for (const [cmd, re] of COMMAND_ANYWHERE) if (re.test(whole)) return { kind: "command", command: cmd };
 
   const found = ctx.index.lookup(raw);
@@ -390,6 +392,14 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   }
   const plan = planQuestion(ctx.knowledge, whole, [...new Set(named)]);
   if (plan) return { kind: "plan", question: plan };
+  // "两年的项目经费标准": a fact of every sub-project of that cycle length, none named: offer them
+  const cycleOnly = !found.exact && /([一两二三\d])年(周期)?(性)?的(子)?项目/.exec(whole);
+  if (cycleOnly) {
+    const n = parseNumber(cycleOnly[1]!);
+    const sps = ctx.knowledge.subProjects.filter((s) => s.cycle.years === n);
+    const fact = factKindOf(whole.replace(cycleOnly[0], ""));
+    if (sps.length > 1 && fact !== "overview" && fact !== "cycle") return { kind: "fact", fact, candidates: sps.map((s) => ({ subProjectId: s.id, score: 0 })), confident: false };
+  }
   if (!found.exact && PROJECTS_ASKED.test(whole)) return { kind: "command", command: "projects" };
   if (PROCESS_Q.test(whole) && !SELF_WITH_PROFILE(raw, v)) {
     const about = top && found.exact ? top.subProjectId : topic?.subProjectId;
@@ -440,7 +450,8 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
 
   // institutions asking whether they may declare: who declares (the implementer), not a person's eligibility
   if (!found.exact && INSTITUTION.test(whole) && /申报|牵头|承办|承担/.test(whole)) return { kind: "process" };
-  if (top && found.exact && INSTITUTION.test(whole) && /申报|牵头|承办|承担|组织实施/.test(whole)) {
+  // "我们是疆内的高校 数字素养…我们能做吗": an institution asking whether it may run a named sub-project
+  if (top && found.exact && INSTITUTION.test(whole) && /申报|牵头|承办|承担|组织实施|(能|可以)(做|办|承接|接)/.test(whole)) {
     return { kind: "fact", fact: "implementer", candidates: found.candidates, confident: found.confident };
   }
 
@@ -694,7 +705,7 @@ const MORE = /^(请)?(详细|具体|详情|展开|更多|再)(说说|讲讲|介�
 const FOLLOW_UP = /^(那|那么|这个|这|它|该项目|此项目|那个)|呢$/;
 
 /** Institutions (院校, 培训机构) speaking for themselves. */
-const INSTITUTION = /(学院|大学|院校|高校|培训机构|进修学校|我们单位|我单位|本单位|我校)/;
+const INSTITUTION = /(学院|大学|院校|高校|培训机构|进修学校|教师发展中心|教师培训中心|我们单位|我单位|本单位|我校)/;
 
 /** Words inside several sub-project names (骨干教师, 园长): those sub-projects are the candidates. */
 function sharedNameCandidates(k: Knowledge, whole: string): Candidate[] {

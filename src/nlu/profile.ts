@@ -68,6 +68,8 @@ function termsOf(v: Vocabulary): Term[] {
     for (const e of list) add(field, e.id, [e.id, e.label, ...e.synonyms]);
   }
   for (const b of BLOCKERS) out.push({ term: b, field: "block", id: b });
+  // schools and posts outside the guide (中职, 团委书记) claim their span too: 团委书记 is no 党组织书记
+  for (const w of v.outside) out.push({ term: compact(w), field: "block", id: w });
   out.push(...EXTRA);
   const seen = new Set<string>();
   const terms = out
@@ -175,8 +177,10 @@ export function extractProfile(text: string, v: Vocabulary): Profile {
   if (roles.length > 1 && DUAL.test(s)) p.alsoRoles = roles.slice(1);
   // a role word inside a longer tag (正职校长, 党支部书记研修) still says the role
   if (!p.role) {
-    if (/校长|园长/.test(s) && !/进修学校校长/.test(s)) p.role = "principal";
-    else if (/书记/.test(s)) p.role = "party_secretary";
+    // not inside a post outside the guide (团委书记)
+    const own = v.outside.reduce((x, w) => x.replaceAll(compact(w), " "), s);
+    if (/校长|园长/.test(own) && !/进修学校校长/.test(own)) p.role = "principal";
+    else if (/书记/.test(own)) p.role = "party_secretary";
   }
   // 园长 works in a kindergarten; a teacher-only post or a subject says "teacher"
   if (p.role === "principal" && !p.stage && /园长/.test(s) && !/校园长/.test(s)) p.stage = "幼儿园";
@@ -297,16 +301,19 @@ export function readProfile(text: string, v: Vocabulary, ignore: string[] = []):
     if (!run) return;
     let kept = "";
     const out: string[] = [];
+    // single characters the segmenter split off ("研训员" → 研/训/员) join their neighbours: two or more
+    // unread characters together are a word said back; a lone one is not
+    const keep = () => {
+      if ([...kept].length >= 2) out.push(kept);
+      kept = "";
+    };
     for (const w of words(run)) {
       const chars = [...w];
       const filler = fillers.has(w) || chars.every((c) => fillers.has(c)) || !isHan(chars[0]!);
-      if (!filler && (chars.length >= 2 || kept)) kept += w;
-      else {
-        if (kept) out.push(kept);
-        kept = "";
-      }
+      if (!filler) kept += w;
+      else keep();
     }
-    if (kept) out.push(kept);
+    keep();
     for (const w of out) if (!unplaced.includes(w)) unplaced.push(w);
     run = "";
   };
