@@ -101,9 +101,15 @@ const ALSO_KINDS = new Set<FactKind>(["schedule", "quota", "funding", "cycle", "
  * The other facts one message asks besides `first`, each from a clause of its own: the message is cut at spaces,
  * commas and 和/还有/以及, and each piece's kind is taken alone ("生涯规划那个 几天 多少人").
  */
+/** A message cut into clauses at punctuation and spaces (and at `more`, words that join two questions). */
+function clausesOf(raw: string, more?: RegExp): string[] {
+  const cut = new RegExp(`[，,。；;！!？?、\\s]+${more ? `|${more.source}` : ""}`);
+  return normalize(raw).split(cut).filter(Boolean);
+}
+
 export function alsoAsked(text: string, first: FactKind): FactKind[] {
   if (!ALSO_KINDS.has(first)) return [];
-  const pieces = normalize(text).replace(NAME_NOISE, " ").split(/[\s,，、;；?？。]+|和|还有|以及|另外|并且/).filter(Boolean);
+  const pieces = clausesOf(text.replace(NAME_NOISE, " "), /和|还有|以及|另外|并且/);
   if (pieces.length < 2) return [];
   const kinds: FactKind[] = [];
   for (const piece of pieces) {
@@ -647,7 +653,7 @@ const COPULA_END = /(是|当|任|做|为|属于|作为|担任)$/;
  * and the text before it (the person). The longest name or alias that the clause ends with decides.
  */
 function nameBeforeQuestion(k: Knowledge, raw: string): { subProjectId: string; person: string; asked: string } | undefined {
-  const clauses = normalize(raw).split(/[，,。；;！!？?、\s]+/).filter(Boolean);
+  const clauses = clausesOf(raw);
   // the last clause that asks (a fact clause may follow: "县骨能报吗 培训多少天"); a fact asked after it in the
   // same run of words ("…我能报吗要去几天") is answered on its own
   const at = clauses.map((c) => TARGET_BEFORE_Q.test(compact(c).replace(TRAILING_FACT, ""))).lastIndexOf(true);
@@ -739,6 +745,6 @@ function eligibilityClause(raw: string): string | undefined {
   // "…我能报吗要去几天": the question before a trailing fact question
   const untailed = whole.replace(TRAILING_FACT, "");
   if (untailed !== whole && ELIGIBILITY_Q.test(untailed)) return untailed;
-  const clauses = normalize(raw).split(/[，,。；;！!？?\s]+/).map(compact).filter(Boolean);
+  const clauses = clausesOf(raw).map(compact);
   return clauses.length > 1 ? clauses.filter((c) => ELIGIBILITY_Q.test(c)).at(-1) : undefined;
 }
