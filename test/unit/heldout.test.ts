@@ -9,7 +9,7 @@ import { evaluate, formatTally, loadSet, tally } from "../heldout/evaluate.js";
 
 /**
  * Issue 9 asks for 0 confidently wrong answers and ≥ 90% right on heldout.yaml. That is not met yet (measured
- * 2026-12-02 14:19 UTC in session 4: 324/368 right, 14 confidently wrong (14:08: 325 and 14 — one item fewer
+ * 2026-12-02 14:22 UTC in session 4: 325/368 right, 13 confidently wrong; 14:19: 324 and 14 (14:08: 325 and 14 — one item fewer
  * right since unread single characters are said back as a word, 研训员, instead of being dropped: kept, as
  * swallowing an unknown word is the worse fault; 14:05: 324 and 14; 14:00: 323 and 15; 13:55: 321 and 16; 06:44 UTC on 9febfb2: 320 and 17; 06:05 on 779ba1f it was 318 and 16; session 2
  * ended at 314 and 18, session 1 at 281 and 26), so heldout.yaml is held to what was measured and may only
@@ -21,8 +21,8 @@ const CEILING: Record<string, { wrong: number; right: number }> = {
   dev2: { wrong: 0, right: 381 },
   dev3: { wrong: 0, right: 268 },
   // session 4's set, written by the writer helper while this session fixed it: held at what was measured
-  dev4: { wrong: 2, right: 291 },
-  heldout: { wrong: 14, right: 324 },
+  dev4: { wrong: 2, right: 303 },
+  heldout: { wrong: 13, right: 325 },
 };
 
 const has = (set: string) => existsSync(new URL(`../heldout/${set}.yaml`, import.meta.url));
