@@ -19,6 +19,8 @@ export interface BudgetQuantities {
   peopleByRow?: Record<string, number>;
   /** Several head-counts that could not be told apart: the calculator asks instead of picking one. */
   unplacedCounts?: number[];
+  /** `people` adds up groups of several rows billed alike (园长15人 中学校长25人): the budget names no one row. */
+  acrossRows?: boolean;
 }
 
 export interface BudgetLine {
@@ -170,9 +172,14 @@ export function rowForQuantities(sp: SubProject, q: BudgetQuantities): AudienceR
   });
   if (fitting.length === 1) return fitting[0];
   // rows billed alike (same rates, same billed days) give one budget whichever is meant
+  return billedAlike(sp) ? sp.rows[0] : undefined;
+}
+
+/** Every row of the sub-project has the same rates on the same billed days: one budget whichever row is meant. */
+export function billedAlike(sp: SubProject): boolean {
   const keyOf = (r: AudienceRow) =>
     "rates" in r.funding ? JSON.stringify([r.funding.rates.map((x) => [x.amount, x.unit, x.appliesTo]), billedDurations(sp, r).map((d) => [d.id, d.value])]) : "none";
-  return new Set(sp.rows.map(keyOf)).size === 1 ? sp.rows[0] : undefined;
+  return new Set(sp.rows.map(keyOf)).size === 1;
 }
 
 /**
@@ -227,6 +234,6 @@ export function budgetFor(sp: SubProject, rowId: string | undefined, q: BudgetQu
   const row = rowId ? sp.rows.find((r) => r.id === rowId) : rowForQuantities(sp, q);
   if (combined || !row) return combined;
   const b = computeBudget(sp, row.id, q);
-  const alike = !rowId && sp.rows.length > 1 && sp.rows.every((r) => computeBudget(sp, r.id, q).perYear === b.perYear);
+  const alike = (!rowId || q.acrossRows) && sp.rows.length > 1 && sp.rows.every((r) => computeBudget(sp, r.id, q).perYear === b.perYear);
   return alike ? { ...b, anyRow: true } : b;
 }

@@ -6,7 +6,7 @@
  * 4. a sub-project found by the index → fact, its kind from the question words (overview when none);
  * 5. otherwise unknown.
  */
-import { billedDurations, findRow, scheduleOf } from "../domain/budget.js";
+import { billedAlike, billedDurations, findRow, scheduleOf } from "../domain/budget.js";
 import type { SearchIndex } from "./search.js";
 import type { Duration, Knowledge, Plan, SubProject, Vocabulary } from "../knowledge/schema.js";
 import type { BudgetQuantities } from "../domain/budget.js";
@@ -597,9 +597,12 @@ function withRows(q: BudgetQuantities, raw: string, sp: SubProject): BudgetQuant
   const shared = labels.reduce((a, b) => longestCommon(a, b));
   const byRow = claimCounts(raw, counts, free, sp.rows.map((r, i) => ({ id: r.id, name: shared.length >= 2 ? labels[i]!.replace(shared, "") : labels[i]! })));
   if (Object.keys(byRow).length === free.length) return { ...q, peopleByRow: byRow };
-  // one row whose audience names every group counted ("高中校长领导力 校长40人 书记20人"): they add up
-  const only = sp.rows.length === 1 ? sp.rows[0]! : undefined;
-  if (only && groupsOfRow(raw, counts, free, compact(`${only.label}${only.audience.text}`))) return { ...q, people: free.reduce((a, x) => a + x.value, 0) };
+  // groups the rows' audiences name, all billed alike, add up: one row ("高中校长领导力 校长40人 书记20人") or
+  // rows with the same rates ("骨干校园长研修 园长15人 中学校长25人", "紧缺领域 劳动教育30人 书法20人")
+  const audiences = compact(sp.rows.map((r) => `${r.label}${r.audience.text}`).join(""));
+  if ((sp.rows.length === 1 || billedAlike(sp)) && groupsOfRow(raw, counts, free, audiences)) {
+    return { ...q, people: free.reduce((a, x) => a + x.value, 0), ...(sp.rows.length > 1 ? { acrossRows: true } : {}) };
+  }
   return { ...q, unplacedCounts: free.map((x) => x.value) };
 }
 

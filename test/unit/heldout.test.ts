@@ -19,9 +19,9 @@ import { evaluate, formatTally, loadSet, tally } from "../heldout/evaluate.js";
 const CEILING: Record<string, { wrong: number; right: number }> = {
   dev: { wrong: 0, right: 125 },
   dev2: { wrong: 0, right: 381 },
-  dev3: { wrong: 0, right: 268 },
+  dev3: { wrong: 0, right: 270 },
   // session 4's set, written by the writer helper while this session fixed it: held at what was measured
-  dev4: { wrong: 2, right: 303 },
+  dev4: { wrong: 2, right: 305 },
   heldout: { wrong: 13, right: 325 },
 };
 
