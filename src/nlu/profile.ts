@@ -217,6 +217,10 @@ export function extractProfile(text: string, v: Vocabulary): Profile {
     if (holdsPost && p.postYears === undefined) p.postYears = generic;
     else if (!holdsPost && p.teachingYears === undefined) p.teachingYears = generic;
   }
+  // a head who names the subject they teach ("副校长兼教务主任 教物理 教龄12年") is a teacher too
+  if (p.role && p.role !== "teacher" && (p.role === "principal" || p.role === "party_secretary") && p.subjects?.length && p.teachingYears !== undefined && !(p.alsoRoles ?? []).includes("teacher")) {
+    p.alsoRoles = [...(p.alsoRoles ?? []), "teacher"];
+  }
   return p;
 }
 
