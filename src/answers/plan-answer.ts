@@ -84,8 +84,13 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
       return answer(`<b>${q.years}年${q.years > 1 ? "周期性" : "短期"}项目</b>（${sps.length}个）：\n${list(sps)}\n📖 出处：正文各子项目标题括注`, sps.map((s) => s.id));
     }
     case "established": {
-      const sps = k.subProjects.filter((s) => s.established.year === q.year);
-      if (!sps.length) return { text: `指南中没有${q.year}年设立的子项目。`, outcome: { kind: "answer", topic: "plan", subProjects: [] } };
+      const sps = k.subProjects.filter((s) => s.established.year === q.year && (!q.plan || s.plan === q.plan));
+      if (!sps.length) {
+        // say when those there are were set up ("区培计划的6个子项目：2024年新设")
+        const of = k.subProjects.filter((s) => !q.plan || s.plan === q.plan);
+        const labels = [...new Set(of.map((s) => s.established.label))].map(e).join("、");
+        return { text: `${q.plan ? e(plans(k, q.plan)[0]!.name) : "指南"}中没有${q.year}年设立的子项目（其${of.length}个子项目：${labels}）。\n📖 出处：正文各子项目标题括注`, outcome: { kind: "answer", topic: "plan", subProjects: [] } };
+      }
       return answer(`<b>${q.year}年设立的子项目</b>（${sps.length}个）：\n${sps.map((s) => `• ${e(s.name)}：${e(s.established.label)}`).join("\n")}\n📖 出处：正文各子项目标题括注`, sps.map((s) => s.id));
     }
     case "unfunded": {
@@ -111,14 +116,16 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
     case "largest": {
       const sps = k.subProjects.filter((s) => (!q.plan || s.plan === q.plan) && s.quota.some((x) => x.unit === "人"));
       const people = (s: SubProject) => s.quota.filter((x) => x.unit === "人").reduce((n, x) => n + x.value, 0);
-      const ranked = [...sps].sort((a, b) => people(b) - people(a));
+      const ranked = [...sps].sort((a, b) => (q.least ? people(a) - people(b) : people(b) - people(a)));
       const top = ranked[0];
+      const most = q.least ? "最少" : "最多";
+      const tied = top ? ranked.filter((s) => people(s) === people(top)) : [];
       if (!top) return { text: "指南未给出培训人数。", outcome: { kind: "answer", topic: "quota", subProjects: [] } };
       const lines = ranked.slice(0, 3).map((s) => `• ${e(s.name)}：${groupDigits(people(s))}人`);
       const quotaCite = top.quota.find((x) => x.unit === "人")!.cite;
       return answer(
-        `${q.plan ? `<b>${e(plans(k, q.plan)[0]!.name)}</b>中` : ""}计划培训人数最多的是 <b>${e(top.name)}</b>（${groupDigits(people(top))}人）。前三位：\n${lines.join("\n")}\n${citeLine(quotaCite)}\n（按正文各子项目的计划培训人数；以县、校计的项目不在比较之列。）`,
-        [top.id],
+        `${q.plan ? `<b>${e(plans(k, q.plan)[0]!.name)}</b>中` : ""}计划培训人数${most}的是 <b>${tied.map((s) => e(s.name)).join("、")}</b>（${groupDigits(people(top))}人${tied.length > 1 ? "，并列" : ""}）。前三位：\n${lines.join("\n")}\n${citeLine(quotaCite)}\n（按正文各子项目的计划培训人数；以县、校计或未写人数的项目不在比较之列。）`,
+        tied.map((s) => s.id),
         "quota",
       );
     }

@@ -213,7 +213,7 @@ function planQuestion(k: Knowledge, whole: string, named: string[]): PlanQuestio
   const namedCount = /(哪|这)?[一二三四五六七八九十\d]大类(是|有|分别|都|包括)?(什么|哪些|啥)?/.test(whole) && /哪|什么|啥|分别|包括/.test(whole);
   // "国培里哪一类只有一个项目"; without a plan, "哪一类" after a list asks which row ("初中数学的是哪一类")
   if (/(几|多少|哪几|哪些|什么)(大)?类|类别/.test(whole) || namedCount || (plan && /(哪一|哪个)(大)?类/.test(whole))) return { ask: "categories", ...(plan ? { plan } : {}) };
-  const setUp = /(20\d\d)年?(度)?(设立|新设|开始|成立)/.exec(whole);
+  const setUp = /(20\d\d)年?(度)?(就|才)?(设立|新设|开始|成立)/.exec(whole);
   // "国培有几个子项目是2023年设立的": the year decides, not the count of sub-projects
   if (/(几|多少)个?(子)?项目|项目(有)?(几|多少)个/.test(whole) && !setUp && (plan || /国培/.test(whole) && /区培/.test(whole))) return { ask: "subprojects", ...(plan ? { plan } : {}) };
   const bothPlans = /国培/.test(whole) && /区培/.test(whole);
@@ -221,12 +221,15 @@ function planQuestion(k: Knowledge, whole: string, named: string[]): PlanQuestio
     return { ask: "quota", ...(plan ? { plan } : {}) };
   }
   if (/(人数|规模|名额)最(多|大)|最多(人|的人)|培训(的)?人(数)?最多/.test(whole) && /哪|什么/.test(whole)) return { ask: "largest", ...(plan ? { plan } : {}) };
+  if (/(人数|规模|名额)最(少|小)|最少(人|的人)|培训(的)?人(数)?最少/.test(whole) && /哪|什么/.test(whole)) return { ask: "largest", least: true, ...(plan ? { plan } : {}) };
+  // "哪些项目没有写计划培训多少人": the quota list says which give no head-count
+  if (/哪些|哪几个|什么/.test(whole) && /(没有|没|未)(写|给|说|写明|给出)?.{0,3}(计划)?(培训)?(多少人|人数)/.test(whole)) return { ask: "quota", ...(plan ? { plan } : {}) };
   const cycle = /(哪些|哪几个|什么|几个|多少个).{0,6}?(\d|一|两|二|三)年(周期|的)/.exec(whole) ?? /(\d|一|两|二|三)年(周期|的)(项目)?(有)?(哪些|哪几个|几个|多少个)/.exec(whole);
   if (cycle) {
     const n = parseNumber(cycle[2] && /\d|一|两|二|三/.test(cycle[2]) ? cycle[2] : cycle[1]!);
     if (n) return { ask: "cycle", years: n, ...(plan ? { plan } : {}) };
   }
-  if (setUp && /哪些|哪几个|什么|有/.test(whole)) return { ask: "established", year: Number(setUp[1]) };
+  if (setUp && /哪些|哪几个|什么|有/.test(whole)) return { ask: "established", year: Number(setUp[1]), ...(plan ? { plan } : {}) };
   const asksList = /哪些|哪几个|什么项目|有几个|多少个/.test(whole);
   // "新设" without a year is the guide's "2024年新设"
   if (asksList && /新设/.test(whole)) return { ask: "established", year: 2024 };

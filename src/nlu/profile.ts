@@ -113,7 +113,7 @@ const POST_PATTERNS = [
   new RegExp(`岗位(?:上)?(?:工作|任职)?(?:了|已经|已|有|满)*${NUM}年`),
 ];
 const TEACHING_PATTERNS = [
-  new RegExp(`教龄(?:是|为|有|已经|已|满|共|快|近)*${NUM}年`),
+  new RegExp(`教龄(?:是|为|有|已经|已|刚|满|共|快|近)*${NUM}年`),
   // "我教初中物理有六年了": 教 + what is taught + 有/已经 + years
   new RegExp(`(?:我|在)教(?:\\p{Script=Han}){1,8}?(?:有|已经|已|满)+${NUM}年`, "u"),
   new RegExp(`${NUM}年(?:的)?教龄`),

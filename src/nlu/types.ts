@@ -51,7 +51,7 @@ export type PlanQuestion =
   | { ask: "subprojects"; plan?: Plan }
   | { ask: "quota"; plan?: Plan }
   | { ask: "cycle"; years: number; plan?: Plan }
-  | { ask: "established"; year: number }
+  | { ask: "established"; year: number; plan?: Plan }
   | { ask: "plans" }
   | { ask: "unfunded" }
   | { ask: "list"; plan: Plan }
@@ -59,7 +59,7 @@ export type PlanQuestion =
   /** Which sub-projects an implementer phrase applies to ("哪些项目协同区外院校实施"). */
   | { ask: "implementer"; words: string[] }
   /** The sub-project that plans to train the most people ("国培里培训人数最多的是哪个"). */
-  | { ask: "largest"; plan?: Plan }
+  | { ask: "largest"; plan?: Plan; least?: boolean }
   /** Which sub-projects have a schedule part ("有异步学习要求的是哪几个项目"), by a word of its label. */
   | { ask: "schedulePart"; word: string }
   /** Which sub-projects are for a kind of person ("哪些项目面向幼儿园老师", "有哪些项目是给校长的"). */
