@@ -200,6 +200,20 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
       if (!sps.length) return { text: `附件2中没有经费标准为${what}的子项目。`, outcome: { kind: "answer", topic: "funding", subProjects: [] } };
       return answer(`<b>经费标准为${what}的子项目</b>（${sps.length}个）：\n${lines.join("\n")}\n📖 出处：附件2 各子项目培训经费标准栏`, sps.map((s) => s.id), "funding");
     }
+    case "quotaOf": {
+      const sps = q.ids.map((id) => k.subProjects.find((s) => s.id === id)!).filter(Boolean);
+      const people = (s: SubProject) => s.quota.filter((x) => x.unit === "人").reduce((n, x) => n + x.value, 0);
+      const counted = sps.filter((s) => people(s) > 0);
+      const missing = sps.filter((s) => people(s) === 0);
+      const sum = counted.reduce((n, s) => n + people(s), 0);
+      const lines = sps.map((s) => `• ${e(s.name)}：${people(s) ? `${groupDigits(people(s))}人` : "未写明计划培训人数"}`);
+      const cites = counted.map((s) => citeLine(s.quota.find((x) => x.unit === "人")!.cite));
+      return answer(
+        `${lines.join("\n")}\n合计 <b>${groupDigits(sum)}人</b>（${counted.map((s) => groupDigits(people(s))).join(" + ")}）${missing.length ? `；${missing.map((s) => e(s.name)).join("、")}未写明人数，未计入` : ""}。\n${cites.join("\n")}`,
+        sps.map((s) => s.id),
+        "quota",
+      );
+    }
     case "compare": {
       const sps = q.ids.map((id) => k.subProjects.find((s) => s.id === id)!).filter(Boolean);
       const out = sps.map((s) => {

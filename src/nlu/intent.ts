@@ -206,6 +206,11 @@ function planQuestion(k: Knowledge, whole: string, named: string[]): PlanQuestio
   const plan = planIn(whole);
   if (/(国培|区培).{0,4}(和|与|跟|同).{0,3}(国培|区培).{0,6}(区别|不同|差别|差异|不一样)/.test(whole)) return { ask: "plans" };
   if (named.length === 2 && /(区别|不同|差别|差异|不一样|对比|比较)/.test(whole)) return { ask: "compare", ids: [named[0]!, named[1]!] };
+  // "县骨地骨加起来一共培训多少人": the named sub-projects' head-counts added up
+  // (counts given make it a budget: "管理团队20人 数字素养20人 一共")
+  if (named.length >= 2 && TOTAL_WORDS.test(whole) && factKindOf(whole) === "quota" && !findQuantities(whole).some((x) => x.kind === "people")) return { ask: "quotaOf", ids: named };
+  // "领航和县骨都是三年周期吗", "…分别几天": the two side by side
+  if (named.length === 2 && /都是|都要|分别|各是|各(要|有)?(多少|几)/.test(whole)) return { ask: "compare", ids: [named[0]!, named[1]!] };
   const category = categoryAsked(k, whole, plan);
   if (category) return category;
   if (named.length) return undefined;
@@ -247,7 +252,7 @@ function planQuestion(k: Knowledge, whole: string, named: string[]): PlanQuestio
   const asksWhich =
     /(哪些|哪几个|什么|有没有)(子)?(项目|培训)|有没有.{1,10}(项目|培训)|(项目|培训)(是|都是)?(哪些|哪几个)/.test(whole) && !SELF.test(whole) && !/适合我|我能|我可以/.test(whole);
   // "哪些项目要求工作业绩突出": a phrase of the guide's 培训对象 or 遴选条件 (four characters or more)
-  const phrase = asksWhich && /要求|条件/.test(whole) ? conditionPhrase(k, whole) : undefined;
+  const phrase = asksWhich && /要求|条件|限制/.test(whole) ? (CONDITION_WORDS.find((w) => whole.includes(w)) ?? conditionPhrase(k, whole)) : undefined;
   if (phrase) return { ask: "condition", phrase };
   // "有异步学习要求的都是哪几个项目": a schedule part named in the guide's own words
   const part = asksWhich ? schedulePartWord(k, whole) : undefined;
@@ -332,6 +337,9 @@ function budgetParts(ctx: NluContext, raw: string): { candidate: Candidate; quan
   }
   return new Set(out.map((p) => p.candidate.subProjectId)).size === out.length ? out : [];
 }
+
+/** Short words that name a kind of condition ("哪些项目对教龄有要求"). */
+const CONDITION_WORDS = ["教龄", "任职", "正职", "业绩突出"];
 
 /** The longest run (four characters or more) the text shares with a sub-project's 培训对象 or a condition. */
 function conditionPhrase(k: Knowledge, whole: string): string | undefined {

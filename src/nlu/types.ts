@@ -56,6 +56,8 @@ export type PlanQuestion =
   | { ask: "unfunded" }
   | { ask: "list"; plan: Plan }
   | { ask: "compare"; ids: [string, string] }
+  /** The planned head-counts of named sub-projects added up ("县骨地骨加起来一共培训多少人"). */
+  | { ask: "quotaOf"; ids: string[] }
   /** Which sub-projects an implementer phrase applies to ("哪些项目协同区外院校实施"). */
   | { ask: "implementer"; words: string[] }
   /** The sub-project that plans to train the most people ("国培里培训人数最多的是哪个"). */

@@ -21,7 +21,7 @@ const CEILING: Record<string, { wrong: number; right: number }> = {
   dev2: { wrong: 0, right: 381 },
   dev3: { wrong: 0, right: 270 },
   // session 4's set, written by the writer helper while this session fixed it: held at what was measured
-  dev4: { wrong: 1, right: 313 },
+  dev4: { wrong: 1, right: 317 },
   heldout: { wrong: 13, right: 325 },
 };
 
