@@ -568,6 +568,11 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   const durationId = namedDuration(rest, scheduleOf(sp, findRow(sp, top.rowId)));
   const kind = durationId && fact === "overview" ? "schedule" : fact;
   const also = alsoAsked(raw, kind);
+  // "校园长研修多少人": a word several names share (骨干校园长, 优秀校园长), and nothing exact: offer them
+  const shared = found.exact || topic?.subProjectId ? [] : sharedNameCandidates(ctx.knowledge, whole);
+  if (shared.length > 1 && shared.some((c) => c.subProjectId === top.subProjectId)) {
+    return { kind: "fact", fact: kind, candidates: shared, confident: false };
+  }
   return {
     kind: "fact",
     fact: kind,

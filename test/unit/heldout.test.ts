@@ -14,14 +14,14 @@ import { evaluate, formatTally, loadSet, tally } from "../heldout/evaluate.js";
  * swallowing an unknown word is the worse fault; 14:05: 324 and 14; 14:00: 323 and 15; 13:55: 321 and 16; 06:44 UTC on 9febfb2: 320 and 17; 06:05 on 779ba1f it was 318 and 16; session 2
  * ended at 314 and 18, session 1 at 281 and 26), so heldout.yaml is held to what was measured and may only
  * ratchet towards the target: the test fails if the wrong count rises or the right count falls. dev.yaml,
- * dev2.yaml and dev3.yaml (sessions 2 and 3's new development items) are held to 0 wrong. Lower these numbers whenever the figures improve; never raise them.
+ * dev2.yaml, dev3.yaml and dev4.yaml (sessions 2, 3 and 4's new development items) are held to 0 wrong. Lower these numbers whenever the figures improve; never raise them.
  */
 const CEILING: Record<string, { wrong: number; right: number }> = {
   dev: { wrong: 0, right: 125 },
   dev2: { wrong: 0, right: 381 },
   dev3: { wrong: 0, right: 270 },
-  // session 4's set, written by the writer helper while this session fixed it: held at what was measured
-  dev4: { wrong: 1, right: 317 },
+  // session 4's set, written by the writer helper in batches while this session fixed them
+  dev4: { wrong: 0, right: 318 },
   heldout: { wrong: 13, right: 325 },
 };
 
