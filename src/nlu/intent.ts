@@ -569,7 +569,7 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   const kind = durationId && fact === "overview" ? "schedule" : fact;
   const also = alsoAsked(raw, kind);
   // "校园长研修多少人": a word several names share (骨干校园长, 优秀校园长), and nothing exact: offer them
-  const shared = found.exact || topic?.subProjectId ? [] : sharedNameCandidates(ctx.knowledge, whole);
+  const shared = found.exact || topic?.subProjectId ? [] : sharedNameCandidates(ctx.knowledge, whole, true);
   if (shared.length > 1 && shared.some((c) => c.subProjectId === top.subProjectId)) {
     return { kind: "fact", fact: kind, candidates: shared, confident: false };
   }
@@ -733,8 +733,11 @@ const FOLLOW_UP = /^(那|那么|这个|这|它|该项目|此项目|那个)|呢$/
 const INSTITUTION = /(学院|大学|院校|高校|培训机构|进修学校|教师发展中心|教师培训中心|我们单位|我单位|本单位|我校)/;
 
 /** Words inside several sub-project names (骨干教师, 园长): those sub-projects are the candidates. */
-function sharedNameCandidates(k: Knowledge, whole: string): Candidate[] {
+function sharedNameCandidates(k: Knowledge, whole: string, strict = false): Candidate[] {
   const fillers = new Set(k.vocabulary.fillers);
+  // strict: only a short shared word; a long run of one name typed with a slip ("县级古干教师学科育人能力提升研修")
+  // is that name, which fuzzy matching settles
+  if (strict && k.subProjects.some((sp) => [sp.name, ...sp.aliases].some((n) => longestCommon(whole, compact(n)).length >= 6))) return [];
   const terms = words(whole).filter((w) => [...w].length >= 2 && !fillers.has(w) && !/多少|几天|几年|时间|经费|标准|人数/.test(w));
   if (!terms.length) return [];
   const hits = k.subProjects.filter((sp) => terms.every((t) => [sp.name, sp.tableName ?? "", ...sp.aliases].some((n) => n.includes(t))));
