@@ -250,7 +250,9 @@ function planQuestion(k: Knowledge, whole: string, named: string[]): PlanQuestio
   if (amount && /(哪些|哪几个|什么|哪个)(子)?项目|项目(都)?(有|是)?(哪些|哪几个)|(是|有)哪(些|几个)/.test(whole)) return { ask: "amount", ...amount };
   // a list asked about the projects, not by a person describing themselves ("我是…可以报哪些项目")
   const asksWhich =
-    /(哪些|哪几个|什么|有没有)(子)?(项目|培训)|有没有.{1,10}(项目|培训)|(项目|培训)(是|都是)?(哪些|哪几个)/.test(whole) && !SELF.test(whole) && !/适合我|我能|我可以/.test(whole);
+    /(哪些|哪几个|什么|有没有)(子)?(项目|培训)|有没有.{1,10}(项目|培训)|(项目|培训)(是|都是)?(哪些|哪几个)|有(给|针对|面向).{1,10}(项目|培训)|(项目|培训)(都是|全是|只)(针对|面向|给)/.test(whole) &&
+    !SELF.test(whole) &&
+    !/适合我|我能|我可以/.test(whole);
   // "哪些项目要求工作业绩突出": a phrase of the guide's 培训对象 or 遴选条件 (four characters or more)
   const phrase = asksWhich && /要求|条件|限制/.test(whole) ? (CONDITION_WORDS.find((w) => whole.includes(w)) ?? conditionPhrase(k, whole)) : undefined;
   if (phrase) return { ask: "condition", phrase };
