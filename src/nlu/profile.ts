@@ -171,6 +171,8 @@ export function extractProfile(text: string, v: Vocabulary): Profile {
     else if (h.field !== "block" && !tags[h.field].includes(h.id)) tags[h.field].push(h.id);
   }
   for (const f of ["subjects", "honours", "positions", "projects"] as const) if (tags[f].length) p[f] = tags[f];
+  // "没有获得过任何称号", "没有称号": none held, which settles the 称号 conditions
+  if (!tags.honours.length && /(没有|没|无|未)(获得|得|拿|评)?(过)?(任何)?(称号|荣誉)/.test(compact(text))) p.honours = [];
 
   const s = compact(text);
   // "校长兼书记", "主任也兼培训者", "同时是…": each post held counts
