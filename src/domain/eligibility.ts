@@ -118,7 +118,12 @@ function nearMissOf(checks: Check[], p: Profile): NearMiss | undefined {
 const statedPost = (p: Profile, tags: string[]) => tags.some((t) => p.positions?.includes(t));
 
 function checkOf(condition: Condition, p: Profile, row: AudienceRow, ctx: AssessContext): Check {
-  const status = checkCondition(condition, p);
+  let status = checkCondition(condition, p);
+  // other honours told (天山英才) do not say a designation the unit confers (名校长) is lacking: only "none" does
+  if (status === "fail" && ctx.judgeUnknown && condition.field === "honours" && (p.honours?.length ?? 0) > 0) {
+    const conferred = ctx.judged?.some((x) => condition.anyOf.some((t) => t.includes(x.term)));
+    if (conferred) status = "unknown";
+  }
   if (status === "fail") {
     const d = ctx.discrepancies?.find((x) => x.affects.some((a) => a.field === condition.field && (!a.rows || a.rows.includes(row.id))));
     if (d) return { condition, status: "disputed", discrepancy: d };

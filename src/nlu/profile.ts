@@ -153,6 +153,9 @@ const PLACE_END = /^(县|市|州|地区)/;
 /** Words that join two posts one person holds. */
 const DUAL = /兼|同时(是|也是|担任)|也是|又是|还是/;
 
+/** Words that turn what follows into a question ("算不算名师"). */
+const ASKED_BEFORE = /(算不算|是不是|属不属于|够不够|算是|能不能算|可以算)$/;
+
 /** A deputy (副校长, 副园长, 副书记) is not the 正职 that 附件2's rows ask for. */
 const DEPUTY = /副(校长|园长|书记|职)/;
 /** A head named without 副 holds the post itself (园长 = 正职园长). */
@@ -164,7 +167,10 @@ export function extractProfile(text: string, v: Vocabulary): Profile {
   const hits = vocabularyHits(text, v);
   const tags: Record<"subjects" | "honours" | "positions" | "projects", string[]> = { subjects: [], honours: [], positions: [], projects: [] };
   const roles: Role[] = [];
+  const sc = compact(text);
   for (const h of hits) {
+    // "算不算名师", "我们县算不算乡村振兴巩固提升县": a designation or list asked about is not one claimed
+    if ((h.field === "honours" || h.field === "projects") && (ASKED_BEFORE.test(sc.slice(0, h.start)) || /^(吗|么|不)/.test(sc.slice(h.end)))) continue;
     if (h.field === "role" && !roles.includes(h.id as Role)) roles.push(h.id as Role);
     if (h.field === "role") p.role ??= h.id as Role;
     else if (h.field === "stage") p.stage ??= h.id as Stage;
