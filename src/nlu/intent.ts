@@ -543,6 +543,10 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
     const topicSp = subProject(ctx.knowledge, topic?.subProjectId);
     if (topicSp && fact === "overview" && FOLLOW_UP.test(whole) && namedDuration(whole, scheduleOf(topicSp, findRow(topicSp, topic?.rowId)))) fact = "schedule";
     // after a list with several fitting sub-projects, "这个培训几天" does not say which: offer them
+    // "这两个培训分别多少天" after a list of two: both, side by side
+    if (topic?.among && topic.among.length === 2 && fact !== "overview" && /这两个|两个都|分别|各自|各是/.test(whole)) {
+      return { kind: "plan", question: { ask: "compare", ids: [topic.among[0]!, topic.among[1]!] } };
+    }
     if (topic?.among && topic.among.length > 1 && fact !== "overview") {
       return { kind: "fact", fact, candidates: topic.among.map((id) => ({ subProjectId: id, score: 0 })), confident: false };
     }
