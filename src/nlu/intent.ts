@@ -204,7 +204,7 @@ function planIn(text: string): Plan | undefined {
 /** Questions about the plans as a whole; `named` is how many sub-projects the message names exactly. */
 function planQuestion(k: Knowledge, whole: string, named: string[]): PlanQuestion | undefined {
   const plan = planIn(whole);
-  if (/(国培|区培).{0,4}(和|与|跟|同).{0,3}(国培|区培).{0,6}(区别|不同|差别|差异|不一样)/.test(whole)) return { ask: "plans" };
+  if (/(国培|区培).{0,4}(和|与|跟|同).{0,3}(国培|区培).{0,6}(区别|不同|差别|差异|不一样|关系|联系)/.test(whole)) return { ask: "plans" };
   if (named.length === 2 && /(区别|不同|差别|差异|不一样|对比|比较)/.test(whole)) return { ask: "compare", ids: [named[0]!, named[1]!] };
   // "县骨地骨加起来一共培训多少人": the named sub-projects' head-counts added up
   // (counts given make it a budget: "管理团队20人 数字素养20人 一共")
