@@ -6,7 +6,7 @@
  * 4. a sub-project found by the index → fact, its kind from the question words (overview when none);
  * 5. otherwise unknown.
  */
-import { billedAlike, billedDurations, findRow, scheduleOf } from "../domain/budget.js";
+import { billedAlike, billedDurations, findRow, quantitiesNeeded, scheduleOf } from "../domain/budget.js";
 import type { SearchIndex } from "./search.js";
 import type { Duration, Knowledge, Plan, SubProject, Vocabulary } from "../knowledge/schema.js";
 import type { BudgetQuantities } from "../domain/budget.js";
@@ -462,6 +462,12 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
     const billed = sp ? billedDurations(sp, findRow(sp, candidates[0]?.rowId)) : [];
     const q = sp ? withRows(withGroups(budgetQuantities(raw, billed), raw, billed), raw, sp) : withGroups(budgetQuantities(raw, billed), raw, billed);
     const merged = fromContext && topic?.budget ? { ...topic.budget, ...q } : q;
+    // "一对一 1县3校" (一对一 is also 顶岗支教's 一对一指导): counts per county or school fit only the sub-projects billed so
+    const perPlace = !fromContext && !found.confident && (merged.counties !== undefined || merged.schools !== undefined);
+    const fitting = perPlace
+      ? candidates.filter((c) => subProject(ctx.knowledge, c.subProjectId)?.rows.some((r) => quantitiesNeeded(r).some((x) => x === "counties" || x === "schools")))
+      : [];
+    if (fitting.length === 1) return { kind: "budget", candidates: fitting, confident: true, quantities: merged };
     return { kind: "budget", candidates, confident: fromContext || found.confident, quantities: merged, ...(fromContext ? { fromContext } : {}) };
   }
 

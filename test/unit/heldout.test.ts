@@ -21,7 +21,7 @@ const CEILING: Record<string, { wrong: number; right: number }> = {
   dev2: { wrong: 0, right: 381 },
   dev3: { wrong: 0, right: 272 },
   // session 4's set, written by the writer helper in batches while this session fixed them
-  dev4: { wrong: 0, right: 322 },
+  dev4: { wrong: 0, right: 323 },
   heldout: { wrong: 13, right: 325 },
 };
 
