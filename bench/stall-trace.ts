@@ -5,7 +5,7 @@
  * its injectable fs: journal appends, checkpoint shard writes, renames, fsyncs). A stall is a run of
  * updates over `slowMs` whose time spans overlap; the report lists each with the events inside it.
  */
-import { openSync, readSync, writeFileSync } from "node:fs";
+import { close, fdatasync, open, openSync, readSync, write, writeFileSync } from "node:fs";
 import { PerformanceObserver, constants } from "node:perf_hooks";
 import type { StoreFs } from "../src/store/index.js";
 import { nodeFs } from "../src/store/fs.js";
@@ -109,11 +109,36 @@ export class StallTrace {
     const short = (p: string) => p.split("/").slice(-2).join("/");
     return {
       writeFile: timed("writeFile", nodeFs.writeFile, (p, d, s) => `${short(p)} ${d.length} ${s ? "sync" : ""}`),
-      appendFile: timed("appendFile", nodeFs.appendFile, (p, d, s) => `${short(p)} ${d.length} ${s ? "sync" : ""}`),
+      appendFile: timed("appendFile", (p, d, s) => this.#timedAppend(p, d, s), (p, d, s) => `${short(p)} ${d.length} ${s ? "sync" : ""}`),
       rename: timed("rename", nodeFs.rename, (a, b) => `${short(a)} → ${short(b)}`),
       syncDir: timed("syncDir", nodeFs.syncDir, (p) => short(p)),
       unlink: timed("unlink", nodeFs.unlink, (p) => short(p)),
     };
+  }
+
+  /** nodeFs.appendFile with its fdatasync timed on its own ("fdatasync" fs events): the disk's share of a journal append. */
+  async #timedAppend(path: string, data: Uint8Array, sync: boolean): Promise<void> {
+    const call = <T>(f: (cb: (e: NodeJS.ErrnoException | null, v: T) => void) => void) => new Promise<T>((res, rej) => f((e, v) => (e ? rej(e) : res(v))));
+    const fd = await call<number>((cb) => open(path, "a", 0o644, cb));
+    try {
+      for (let off = 0; off < data.length; ) off += await call<number>((cb) => write(fd, data, off, data.length - off, null, cb));
+      if (sync) {
+        const t = performance.now();
+        await call<void>((cb) => fdatasync(fd, (e) => cb(e, undefined)));
+        this.add("fs", t, performance.now() - t, "fdatasync journal");
+      }
+    } finally {
+      await call<void>((cb) => close(fd, (e) => cb(e, undefined)));
+    }
+  }
+
+  /** The journal's fdatasync times between two trace instants (ms since the trace began): p50 / p90 / p99 / max and a count. */
+  fdatasyncs(from: number, to: number): string {
+    const ms = this.events.filter((e) => e.kind === "fs" && e.detail === "fdatasync journal" && e.start >= from && e.start < to).map((e) => e.ms).sort((a, b) => a - b);
+    if (!ms.length) return "no fdatasyncs";
+    const q = (p: number) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))]!.toFixed(1);
+    const over = (x: number) => ms.filter((m) => m > x).length;
+    return `${ms.length} fdatasyncs: p50 ${q(0.5)}, p90 ${q(0.9)}, p99 ${q(0.99)}, max ${ms.at(-1)!.toFixed(1)} ms; over 20 ms ${over(20)}, over 50 ms ${over(50)}`;
   }
 
   /** Stalls (overlapping updates over slowMs) and the events inside each; written with every event to `file`. */

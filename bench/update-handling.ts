@@ -46,6 +46,7 @@ import { pgCopyOf, type PgCopy } from "./pg-copy.js";
 import { SimUser, loadPhrasings, type Action, type Category, type UserStats } from "./simulated-users.js";
 import { cliFlags, latency, load1, runIfMain, spread, type Latency, type Spread } from "./stats.js";
 import { StallTrace } from "./stall-trace.js";
+import { watchChildren, type ChildUsage } from "./child-usage.js";
 
 export interface PhaseResult {
   updates: number;
@@ -74,7 +75,7 @@ export interface UpdateHandlingResult {
   /** p99 across the rounds: all updates, declaration steps alone, declaration steps that saved (fsync). */
   pacedSpread: { overall: Spread; declaration: Spread; savedSteps: Spread };
   /** A paced round while a coordinator's /export of every declaration runs. */
-  duringExport?: PhaseResult & { targetRate: number; exportSeconds: number; exportDoneInRound: boolean };
+  duringExport?: PhaseResult & { targetRate: number; exportSeconds: number; exportDoneInRound: boolean; exportChild?: ChildUsage };
   saturated: PhaseResult;
   echo: { updates: number; seconds: number; updatesPerSecond: number; latencyMs: Latency };
   /** bot updates/s ÷ echo updates/s (saturated). */
@@ -315,15 +316,21 @@ export async function runUpdateHandling(o = args()): Promise<UpdateHandlingResul
       // Counted as calls: the admin's chat also gets submission notices, which push the documents out of its kept outputs.
       const documentsBefore = api.calls.sendDocument ?? 0;
       let exportSeconds = NaN;
+      const children = watchChildren();
       const exporting = bot.handleUpdate(api.textUpdate(EXPORTER, "/export")).then(() => (exportSeconds = (performance.now() - tExport) / 1000));
       const r = await pacedRound();
       const doneInRound = !Number.isNaN(exportSeconds);
       await exporting;
+      const exportChild = children()[0];
       const documents = (api.calls.sendDocument ?? 0) - documentsBefore;
       if (documents !== 2) throw new Error(`the export sent ${documents} documents, not 2`);
       trace?.add("mark", tExport + exportSeconds * 1000, 0, "export done");
-      duringExport = { ...r, exportSeconds: Math.round(exportSeconds * 10) / 10, exportDoneInRound: doneInRound };
-      process.stderr.write(`  paced during /export (${duringExport.exportSeconds} s): p99 ${r.latencyMs.p99} ms, declaration p99 ${r.byCategory.declaration.p99} ms\n`);
+      duringExport = { ...r, exportSeconds: Math.round(exportSeconds * 10) / 10, exportDoneInRound: doneInRound, ...(exportChild ? { exportChild } : {}) };
+      process.stderr.write(`  paced during /export (${duringExport.exportSeconds} s): p99 ${r.latencyMs.p99} ms, declaration p99 ${r.byCategory.declaration.p99} ms (load ${r.load1}; bot ${JSON.stringify(r.cpu)}; export child ${JSON.stringify(exportChild)})\n`);
+      if (trace) {
+        const at = tExport - (performance.now() - trace.now());
+        process.stderr.write(`  journal during the paced rounds: ${trace.fdatasyncs(0, at)}\n  journal during the export: ${trace.fdatasyncs(at, at + exportSeconds * 1000)}\n`);
+      }
     }
 
     if (trace) {
