@@ -7,12 +7,13 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { getPriority, setPriority } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ROOT } from "../paths.js";
 import type { DeclarationRecord } from "../store/types.js";
 import type { FromChild, ToChild } from "./child-protocol.js";
+import { scratchRoot } from "./scratch-dir.js";
 
 export interface ChildExportOptions {
   /** Every declaration to list, in the order they are listed. */
@@ -50,6 +51,21 @@ function childEntry(): { file: string; execArgv: string[] } {
   const js = fileURLToPath(new URL("./export-child.js", import.meta.url));
   if (existsSync(js)) return { file: js, execArgv: ["--enable-source-maps"] };
   return { file: fileURLToPath(new URL("./export-child.ts", import.meta.url)), execArgv: ["--import", "tsx"] };
+}
+
+/**
+ * The child lowers each of its threads once it runs (export-child.ts), but its start-up (loading
+ * Node, the modules and the knowledge: most of a second of a full core) would run at the bot's own
+ * priority. Lowered from here at once, its main thread starts low, and the threads it starts inherit it.
+ */
+const CHILD_NICENESS = 10;
+function lowerAtStart(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    setPriority(child.pid, Math.max(CHILD_NICENESS, getPriority()));
+  } catch {
+    // not allowed here: the child lowers itself once it runs
+  }
 }
 
 /** One export at a time per bot: each takes a core and its own memory while it runs. */
@@ -93,13 +109,14 @@ export async function* exportInChild(o: ChildExportOptions): AsyncGenerator<Expo
   let release!: () => void;
   turn = new Promise((resolve) => (release = resolve));
   await before;
-  const dir = await mkdtemp(join(tmpdir(), "guopei-export-"));
+  const dir = await mkdtemp(join((await scratchRoot()).path, "guopei-export-"));
   let child: ChildProcess | undefined;
   try {
     const { file, execArgv } = childEntry();
     const env = { ...process.env };
     for (const name of WITHHELD_ENV) delete env[name];
     child = fork(file, [], { cwd: ROOT, execArgv, env, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    lowerAtStart(child);
     const next = inbox(child);
     const acked = async () => {
       const m = await next();
