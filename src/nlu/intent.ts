@@ -506,7 +506,8 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   let reading = readProfile(readText, v, ignore);
   // years of service make the message a self-description, so a row name in it ("小学党组织书记 任职两年") is the
   // person's post, not a project asked about: read the whole message
-  if (readText !== raw && (reading.profile.teachingYears !== undefined || reading.profile.postYears !== undefined)) reading = readProfile(raw, v, ignore);
+  // (not when the text left out is the "能报X吗" asked about: X is no post of the person, 团委书记…能报书记研修吗)
+  if (readText !== raw && personText === undefined && (reading.profile.teachingYears !== undefined || reading.profile.postYears !== undefined)) reading = readProfile(raw, v, ignore);
   const asserted = assertedMembership(ctx.knowledge, found.exact ? named : [], whole);
   if (asserted) {
     reading = {
