@@ -49,9 +49,15 @@ const WITHHELD_ENV = ["BOT_TOKEN", "WEBHOOK_SECRET", "DATABASE_URL"];
 /** The bundle's dist/export-child.js next to dist/main.js, or the TypeScript source through tsx. */
 function childEntry(): { file: string; execArgv: string[] } {
   const js = fileURLToPath(new URL("./export-child.js", import.meta.url));
-  if (existsSync(js)) return { file: js, execArgv: ["--enable-source-maps"] };
-  return { file: fileURLToPath(new URL("./export-child.ts", import.meta.url)), execArgv: ["--import", "tsx"] };
+  if (existsSync(js)) return { file: js, execArgv: [...ONE_CORE, "--enable-source-maps"] };
+  return { file: fileURLToPath(new URL("./export-child.ts", import.meta.url)), execArgv: [...ONE_CORE, "--import", "tsx"] };
 }
+
+/**
+ * V8 without its helper threads (GC and compilation run on the child's main thread): the export then
+ * takes at most one core, and the bot keeps the other even when the child's GC would have spread to both.
+ */
+const ONE_CORE = ["--single-threaded"];
 
 /**
  * The child lowers each of its threads once it runs (export-child.ts), but its start-up (loading
