@@ -82,14 +82,17 @@ export function startReminders(deps: Deps, api: Api, opts: ReminderOptions = {})
   let replayed = false;
   const replayJournal = async () => {
     if (replayed) return;
+    // Recorded together and flushed once: awaiting each record would wait a group commit per line.
+    const records: Promise<void>[] = [];
     for (const line of unrecorded) {
       try {
         const [delivery, chatId] = JSON.parse(line) as [string, number];
-        if (typeof delivery === "string" && Number.isSafeInteger(chatId)) await store.ledger.record(delivery, chatId);
+        if (typeof delivery === "string" && Number.isSafeInteger(chatId)) records.push(store.ledger.record(delivery, chatId));
       } catch (err) {
         log.warn({ err, line }, "unreadable line in the send journal; skipped");
       }
     }
+    await Promise.all(records);
     await store.ledger.flush();
     journal.rewrite([]);
     replayed = true;

@@ -27,6 +27,8 @@ export interface ChunkedLogOptions {
   validateEntry?: (entry: unknown) => string | undefined;
   /** Appends only change memory; checkpoint.ts writes the chunks (see above). */
   deferred?: boolean;
+  /** Each chunk's writes start at least this far apart (DurableFile's minGapMs). */
+  minGapMs?: number;
 }
 
 interface Chunk<T> {
@@ -96,6 +98,7 @@ export class ChunkedLog<T> {
     const json: string[] = [];
     const file = new DurableFile<ChunkFile<T>>(path, this.#opts.tracker, {
       eager: this.#opts.deferred ?? false,
+      minGapMs: this.#opts.minGapMs ?? 0,
       serialize: (data) => {
         const { entries, ...rest } = data;
         for (let i = json.length; i < entries.length; i++) json.push(JSON.stringify(entries[i]) ?? "null");

@@ -173,6 +173,12 @@ export interface DurableFileOptions<T> {
    * keeps the file dirty and writes it again.
    */
   eager?: boolean;
+  /**
+   * A write starts at least this long after the previous one finished: a file written on every
+   * change of a busy stream (a broadcast's ledger chunk, backed by the send journal meanwhile)
+   * then costs a few large group commits, not hundreds. Default 0: the next write starts at once.
+   */
+  minGapMs?: number;
 }
 
 export class DurableFile<T> implements Adapter<T> {
@@ -182,6 +188,8 @@ export class DurableFile<T> implements Adapter<T> {
   readonly #decode: ((bytes: Buffer) => T) | undefined;
   readonly #serialize: (data: T) => string | Uint8Array;
   readonly #eager: boolean;
+  readonly #minGapMs: number;
+  #lastDone = 0;
   #pending: { data: T; bytes: string | Uint8Array | undefined; done: Deferred } | null = null;
   #loop: Promise<void> | null = null;
   /** Changes requested / changes known to be on disk (counters; equal when clean). */
@@ -197,6 +205,7 @@ export class DurableFile<T> implements Adapter<T> {
     this.#decode = opts.decode;
     this.#serialize = opts.serialize ?? ((data) => JSON.stringify(data));
     this.#eager = opts.eager ?? false;
+    this.#minGapMs = opts.minGapMs ?? 0;
     tracker.register(this as DurableFile<unknown>);
   }
 
@@ -271,6 +280,8 @@ export class DurableFile<T> implements Adapter<T> {
   async #run(): Promise<void> {
     await Promise.resolve(); // let writes requested in the same tick join this one
     while (this.#pending) {
+      const gap = this.#lastDone + this.#minGapMs - Date.now();
+      if (gap > 0) await new Promise((r) => setTimeout(r, gap)); // what arrives meanwhile joins this write
       const batch = this.#pending;
       this.#pending = null;
       const upTo = this.#requested;
@@ -285,6 +296,7 @@ export class DurableFile<T> implements Adapter<T> {
         if (this.#eager) this.#persisted = Math.max(this.#persisted, upTo); // the checkpoint retries it
         else this.#tracker.failed(this as DurableFile<unknown>, err);
       }
+      if (this.#minGapMs > 0) this.#lastDone = Date.now();
     }
     this.#loop = null;
   }
