@@ -44,6 +44,8 @@ export interface BroadcastBenchResult {
   interactiveReplyMs: number;
   interactiveReplyMaxMs: number;
   /** CPU used from /deadline to the last delivery, in % of one core: the bot process and this one (the fake API). */
+  /** The longest pauses between two accepted reminders at the fake (ms, longest first): a stall shows here. */
+  longestGapsMs: number[];
   cpuPercent: { bot: number; fake: number };
   /** The bot process's CPU per reminder sent, in ms: user (JS, HTTP client) and system (syscalls, loopback TCP). */
   botCpuMsPerSend: { user: number; system: number };
@@ -148,6 +150,9 @@ export async function runBroadcast(o: { subscribers: number; rate: number; cpuPr
     for (const c of ok) perChat.set(c.chatId!, (perChat.get(c.chatId!) ?? 0) + 1);
     const duplicates = [...perChat.values()].reduce((s, n) => s + n - 1, 0);
     const tooMany = calls.filter((c) => c.status === 429).length;
+    const gaps: number[] = [];
+    for (let i = 1; i < ok.length; i++) gaps.push(ok[i]!.at - ok[i - 1]!.at);
+    const longestGapsMs = gaps.sort((x, y) => y - x).slice(0, 3);
     const idealSeconds = ids.length / o.rate;
     const actualSeconds = (last - first) / 1000;
     return {
@@ -166,6 +171,7 @@ export async function runBroadcast(o: { subscribers: number; rate: number; cpuPr
       peakPerSecond: api.stats.peakPerSecond,
       interactiveReplyMs,
       interactiveReplyMaxMs,
+      longestGapsMs,
       cpuPercent: cpu,
       botCpuMsPerSend,
       load1: load1(),
