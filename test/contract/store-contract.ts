@@ -332,6 +332,12 @@ export function storeContract(name: string, factory: StoreFactory): void {
         const bySub: string[] = [];
         for await (const d of store.declarations.scan({})) bySub.push(d.ref);
         expect(bySub).toEqual(refsOf(many).reverse());
+        // Everything by ref (/export), both ways.
+        for (const dir of ["asc", "desc"] as const) {
+          const byRef: string[] = [];
+          for await (const d of store.declarations.scan({}, { by: "ref", dir })) byRef.push(d.ref);
+          expect(byRef).toEqual(dir === "asc" ? refsOf(many) : refsOf(many).reverse());
+        }
       });
 
       it("a put replaces the record, and moves it between owners", async () => {
