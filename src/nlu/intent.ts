@@ -456,7 +456,12 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   // after a funding answer or a budget, counts and nothing else ("14个人 一年培训25天") are that budget's
   const countsFollowUp = !ownTop && topic?.subProjectId && talkedMoney && quantities.length > 0 && !QUESTIONISH.test(whole);
   if (wantsBudget || budgetFollowUp || countsFollowUp) {
-    const fromContext = !ownTop && topic?.subProjectId !== undefined;
+    // counts per county or school that the sub-project just discussed does not bill by, while one this message may
+    // name does ("一对一 1个县 2所学校" after an eligibility answer about 县骨): the message's own sub-project
+    const billsPlaces = (id: string) => subProject(ctx.knowledge, id)?.rows.some((r) => quantitiesNeeded(r).some((x) => x === "counties" || x === "schools")) ?? false;
+    const placeCounts = quantities.some((x) => x.kind === "counties" || x.kind === "schools");
+    const placesElsewhere = placeCounts && topic?.subProjectId !== undefined && !billsPlaces(topic.subProjectId) && found.candidates.some((c) => billsPlaces(c.subProjectId));
+    const fromContext = !ownTop && topic?.subProjectId !== undefined && !placesElsewhere;
     const candidates = fromContext ? [{ subProjectId: topic!.subProjectId!, score: 0, ...(topic!.rowId ? { rowId: topic!.rowId } : {}) }] : top ? found.candidates : [];
     const sp = subProject(ctx.knowledge, candidates[0]?.subProjectId);
     const billed = sp ? billedDurations(sp, findRow(sp, candidates[0]?.rowId)) : [];
