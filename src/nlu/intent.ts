@@ -470,7 +470,7 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
     // "一对一 1县3校" (一对一 is also 顶岗支教's 一对一指导): counts per county or school fit only the sub-projects billed so
     const perPlace = !fromContext && !found.confident && (merged.counties !== undefined || merged.schools !== undefined);
     const fitting = perPlace
-      ? candidates.filter((c) => subProject(ctx.knowledge, c.subProjectId)?.rows.some((r) => quantitiesNeeded(r).some((x) => x === "counties" || x === "schools")))
+      ? candidates.filter((c) => billsPlaces(c.subProjectId))
       : [];
     if (fitting.length === 1) return { kind: "budget", candidates: fitting, confident: true, quantities: merged };
     return { kind: "budget", candidates, confident: fromContext || found.confident, quantities: merged, ...(fromContext ? { fromContext } : {}) };
