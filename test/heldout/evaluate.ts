@@ -5,7 +5,7 @@
  * structured outcome (Deps.onOutcome: kind, the sub-projects presented with their verdicts, budget totals);
  * only an item's `must` strings are looked up in the text the user sees.
  *
- *   npm run eval                 # dev.yaml, dev2.yaml, dev3.yaml, dev4.yaml and heldout.yaml (when present)
+ *   npm run eval                 # dev.yaml to dev5.yaml and heldout.yaml (when present)
  *   npm run eval -- dev --list   # one set, and one line per item that is not right
  *
  * Buckets: right (the outcome the item expects), asked (asked back or offered candidates, or said the guide has
@@ -171,7 +171,7 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const list = args.includes("--list");
   const named = args.filter((a) => !a.startsWith("--"));
-  const sets = (named.length ? named : ["dev", "dev2", "dev3", "dev4", "heldout"]).filter((s) => existsSync(join(DIR, `${s}.yaml`)));
+  const sets = (named.length ? named : ["dev", "dev2", "dev3", "dev4", "dev5", "heldout"]).filter((s) => existsSync(join(DIR, `${s}.yaml`)));
   for (const s of sets) {
     const results = await evaluate(loadSet(`${s}.yaml`));
     console.log(report(`${s}.yaml`, results, list && s !== "heldout"));
