@@ -23,6 +23,8 @@ export interface ReadingNotes {
   membership?: { term: string; say: string }[];
   postAsks?: string[];
   deputy?: boolean;
+  /** "能参加园长培训吗": the name asked about, shared by the sub-projects the verdicts cover. */
+  askedAbout?: string;
 }
 
 export interface EligibilityAnswer {
@@ -203,6 +205,10 @@ export function eligibilityAnswer(k: Knowledge, verdicts: Verdict[], p: Profile,
   const out: string[] = [`<b>资格自测结果</b>\n你的情况：${describeProfile(k, p)}`];
   const notices = noticeLines(notes);
   if (notices.length) out.push(notices.join("\n"));
+  if (notes.askedAbout) {
+    const names = verdicts.map((v) => escapeHtml(v.subProject.name)).join("、");
+    out.push(`你问的“${escapeHtml(notes.askedAbout)}”可能指${verdicts.length}个子项目：${names}。下面逐一说明：`);
+  }
 
   if (eligible.length) {
     const detailed = eligible.slice(0, MAX_DETAILED).map((v, i) => eligibleBlock(k, v, p, i + 1));
@@ -233,7 +239,7 @@ export function eligibilityAnswer(k: Knowledge, verdicts: Verdict[], p: Profile,
     out.push(`❔ <b>还需更多信息</b>\n${lines.join("\n")}`);
   }
   const excluded = verdicts.length - fitting.length - near.length - open.length - disputed.length;
-  if (excluded > 0) out.push(`其余${excluded}个子项目的对象或条件与你的情况不符。`);
+  if (excluded > 0) out.push(notes.askedAbout ? `${excluded === verdicts.length ? "这些" : "其余"}子项目的对象或条件与你的情况不符。` : `其余${excluded}个子项目的对象或条件与你的情况不符。`);
   if (notes.deputy) {
     const line = verdicts.map(deputyLine).find(Boolean);
     if (line) out.push(line);

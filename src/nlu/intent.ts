@@ -383,6 +383,8 @@ const IMPLEMENTER_WORDS: [RegExp, string][] = [
 ];
 
 /** The words that ask "can I take part in X" with X after them: 能报X吗, 可以参加X吗. */
+/** "能报X吗" where X is shared by at most this many sub-projects is answered for each; more is a list question. */
+const MAX_AMONG = 4;
 const TARGET_Q = /(能|可以|可|能否|能不能|可不可以)(报|报名|参加|参训|申请|申报)(.{2,40}?)(吗|么|不|呢)?$/;
 
 export function parseIntent(text: string, ctx: NluContext): Intent {
@@ -492,13 +494,20 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   const asksEligibility = clause !== undefined || (topic?.subProjectId !== undefined && !found.exact && PERSON_OK.test(whole));
   const clauseAt = clause ? whole.indexOf(clause) : 0;
   const targetMatch = asksEligibility ? TARGET_Q.exec(clause ?? whole) : null;
-  let target = targetMatch ? ctx.index.lookup(targetMatch[3]!) : undefined;
-  if (target && !(target.exact && target.confident)) target = undefined;
+  const lookedUp = targetMatch ? ctx.index.lookup(targetMatch[3]!) : undefined;
+  const target = lookedUp?.exact && lookedUp.confident ? lookedUp : undefined;
+  // "能参加园长培训吗": X is a name shared by a few sub-projects, so the answer covers each of them, and the
+  // sub-project just discussed is not the one asked about
+  const among =
+    lookedUp && !target && lookedUp.candidates.length >= 2 && lookedUp.candidates.length <= MAX_AMONG
+      ? { term: compact(targetMatch![3]!), ids: [...new Set(lookedUp.candidates.map((c) => c.subProjectId))] }
+      : undefined;
   // "新课程新教材能报吗", "我是高中体育老师，新课程新教材我能参加吗": X named right before the question
   const before = asksEligibility && !target ? nameBeforeQuestion(ctx.knowledge, raw) : undefined;
   // "副校长能参加吗" after a card: the sub-project just discussed
   // "其他项目能报吗", "别的呢" ask about the rest, not the one just discussed
-  const topicTarget = asksEligibility && !found.exact && topic?.subProjectId && !/(什么|哪|啥|其他|其它|别的)/.test(whole) ? { subProjectId: topic.subProjectId, score: 0 } : undefined;
+  const topicTarget =
+    asksEligibility && !found.exact && !among && topic?.subProjectId && !/(什么|哪|啥|其他|其它|别的)/.test(whole) ? { subProjectId: topic.subProjectId, score: 0 } : undefined;
   const targetCandidate = target?.candidates[0] ?? (before ? { subProjectId: before.subProjectId, score: 0 } : topicTarget);
   // the person is what the message says besides the question about X ("高中校长能参加依法治校研修吗 我当了5年")
   const personText =
@@ -540,7 +549,8 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
     const factQuestion = found.exact && factKindOf(rest) !== "overview" && !selfDescribed && !asksEligibility && (!personal || QUESTIONISH.test(rest));
     if (!factQuestion) {
       const alsoFact = ELIGIBILITY_FACTS.find(([, re]) => re.test(whole))?.[0];
-      return { kind: "eligibility", profile, notes, ...(targetCandidate ? { target: targetCandidate } : {}), ...(alsoFact ? { alsoFact } : {}) };
+      const amongAsked = !targetCandidate && among && among.ids.length >= 2 ? { among } : {};
+      return { kind: "eligibility", profile, notes, ...(targetCandidate ? { target: targetCandidate } : {}), ...amongAsked, ...(alsoFact ? { alsoFact } : {}) };
     }
   }
   if (asksEligibility && !hasProfile(profile) && !top) return { kind: "command", command: "eligibility" };

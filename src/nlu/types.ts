@@ -100,6 +100,8 @@ export type Intent =
       notes: ReadingNotes;
       /** "能报X吗": X, answered first. */
       target?: Candidate;
+      /** "能参加园长培训吗": X names several sub-projects; the answer is a verdict on each of them. */
+      among?: { term: string; ids: string[] };
       /** A fact asked in the same message ("…能报吗 要去几天"), answered after the verdict for X or what fits. */
       alsoFact?: FactKind;
     }

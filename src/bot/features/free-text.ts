@@ -95,10 +95,11 @@ async function answerIntent(ctx: BotContext, intent: Intent, sideQuestion = fals
     }
     case "eligibility": {
       rememberProfile(ctx.account.id, intent.profile);
-      const verdicts = assess(k, intent.profile);
+      const all = assess(k, intent.profile);
+      const verdicts = intent.among ? all.filter((v) => intent.among!.ids.includes(v.subProject.id)) : all;
       const targetSp = intent.target && k.subProjects.find((s) => s.id === intent.target!.subProjectId);
       const target = targetSp && assessSubProject(targetSp, intent.profile, k.vocabulary.judged, true);
-      const answer = target ? targetAnswer(k, target, intent.profile, intent.notes, verdicts) : eligibilityAnswer(k, verdicts, intent.profile, intent.notes);
+      const answer = target ? targetAnswer(k, target, intent.profile, intent.notes, all) : eligibilityAnswer(k, verdicts, intent.profile, intent.among ? { ...intent.notes, askedAbout: intent.among.term } : intent.notes);
       await sendEligibilityAnswer(ctx, answer, true);
       emit(ctx, answer.outcome);
       // "…能报吗 要去几天": the fact, for X or for what fits (at most two), after the verdict
