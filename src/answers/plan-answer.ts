@@ -93,9 +93,20 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
       }
       return answer(`<b>${q.year}年设立的子项目</b>（${sps.length}个）：\n${sps.map((s) => `• ${e(s.name)}：${e(s.established.label)}`).join("\n")}\n📖 出处：正文各子项目标题括注`, sps.map((s) => s.id));
     }
-    case "unfunded": {
-      const sps = k.subProjects.filter((s) => s.rows.every((r) => !("rates" in r.funding)));
-      return answer(`<b>指南未给出培训经费标准的子项目</b>（${sps.length}个）：\n${list(sps)}\n本助手不为这些项目估算预算。`, sps.map((s) => s.id), "funding");
+    case "funding": {
+      const funded = (s: SubProject) => s.rows.some((r) => "rates" in r.funding);
+      const sps = k.subProjects.filter((s) => funded(s) === q.given);
+      if (!q.given) return answer(`<b>指南未给出培训经费标准的子项目</b>（${sps.length}个）：\n${list(sps)}\n本助手不为这些项目估算预算。`, sps.map((s) => s.id), "funding");
+      const others = k.subProjects.length - sps.length;
+      // 书记研修, 依法治校: their own cells are blank; the standard is read from a merged cell above
+      const rates = (s: SubProject) => s.rows.flatMap((r) => ("rates" in r.funding ? r.funding.rates : []));
+      const inferred = (s: SubProject) => rates(s).every((x) => x.cite.inferred);
+      const lines = sps.map((s) => `• ${e(s.name)}（${s.plan === "guopei" ? "国培" : "区培"}）${inferred(s) ? "：本栏为空，据合并单元格推定" : ""}`);
+      return answer(
+        `<b>指南给出培训经费标准的子项目</b>（${sps.length}个）：\n${lines.join("\n")}\n其余${others}个子项目指南未给出标准。要看某个项目的标准，发送例如“县骨经费标准”。\n📖 出处：附件2 各子项目培训经费标准栏`,
+        sps.map((s) => s.id),
+        "funding",
+      );
     }
     case "list": {
       const p = k.plans.find((x) => x.id === q.plan)!;

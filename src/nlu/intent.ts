@@ -41,7 +41,7 @@ for (const [command, words] of commandWords) for (const w of words) COMMAND_WORD
 
 /** Commands recognised anywhere in a message, whatever else it says. */
 const COMMAND_ANYWHERE: [Command, RegExp][] = [
-  ["deadlines", /截止|deadline|ddl|申报(的)?(时间|期限|日期)|什么时候(申报|截止|提交|交材料|报名)|几号(截止|之前|前)|报名时间|申报期/],
+  ["deadlines", /截止|deadline|ddl|申报(的)?(时间|期限|日期)|什么时候(申报|截止|提交|交材料|报名)|(申报书|申报表|申报材料|材料)(要|得)?(什么时候|哪天|几号|何时)(交|提交|报送|上交|截止)|几号(截止|之前|前)|报名时间|申报期/],
   ["my", /我的申报|我提交的|申报(的)?(进度|状态)|查(看|询)?申报/],
   ["subscribe", /订阅|提醒我|开启提醒|接收提醒|到期提醒/],
 ];
@@ -189,7 +189,7 @@ const PERSON_OK = /(可以|能|行|符合|够)(吗|么|嘛|不|不行|不能)$|(
 const BARE_NUMBER = /^[\d\s.\-/年月日号:：,，。.]+$/;
 
 /** How to take part: asked without naming anything else. */
-const PROCESS_Q = /(怎么|如何|怎样|在哪)(报名|参加|参训|申请|报|推荐|选拔|遴选)|个人(可以|能|能否|能不能)?(报名|申请|参加)|自己(可以|能)?(报名|申请|去报)|(老师|教师|校长)自己报|报名(方式|流程|程序|途径)|谁(来)?推荐|需要推荐|要推荐吗/;
+const PROCESS_Q = /(怎么|如何|怎样|在哪)(报名|参加|参训|申请|报|推荐|选拔|遴选)|(我们|我|本)?(学校|中学|小学|幼儿园|园所)(想|要|能|可以|能不能|可不可以)(牵头)?(申报|承办|承担)|个人(可以|能|能否|能不能)?(报名|申请|参加)|自己(可以|能)?(报名|申请|去报)|(老师|教师|校长)自己报|报名(方式|流程|程序|途径)|谁(来)?推荐|需要推荐|要推荐吗/;
 
 const PLAN_WORDS: [RegExp, Plan][] = [
   [/国培/, "guopei"],
@@ -239,7 +239,8 @@ function planQuestion(k: Knowledge, whole: string, named: string[]): PlanQuestio
   // "新设" without a year is the guide's "2024年新设"
   if (asksList && /新设/.test(whole)) return { ask: "established", year: 2024 };
   if (asksList && /短期/.test(whole)) return { ask: "cycle", years: 1 };
-  if (asksList && /(没有|无|未给|没给).{0,4}(经费|标准)/.test(whole)) return { ask: "unfunded" };
+  if (asksList && /(没有|无|未给|没给).{0,4}(经费|标准)/.test(whole)) return { ask: "funding", given: false };
+  if (asksList && !named.length && /(有|给出?了?|规定了?|写了?)(培训)?(经费|资金)(标准)?|(经费|资金)标准/.test(whole)) return { ask: "funding", given: true };
   // "哪些项目协同区外院校实施": the sub-projects whose 实施单位 cell says so
   if (/(哪些|哪几个|有哪些)(子)?项目/.test(whole) && /协同|实施|牵头|承办/.test(whole)) {
     const found = IMPLEMENTER_WORDS.filter(([re]) => re.test(whole)).map(([, w]) => w);

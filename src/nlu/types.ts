@@ -53,7 +53,8 @@ export type PlanQuestion =
   | { ask: "cycle"; years: number; plan?: Plan }
   | { ask: "established"; year: number; plan?: Plan }
   | { ask: "plans" }
-  | { ask: "unfunded" }
+  /** "哪些项目有经费标准" (given) or "…没有经费标准" (not given). */
+  | { ask: "funding"; given: boolean }
   | { ask: "list"; plan: Plan }
   | { ask: "compare"; ids: [string, string] }
   /** The planned head-counts of named sub-projects added up ("县骨地骨加起来一共培训多少人"). */
