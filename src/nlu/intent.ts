@@ -458,7 +458,11 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   }
   // after a funding answer or a budget, counts and nothing else ("14个人 一年培训25天") are that budget's
   const countsFollowUp = !ownTop && topic?.subProjectId && talkedMoney && quantities.length > 0 && !QUESTIONISH.test(whole);
-  if (wantsBudget || budgetFollowUp || countsFollowUp) {
+  // after a budget, "如果只培训10天呢", "按20天算呢": the same budget with other days or hours
+  const lengthFollowUp =
+    !ownTop && topic?.subProjectId && topic.budget !== undefined && (FOLLOW_UP.test(whole) || /如果|假如|要是|按|改成|换成/.test(whole)) &&
+    findQuantities(raw).some((x) => x.kind === "days" || x.kind === "hours");
+  if (wantsBudget || budgetFollowUp || countsFollowUp || lengthFollowUp) {
     // counts per county or school that the sub-project just discussed does not bill by, while one this message may
     // name does ("一对一 1个县 2所学校" after an eligibility answer about 县骨): the message's own sub-project
     const billsPlaces = (id: string) => subProject(ctx.knowledge, id)?.rows.some((r) => quantitiesNeeded(r).some((x) => x === "counties" || x === "schools")) ?? false;
