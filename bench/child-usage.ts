@@ -1,5 +1,5 @@
 /**
- * CPU and disk writes of this process's child processes (the export child), sampled from /proc every
+ * CPU and disk writes of the export child (a child process of this one), sampled from /proc every
  * 100 ms while a phase runs: a child that has exited keeps its last sample. Linux only; empty elsewhere.
  */
 import { readFileSync, readdirSync } from "node:fs";
@@ -40,11 +40,24 @@ function sample(pid: number): { cpuMs: number; writeBytes: number; rssMB: number
   }
 }
 
-export function watchChildren(): () => ChildUsage[] {
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * Watches the children whose command line contains `named` (the bench's PostgreSQL server is a
+ * child too, and must not be reported as the export child).
+ */
+export function watchChildren(named: string): () => ChildUsage[] {
   const seen = new Map<number, ChildUsage & { first: number }>();
   const tick = () => {
     const now = performance.now();
     for (const pid of childPids()) {
+      if (!seen.has(pid) && !commandLine(pid).includes(named)) continue;
       const s = sample(pid);
       if (!s) continue;
       const u = seen.get(pid) ?? { pid, first: now, seenMs: 0, cpuMs: 0, diskWriteMB: 0, rssMB: 0 };

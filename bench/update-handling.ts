@@ -316,7 +316,7 @@ export async function runUpdateHandling(o = args()): Promise<UpdateHandlingResul
       // Counted as calls: the admin's chat also gets submission notices, which push the documents out of its kept outputs.
       const documentsBefore = api.calls.sendDocument ?? 0;
       let exportSeconds = NaN;
-      const children = watchChildren();
+      const children = watchChildren("export-child");
       const exporting = bot.handleUpdate(api.textUpdate(EXPORTER, "/export")).then(() => (exportSeconds = (performance.now() - tExport) / 1000));
       const r = await pacedRound();
       const doneInRound = !Number.isNaN(exportSeconds);
