@@ -409,7 +409,8 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
 
   const unanswered = v.unanswered.find((u) => u.words.some((w) => whole.includes(compact(w))) && !u.except.some((x) => whole.includes(compact(x))));
   if (unanswered) {
-    const about = top && found.confident ? top.subProjectId : topic?.subProjectId;
+    // only a sub-project the text names: a fuzzy match on a word like 机构 is not what the question is about
+    const about = top && found.exact && found.confident ? top.subProjectId : topic?.subProjectId;
     return { kind: "unanswered", topic: unanswered.topic, ...(about ? { subProjectId: about } : {}) };
   }
   const plan = planQuestion(ctx.knowledge, whole, [...new Set(named)]);

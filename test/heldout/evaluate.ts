@@ -89,7 +89,11 @@ export function classify(item: Item, outcome: Outcome | undefined, reply: string
     return { bucket: "wrong", reason: `answered (${outcome.topic ?? "?"}) where it should ask` };
   }
   if (item.expect === "none") {
-    if (outcome.kind === "not-in-guide") return { bucket: "right", reason: "" };
+    if (outcome.kind === "not-in-guide") {
+      // "the guide does not say" about another topic does not answer the question
+      const lacking = (item.must ?? []).filter((m) => !text.includes(squash(m)));
+      return lacking.length ? { bucket: "wrong", reason: `said the guide has nothing on another topic (lacks “${lacking.join("”, “")}”)` } : { bucket: "right", reason: "" };
+    }
     if (honest) return { bucket: "asked", reason: "asked where the guide has nothing" };
     return { bucket: "wrong", reason: `answered (${outcome.topic ?? "?"}) what the guide does not say` };
   }
