@@ -144,7 +144,13 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
       const parts = (s: SubProject) => [...s.schedule, ...s.rows.flatMap((r) => r.schedule ?? [])].filter((d) => compact(d.label).includes(q.word));
       const sps = k.subProjects.filter((s) => parts(s).length);
       const lines = sps.map((s) => `• ${e(s.name)}：${[...new Set(parts(s).map((d) => `${d.label}${describeDuration(d)}`))].map(e).join("、")}`);
-      return answer(`<b>培训时间中含“${e(q.word)}”的子项目</b>（${sps.length}个）：\n${lines.join("\n")}\n📖 出处：正文各子项目培训时间、附件2 培训周期栏`, sps.map((s) => s.id), "schedule");
+      // "哪些项目要去区外": the 实施单位 cells that name the word too, said as who implements, not where trainees go
+      const implementerText = (s: SubProject) => s.rows.find((r) => r.implementer?.text.includes(q.word))?.implementer?.text;
+      const byImplementer = k.subProjects.filter((s) => !sps.includes(s) && implementerText(s));
+      const also = byImplementer.length
+        ? `\n\n另：实施单位栏写有“${e(q.word)}”的子项目（${byImplementer.length}个；这是由谁实施，指南未说明学员是否前往）：\n${byImplementer.map((s) => `• ${e(s.name)}：${e(implementerText(s)!)}`).join("\n")}\n📖 出处：附件2 各子项目实施单位栏`
+        : "";
+      return answer(`<b>培训时间中含“${e(q.word)}”的子项目</b>（${sps.length}个）：\n${lines.join("\n")}\n📖 出处：正文各子项目培训时间、附件2 培训周期栏${also}`, [...sps, ...byImplementer].map((s) => s.id), "schedule");
     }
     case "condition": {
       const texts = (s: SubProject) => [s.audience.text, ...s.rows.flatMap((r) => r.conditions.map((c) => c.text))];
