@@ -25,6 +25,8 @@ export interface ReadingNotes {
   deputy?: boolean;
   /** "能参加园长培训吗": the name asked about, shared by the sub-projects the verdicts cover. */
   askedAbout?: string;
+  /** "区培能报啥": the plan the verdicts are limited to, by name. */
+  onlyPlan?: string;
 }
 
 export interface EligibilityAnswer {
@@ -205,6 +207,7 @@ export function eligibilityAnswer(k: Knowledge, verdicts: Verdict[], p: Profile,
   const out: string[] = [`<b>资格自测结果</b>\n你的情况：${describeProfile(k, p)}`];
   const notices = noticeLines(notes);
   if (notices.length) out.push(notices.join("\n"));
+  if (notes.onlyPlan) out.push(`（按你的问题，只列${escapeHtml(notes.onlyPlan)}的${verdicts.length}个子项目。）`);
   if (notes.askedAbout) {
     const names = verdicts.map((v) => escapeHtml(v.subProject.name)).join("、");
     out.push(`你问的“${escapeHtml(notes.askedAbout)}”可能指${verdicts.length}个子项目：${names}。下面逐一说明：`);

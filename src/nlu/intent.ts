@@ -556,7 +556,9 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
     if (!factQuestion) {
       const alsoFact = ELIGIBILITY_FACTS.find(([, re]) => re.test(whole))?.[0];
       const amongAsked = !targetCandidate && among && among.ids.length >= 2 ? { among } : {};
-      return { kind: "eligibility", profile, notes, ...(targetCandidate ? { target: targetCandidate } : {}), ...amongAsked, ...(alsoFact ? { alsoFact } : {}) };
+      // "区培能报啥" limits the list; "想报区培高中骨干" names a sub-project, and what else fits still matters
+      const onlyPlan = !targetCandidate && !amongAsked.among && !found.exact ? planIn(whole) : undefined;
+      return { kind: "eligibility", profile, notes, ...(targetCandidate ? { target: targetCandidate } : {}), ...amongAsked, ...(alsoFact ? { alsoFact } : {}), ...(onlyPlan ? { plan: onlyPlan } : {}) };
     }
   }
   if (asksEligibility && !hasProfile(profile) && !top) return { kind: "command", command: "eligibility" };

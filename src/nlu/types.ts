@@ -105,6 +105,8 @@ export type Intent =
       among?: { term: string; ids: string[] };
       /** A fact asked in the same message ("…能报吗 要去几天"), answered after the verdict for X or what fits. */
       alsoFact?: FactKind;
+      /** "区培能报啥": only that plan's sub-projects are assessed. */
+      plan?: Plan;
     }
   | { kind: "budget"; candidates: Candidate[]; confident: boolean; quantities: BudgetQuantities; fromContext?: boolean }
   /**

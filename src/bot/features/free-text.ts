@@ -96,10 +96,10 @@ async function answerIntent(ctx: BotContext, intent: Intent, sideQuestion = fals
     case "eligibility": {
       rememberProfile(ctx.account.id, intent.profile);
       const all = assess(k, intent.profile);
-      const verdicts = intent.among ? all.filter((v) => intent.among!.ids.includes(v.subProject.id)) : all;
+      const verdicts = intent.among ? all.filter((v) => intent.among!.ids.includes(v.subProject.id)) : intent.plan ? all.filter((v) => v.subProject.plan === intent.plan) : all;
       const targetSp = intent.target && k.subProjects.find((s) => s.id === intent.target!.subProjectId);
       const target = targetSp && assessSubProject(targetSp, intent.profile, k.vocabulary.judged, true);
-      const answer = target ? targetAnswer(k, target, intent.profile, intent.notes, all) : eligibilityAnswer(k, verdicts, intent.profile, intent.among ? { ...intent.notes, askedAbout: intent.among.term } : intent.notes);
+      const answer = target ? targetAnswer(k, target, intent.profile, intent.notes, all) : eligibilityAnswer(k, verdicts, intent.profile, { ...intent.notes, ...(intent.among ? { askedAbout: intent.among.term } : {}), ...(intent.plan ? { onlyPlan: k.plans.find((p) => p.id === intent.plan)?.name ?? intent.plan } : {}) });
       await sendEligibilityAnswer(ctx, answer, true);
       emit(ctx, answer.outcome);
       // "…能报吗 要去几天": the fact, for X or for what fits (at most two), after the verdict
