@@ -7,7 +7,8 @@ import { escapeHtml } from "./html.js";
 export function budgetAnswer(b: Budget): string {
   const rows = b.anyRow ? "各培训对象标准相同" : (b.rows ?? [b.row]).map((r) => r.label).join(" ＋ ");
   const title = `<b>预算测算</b>：${escapeHtml(b.subProject.name)}（${escapeHtml(rows)}）`;
-  if (b.noStandard) return `${title}\n${escapeHtml(b.noStandard)}，因此无法测算预算。`;
+  // the knowledge's sentence ends with its own full stop ("…没有此项）。")
+  if (b.noStandard) return `${title}\n${escapeHtml(b.noStandard.replace(/[。.]$/, ""))}，因此无法测算预算。`;
   const lines = b.lines.map((l) => `• ${escapeHtml(l.item)}：${l.formula}`);
   const missing = b.missing.map((m) => ({ people: "培训人数", counties: "帮扶县数", schools: "帮扶校数" })[m]);
   // a planned amount below the guide's minimum comes first: the figure below is only what those amounts give

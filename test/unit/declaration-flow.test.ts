@@ -234,5 +234,6 @@ describe("form rules", () => {
     expect(asked).not.toContain("partners");
     expect(asked).toContain("people");
     expect(d.text).toContain("因此无法测算预算");
+    expect(d.text).not.toMatch(/[。.]，/);
   });
 });
