@@ -202,10 +202,12 @@ function planIn(text: string): Plan | undefined {
 }
 
 /** Questions about the plans as a whole; `named` is how many sub-projects the message names exactly. */
+const COMPARE = /(区别|不同|差别|差异|不一样|对比|比较)/;
+
 function planQuestion(k: Knowledge, whole: string, named: string[]): PlanQuestion | undefined {
   const plan = planIn(whole);
   if (/(国培|区培).{0,4}(和|与|跟|同).{0,3}(国培|区培).{0,6}(区别|不同|差别|差异|不一样|关系|联系)/.test(whole)) return { ask: "plans" };
-  if (named.length === 2 && /(区别|不同|差别|差异|不一样|对比|比较)/.test(whole)) return { ask: "compare", ids: [named[0]!, named[1]!] };
+  if (named.length === 2 && COMPARE.test(whole)) return { ask: "compare", ids: [named[0]!, named[1]!] };
   // "县骨地骨加起来一共培训多少人": the named sub-projects' head-counts added up
   // (counts given make it a budget: "管理团队20人 数字素养20人 一共")
   if (named.length >= 2 && TOTAL_WORDS.test(whole) && factKindOf(whole) === "quota" && !findQuantities(whole).some((x) => x.kind === "people")) return { ask: "quotaOf", ids: named };
@@ -415,6 +417,11 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   }
   const plan = planQuestion(ctx.knowledge, whole, [...new Set(named)]);
   if (plan) return { kind: "plan", question: plan };
+  // "跟骨干校园长有啥区别" after a card: the sub-project just discussed against the one named
+  const namedOne = [...new Set(named)];
+  if (namedOne.length === 1 && topic?.subProjectId && topic.subProjectId !== namedOne[0] && COMPARE.test(whole)) {
+    return { kind: "plan", question: { ask: "compare", ids: [topic.subProjectId, namedOne[0]!] } };
+  }
   // "两年的项目经费标准": a fact of every sub-project of that cycle length, none named: offer them
   const cycleOnly = !found.exact && /([一两二三\d])年(周期)?(性)?的(子)?项目/.exec(whole);
   if (cycleOnly) {
