@@ -47,7 +47,7 @@ function planName(k: Knowledge, v: Verdict): string {
 export function describeProfile(k: Knowledge, p: Profile): string {
   const label = (list: { id: string; label: string }[], id: string) => list.find((x) => x.id === id)?.label ?? id;
   const parts: string[] = [];
-  if (p.role) parts.push([p.role, ...(p.alsoRoles ?? [])].map((r) => label(k.vocabulary.roles, r)).join("兼"));
+  if (p.role) parts.push(rolesSaid(k, p));
   if (p.stage) parts.push(p.stage);
   if (p.subjects?.length) parts.push(p.subjects.map((s) => label(k.vocabulary.subjects, s)).join("、"));
   if (p.teachingYears !== undefined) parts.push(`教龄${p.teachingYears}年`);
@@ -64,12 +64,15 @@ export function describeProfile(k: Knowledge, p: Profile): string {
 
 const roleLabel = (k: Knowledge, r: string) => k.vocabulary.roles.find((x) => x.id === r)?.label ?? r;
 
+/** The person's posts as they said them: a deputy's own title (副校长) for the role, not the role's 校长/园长. */
+const rolesSaid = (k: Knowledge, p: Profile) => rolesOf(p).map((r, i) => (i === 0 && p.deputy ? p.deputy : roleLabel(k, r))).join("兼");
+
 /** What the person said for a condition's field, shown beside it: their years, stage, or their own post (校长, not the row's 名校长). */
 function yoursOf(k: Knowledge, c: Check, p: Profile): string {
   const f = c.condition.field;
   if (f === "teachingYears" || f === "postYears") return p[f] !== undefined ? `（你：${p[f]}年）` : "";
   if (f === "stage" && p.stage !== undefined) return `（你：${escapeHtml(p.stage)}）`;
-  if (f === "role" && p.role !== undefined) return `（你：${escapeHtml(rolesOf(p).map((r) => roleLabel(k, r)).join("兼"))}）`;
+  if (f === "role" && p.role !== undefined) return `（你：${escapeHtml(rolesSaid(k, p))}）`;
   return "";
 }
 

@@ -17,6 +17,8 @@ export interface Profile {
   honours?: string[];
   positions?: string[];
   projects?: string[];
+  /** A deputy's title as said (副校长, 副园长, 副书记): shown for the role; not the 正职 that 附件2's rows ask for. */
+  deputy?: string;
 }
 
 export type ProfileField = "role" | "stage" | YearsField | TagField;

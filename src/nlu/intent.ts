@@ -549,8 +549,12 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
     topic?.profile &&
     (asksEligibility || hasProfile(reading.profile)) &&
     !OTHER_PERSON.test(whole) &&
-    (!reading.profile.role || (reading.profile.role === topic.profile.role && !/^(我是|本人是|我现在是)/.test(whole)) || FOLLOW_UP.test(whole));
-  const profile = continues ? { ...topic!.profile, ...reading.profile } : reading.profile;
+    (!reading.profile.role || (reading.profile.role === topic.profile.role && !/^(我是|本人是|我现在是)/.test(whole)) || FOLLOW_UP.test(whole)) &&
+    // "小学校长能参加…" after "幼儿园园长 任职8年": another post, whose years were not said ("那如果是小学呢" keeps them)
+    !(reading.profile.role && reading.profile.stage && topic.profile.stage && reading.profile.stage !== topic.profile.stage && !FOLLOW_UP.test(whole));
+  // a role said again without 副 is the 正职: the deputy title said before does not carry over
+  const { deputy: _before, ...kept } = topic?.profile ?? {};
+  const profile = continues ? { ...(reading.profile.role && !reading.profile.deputy ? kept : topic!.profile), ...reading.profile } : reading.profile;
   // what this message itself says of the person (a follow-up "书记那个研修要去几天" states nothing new)
   const personal = reading.profile.teachingYears !== undefined || reading.profile.postYears !== undefined || (reading.profile.honours?.length ?? 0) > 0;
   const notes = { unplaced: reading.unplaced, membership: reading.membership, postAsks: reading.postAsks, deputy: reading.deputy };

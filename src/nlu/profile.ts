@@ -202,6 +202,7 @@ export function extractProfile(text: string, v: Vocabulary): Profile {
     const mixed = deputy && p.alsoRoles !== undefined && HEAD_POST.test(s.replace(/副(校长|园长|书记)/g, ""));
     if (mixed) delete p.positions;
     else if (deputy || posts.length) p.positions = posts;
+    if (deputy && !mixed) p.deputy = DEPUTY.exec(s)![0];
   }
 
   // several posts, each with its own years ("书记只干了1年 校长干了7年"): the years after each post's word
