@@ -3,7 +3,7 @@
  * routes button taps and typed answers to the engine, and rejects stale or foreign buttons.
  */
 import { randomBytes } from "node:crypto";
-import { resume, startFlow, step } from "../engine/run.js";
+import { couldAnswer, resume, startFlow, step } from "../engine/run.js";
 import type { Answers, Flow, FlowContext, FlowState, Input, StepResult } from "../engine/types.js";
 import type { Knowledge } from "../knowledge/schema.js";
 import type { SessionRecord } from "../store/types.js";
@@ -162,6 +162,13 @@ export async function openStep(ctx: BotContext): Promise<{ flowId: string; stepK
   if (!record || !hooks) return undefined;
   const at = (record.state as unknown as FlowSession).flow.at;
   return { flowId: record.flow, stepKind: flowOf(ctx, record.flow).steps.find((s) => s.id === at)?.kind };
+}
+
+/** Whether the text could answer the open step (see the engine's couldAnswer); true with no flow open. */
+export async function textFitsStep(ctx: BotContext, text: string): Promise<boolean> {
+  const record = await currentSession(ctx);
+  if (!record || !registry.get(record.flow)) return true;
+  return couldAnswer(flowOf(ctx, record.flow), (record.state as unknown as FlowSession).flow, text, flowContext(ctx));
 }
 
 export async function endFlow(ctx: BotContext): Promise<SessionRecord | undefined> {

@@ -154,6 +154,16 @@ function interpret(s: Step, state: FlowState, input: Input, ctx: FlowContext): I
   }
 }
 
+/**
+ * Whether a typed text could be the answer to the state's step: any text at a text step, but at a
+ * button step only a button's label typed out (so "我是小学心理老师 教龄4年" there is a new question).
+ */
+export function couldAnswer(flow: Flow, state: FlowState, text: string, ctx: FlowContext): boolean {
+  const s = flow.steps.find((x) => x.id === state.at);
+  if (!s || (s.kind !== "choice" && s.kind !== "multi") || s.parse) return true;
+  return matchOption(s.options?.(state.answers, ctx) ?? [], text.trim()) !== undefined || nonAnswer(text) !== undefined;
+}
+
 /** A typed answer to a choice step: the exact label, or the only label containing it. */
 function matchOption(options: Option[], text: string): Option | undefined {
   const exact = options.find((o) => o.label === text || o.value === text);

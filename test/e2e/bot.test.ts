@@ -154,6 +154,17 @@ describe("budget calculator", () => {
     const bad = await ask(user, "-5", "多少人");
     expect(bad.text).toContain("正整数");
   });
+
+  it("at a button step, a typed self-description is answered, and a typed label is still the choice", async () => {
+    const user = 109;
+    await ask(user, "/budget", "请选择计划");
+    api.sendText(user, "我是小学心理老师 教龄4年");
+    const answer = await api.waitForMessage(user, "资格自测结果");
+    expect(answer.text).toContain("心理健康教育");
+    const again = await api.waitForMessage(user, "继续");
+    expect(again.text).toContain("请选择计划");
+    await ask(user, "区培计划", "请选择子项目");
+  });
 });
 
 describe("free text in Chinese", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SUMMARY, nextStepId, resume, startFlow, step } from "../../src/engine/run.js";
+import { SUMMARY, couldAnswer, nextStepId, resume, startFlow, step } from "../../src/engine/run.js";
 import type { Flow, FlowContext, FlowState, Input, StepResult } from "../../src/engine/types.js";
 import { positiveInt } from "../../src/domain/validate.js";
 import type { Knowledge } from "../../src/knowledge/schema.js";
@@ -46,6 +46,21 @@ function run(inputs: Input[], start?: FlowState): StepResult {
 }
 
 const labels = (r: StepResult) => r.replies.flatMap((x) => x.buttons ?? []).flat().map((b) => b.label);
+
+describe("couldAnswer: whether typed text may be the open step's answer", () => {
+  const at = (id: string): FlowState => ({ at: id, answers: { kind: "a" }, trail: [] });
+  it.each([
+    ["kind", "甲", true, "a choice's label typed out"],
+    ["kind", "你好", true, "a greeting: the step refuses it and says what to type"],
+    ["kind", "我是小学心理老师 教龄4年", false, "no label: a new question, not this step's answer"],
+    ["tags", "X", true, "a multi-choice label"],
+    ["tags", "县骨多少钱", false, "no label at a multi-choice step"],
+    ["count", "县骨多少钱", true, "a number step parses any text itself"],
+    ["note", "我是小学心理老师", true, "a text step takes any text"],
+  ])("at %s, %s → %s (%s)", (id, text, fits) => {
+    expect(couldAnswer(form, at(id), text, ctx)).toBe(fits);
+  });
+});
 
 describe("flow engine", () => {
   it("asks the first step with its choices and a cancel button", () => {

@@ -17,7 +17,7 @@ import type { Candidate, FactKind, Intent, Topic } from "../../nlu/types.js";
 import { currentTopic, rememberTopic } from "../conversation-topic.js";
 import type { BotContext } from "../context.js";
 import { entry } from "../entries.js";
-import { handleFlowText, openStep, repromptFlow } from "../flow-runner.js";
+import { handleFlowText, openStep, repromptFlow, textFitsStep } from "../flow-runner.js";
 import { keyboard, send } from "../render.js";
 import { menuKeyboard } from "./start.js";
 import { startBudget } from "./budget.js";
@@ -243,8 +243,8 @@ freeTextFeature.on("message:text", async (ctx) => {
   const topic = open ? undefined : await currentTopic(ctx);
   const parse = () => parseIntent(text.slice(0, MAX_QUESTION_CHARS), { knowledge: ctx.deps.knowledge, index: ctx.deps.search, ...(topic ? { topic } : {}) });
   if (open) {
-    // A question typed mid-flow is answered, then the flow asks its step again.
-    if (looksLikeQuestion(text)) {
+    // A question typed mid-flow, or at a button step any text that is no button, is answered; then the flow asks its step again.
+    if (looksLikeQuestion(text) || !(await textFitsStep(ctx, text))) {
       const intent = parse();
       if (intent.kind !== "unknown" && intent.kind !== "command" && (await answerIntent(ctx, intent, true))) {
         await repromptFlow(ctx, "↩️ 继续刚才的步骤：");
