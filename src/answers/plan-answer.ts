@@ -141,9 +141,13 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
       );
     }
     case "schedulePart": {
-      const parts = (s: SubProject) => [...s.schedule, ...s.rows.flatMap((r) => r.schedule ?? [])].filter((d) => compact(d.label).includes(q.word));
+      // a shorter label inside the word asked counts too ("异步在线" for "异步在线学习")
+      const named = (label: string) => label.includes(q.word) || (label.length >= 4 && q.word.includes(label));
+      const parts = (s: SubProject) => [...s.schedule, ...s.rows.flatMap((r) => r.schedule ?? [])].filter((d) => named(compact(d.label)));
       const sps = k.subProjects.filter((s) => parts(s).length);
-      const lines = sps.map((s) => `• ${e(s.name)}：${[...new Set(parts(s).map((d) => `${d.label}${describeDuration(d)}`))].map(e).join("、")}`);
+      // one line per length: the prose's 异步在线学习50学时 and 附件2's 异步在线50学时 are the same part
+      const distinct = (s: SubProject) => [...new Map(parts(s).map((d) => [describeDuration(d), `${d.label}${describeDuration(d)}`])).values()];
+      const lines = sps.map((s) => `• ${e(s.name)}：${distinct(s).map(e).join("、")}`);
       // "哪些项目要去区外": the 实施单位 cells that name the word too, said as who implements, not where trainees go
       const implementerText = (s: SubProject) => s.rows.find((r) => r.implementer?.text.includes(q.word))?.implementer?.text;
       const byImplementer = k.subProjects.filter((s) => !sps.includes(s) && implementerText(s));
@@ -229,6 +233,17 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
         `${lines.join("\n")}\n合计 <b>${groupDigits(sum)}人</b>（${counted.map((s) => groupDigits(people(s))).join(" + ")}）${missing.length ? `；${missing.map((s) => e(s.name)).join("、")}未写明人数，未计入` : ""}。\n${cites.join("\n")}`,
         sps.map((s) => s.id),
         "quota",
+      );
+    }
+    case "each": {
+      const sps = k.subProjects.filter((s) => !q.plan || s.plan === q.plan);
+      const of = (s: SubProject) =>
+        q.fact === "cycle" ? `${s.cycle.years}年${s.cycle.years > 1 ? "周期性" : "短期"}项目` : s.schedule.map((d) => `${d.label}${describeDuration(d)}`).join("，") || "未写明";
+      const where = q.fact === "cycle" ? "正文各子项目标题括注" : "正文各子项目培训时间";
+      return answer(
+        `<b>${q.plan ? `${e(plans(k, q.plan)[0]!.name)}各子项目` : "各子项目"}的${q.fact === "cycle" ? "周期" : "培训时间"}</b>（${sps.length}个）：\n${sps.map((s) => `• ${e(s.name)}：${e(of(s))}`).join("\n")}\n📖 出处：${where}`,
+        sps.map((s) => s.id),
+        q.fact,
       );
     }
     case "compare": {

@@ -216,6 +216,11 @@ function planQuestion(k: Knowledge, whole: string, named: string[]): PlanQuestio
   const category = categoryAsked(k, whole, plan);
   if (category) return category;
   if (named.length) return undefined;
+  // "每个项目集中培训多少天", "区培六个项目各是几年周期": that fact of each, listed
+  if (/(每个|每一个|各个|各|所有|全部)(子)?项目|项目(各|分别)(是|要|有)?/.test(whole)) {
+    if (/几年|周期/.test(whole)) return { ask: "each", fact: "cycle", ...(plan ? { plan } : {}) };
+    if (/几天|多少天|天数|多长时间|多久/.test(whole)) return { ask: "each", fact: "schedule", ...(plan ? { plan } : {}) };
+  }
   // "有哪七大类", "三大类是什么": the count named, the names asked
   const namedCount = /(哪|这)?[一二三四五六七八九十\d]大类(是|有|分别|都|包括)?(什么|哪些|啥)?/.test(whole) && /哪|什么|啥|分别|包括/.test(whole);
   // "国培里哪一类只有一个项目"; without a plan, "哪一类" after a list asks which row ("初中数学的是哪一类")
@@ -253,20 +258,20 @@ function planQuestion(k: Knowledge, whole: string, named: string[]): PlanQuestio
   if (amount && /(哪些|哪几个|什么|哪个)(子)?项目|项目(都)?(有|是)?(哪些|哪几个)|(是|有)哪(些|几个)/.test(whole)) return { ask: "amount", ...amount };
   // a list asked about the projects, not by a person describing themselves ("我是…可以报哪些项目")
   const asksWhich =
-    /(哪些|哪几个|什么|有没有)(子)?(项目|培训)|有没有.{1,10}(项目|培训)|(项目|培训)(是|都是)?(哪些|哪几个)|有(给|针对|面向).{1,10}(项目|培训)|(项目|培训)(都是|全是|只)(针对|面向|给)/.test(whole) &&
+    /(哪些|哪几个|什么|有没有)(子)?(项目|培训)|有没有.{1,10}(项目|培训)|(项目|培训)(是|都是|有)?(哪些|哪几个)|有(给|针对|面向).{1,10}(项目|培训)|(项目|培训)(都是|全是|只)(针对|面向|给)/.test(whole) &&
     !SELF.test(whole) &&
     !/适合我|我能|我可以/.test(whole);
   // "哪些项目要求工作业绩突出": a phrase of the guide's 培训对象 or 遴选条件 (four characters or more)
   const phrase = asksWhich && /要求|条件|限制/.test(whole) ? (CONDITION_WORDS.find((w) => whole.includes(w)) ?? conditionPhrase(k, whole)) : undefined;
   if (phrase) return { ask: "condition", phrase };
-  // "有异步学习要求的都是哪几个项目": a schedule part named in the guide's own words
-  const part = asksWhich ? schedulePartWord(k, whole) : undefined;
-  if (part) return { ask: "schedulePart", word: part };
-  // "哪些项目面向幼儿园老师", "有哪些项目是给校长的": who a project is for
+  // "哪些项目面向幼儿园老师", "有没有给教研员的项目": who a project is for (before schedule words: 教研员 is no 联合教研)
   if (asksWhich && /面向|给|针对|对象是/.test(whole)) {
     const profile = readProfile(whole, k.vocabulary).profile;
     if (profile.role || profile.stage) return { ask: "audience", profile, ...(plan ? { plan } : {}) };
   }
+  // "有异步学习要求的都是哪几个项目": a schedule part named in the guide's own words
+  const part = asksWhich ? schedulePartWord(k, whole) : undefined;
+  if (part) return { ask: "schedulePart", word: part };
   if (/(哪些|什么|有)(子)?项目/.test(whole) && plan) return { ask: "list", plan };
   return undefined;
 }

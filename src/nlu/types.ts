@@ -78,7 +78,9 @@ export type PlanQuestion =
    * Which sub-projects have a schedule part of this length ("集中培训7天的都有哪几个项目") or a funding rate of this
    * amount ("经费400元一天的项目都有哪些"); `word` narrows to parts or items whose label has it (集中, 异步).
    */
-  | { ask: "amount"; what: "duration" | "rate"; value: number; unit: "天" | "学时"; word?: string };
+  | { ask: "amount"; what: "duration" | "rate"; value: number; unit: "天" | "学时"; word?: string }
+  /** One fact of every sub-project, as a list ("每个项目集中培训多少天 给我列个表", "区培六个项目各是几年周期"). */
+  | { ask: "each"; fact: "schedule" | "cycle"; plan?: Plan };
 
 /** What a free-text message means. */
 export type Intent =
