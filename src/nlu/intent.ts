@@ -579,7 +579,7 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   }
   if (asksEligibility && !hasProfile(profile) && !top) return { kind: "command", command: "eligibility" };
 
-  if (!top || (!found.exact && topic?.subProjectId && (FOLLOW_UP.test(whole) || !found.confident))) {
+  if (!top || (!found.exact && topic?.subProjectId)) {
     // a follow-up: a fact question about the sub-project just discussed ("详细说说" shows its card)
     let fact = MORE.test(whole) ? "overview" : factKindOf(whole);
     if (topic?.subProjectId && fact === "overview" && MORE.test(whole)) {
@@ -599,6 +599,8 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
     if (topic?.subProjectId && fact !== "overview") {
       const sp = subProject(ctx.knowledge, topic.subProjectId)!;
       const durationId = namedDuration(whole, scheduleOf(sp, findRow(sp, topic.rowId)));
+      // "计划多少人 几天": every fact the follow-up asks
+      const also = alsoAsked(raw, fact);
       return {
         kind: "fact",
         fact,
@@ -606,6 +608,7 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
         confident: true,
         fromContext: true,
         ...(durationId ? { durationId } : {}),
+        ...(also.length ? { also } : {}),
       };
     }
     const shared = top ? [] : sharedNameCandidates(ctx.knowledge, whole);
