@@ -532,7 +532,9 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
     targetMatch && target ? whole.slice(0, clauseAt + targetMatch.index) + whole.slice(clauseAt + targetMatch.index + targetMatch[0].length) : before ? before.person : undefined;
   // a self-description is read whole; otherwise words inside a matched name (骨干教师) are no profile
   // "县教育局分管教育信息化的副局长": a statement naming a person is a self-description too
-  const selfDescribed = (SELF.test(whole) && !ASKING_ABOUT.test(whole)) || (PERSON_END.test(whole) && !QUESTIONISH.test(whole));
+  // a sub-project's name alone ("优秀校园长") asks for its card, though it ends like a post
+  const nameAlone = found.exact && compact(rest).length === 0;
+  const selfDescribed = (SELF.test(whole) && !ASKING_ABOUT.test(whole)) || (PERSON_END.test(whole) && !QUESTIONISH.test(whole) && !nameAlone);
   const readText = personText ?? (selfDescribed || asksEligibility || !found.exact ? raw : rest);
   const ignore = [...(targetMatch ? [targetMatch[0]] : []), ...(before ? [before.asked] : []), ...matchedNames(ctx.knowledge, found.exact ? named : [])];
   let reading = readProfile(readText, v, ignore);
