@@ -164,12 +164,17 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
     }
     case "audience": {
       // a row is for this person when none of its role and stage conditions fails on what was said
-      const fitsRow = (s: SubProject) =>
-        s.rows.some((r) => r.conditions.every((c) => (c.field !== "role" && c.field !== "stage") || checkCondition(c, q.profile) !== "fail"));
-      const rowFits = (r: SubProject["rows"][number]) => r.conditions.every((c) => (c.field !== "role" && c.field !== "stage") || checkCondition(c, q.profile) !== "fail");
+      // a post asked about (德育主任) must be one the row names, not merely not excluded (正职 comes with 园长, not asked)
+      const posts = (q.profile.positions ?? []).filter((x) => x !== "正职");
+      const postNamed = (r: SubProject["rows"][number]) =>
+        !posts.length || r.conditions.some((c) => c.field === "positions" && checkCondition(c, { ...q.profile, positions: posts }) === "pass");
+      const rowFits = (r: SubProject["rows"][number]) =>
+        postNamed(r) && r.conditions.every((c) => (c.field !== "role" && c.field !== "stage") || checkCondition(c, q.profile) !== "fail");
+      const fitsRow = (s: SubProject) => s.rows.some(rowFits);
       const sps = k.subProjects.filter((s) => (!q.plan || s.plan === q.plan) && fitsRow(s));
       const rowsOf = (s: SubProject) => (s.rows.length > 1 ? `：${s.rows.filter(rowFits).map((r) => e(r.label)).join("、")}` : "");
-      const who = [q.profile.stage, q.profile.role ? k.vocabulary.roles.find((r) => r.id === q.profile.role)?.label : undefined].filter(Boolean).join("");
+      const post = posts.map((x) => k.vocabulary.positions.find((p) => p.id === x)?.label ?? x).join("、");
+      const who = post || [q.profile.stage, q.profile.role ? k.vocabulary.roles.find((r) => r.id === q.profile.role)?.label : undefined].filter(Boolean).join("");
       if (!sps.length) return { text: `${q.plan ? e(plans(k, q.plan)[0]!.name) : "指南"}中没有面向${e(who)}的子项目。`, outcome: { kind: "answer", topic: "audience", subProjects: [] } };
       return answer(
         `<b>面向${e(who)}的子项目</b>（${sps.length}个，按附件2各行的培训对象；能否参加还看教龄、学科、任职年限等，可发送“我是…”自测）：\n${sps.map((s) => `• ${e(s.name)}（${s.plan === "guopei" ? "国培" : "区培"}）${rowsOf(s)}`).join("\n")}\n📖 出处：附件2 各子项目培训对象、遴选条件栏`,
@@ -232,6 +237,34 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
       return answer(
         `${lines.join("\n")}\n合计 <b>${groupDigits(sum)}人</b>（${counted.map((s) => groupDigits(people(s))).join(" + ")}）${missing.length ? `；${missing.map((s) => e(s.name)).join("、")}未写明人数，未计入` : ""}。\n${cites.join("\n")}`,
         sps.map((s) => s.id),
+        "quota",
+      );
+    }
+    case "phase": {
+      // the 培训环节 lists, and schedule parts named the same way (县域's 实地调研与跟踪指导)
+      const has = (t: string) => q.words.some((w) => compact(t).includes(w));
+      const phaseItems = (s: SubProject) => [...new Set([...(s.phases?.items ?? []), ...s.rows.flatMap((r) => r.phases?.items ?? [])].filter(has))];
+      const scheduleItems = (s: SubProject) => [...new Set([...s.schedule, ...s.rows.flatMap((r) => r.schedule ?? [])].map((d) => d.label).filter(has))];
+      const sps = k.subProjects.filter((s) => phaseItems(s).length || scheduleItems(s).length);
+      const said = q.words.map((w) => `“${e(w)}”`).join("或");
+      if (!sps.length) return { text: `指南各子项目的培训环节中没有${said}。`, outcome: { kind: "answer", topic: "phases", subProjects: [] } };
+      const lines = sps.map((s) => `• ${e(s.name)}：${[...phaseItems(s), ...scheduleItems(s).map((l) => `${l}（培训时间）`)].map(e).join("、")}`);
+      return answer(`<b>培训环节含${said}的子项目</b>（${sps.length}个）：\n${lines.join("\n")}\n📖 出处：正文各子项目培训目标、附件2 培训环节栏`, sps.map((s) => s.id), "phases");
+    }
+    case "largestCategory": {
+      const people = (s: SubProject) => s.quota.filter((x) => x.unit === "人").reduce((n, x) => n + x.value, 0);
+      const cats = k.plans
+        .filter((p) => !q.plan || p.id === q.plan)
+        .flatMap((p) => p.categories.map((c) => ({ plan: p, cat: c, sps: k.subProjects.filter((s) => s.plan === p.id && s.category === c.id) })))
+        .map((x) => ({ ...x, total: x.sps.reduce((n, s) => n + people(s), 0), unstated: x.sps.filter((s) => !s.quota.some((y) => y.unit === "人")) }))
+        .filter((x) => x.total > 0)
+        .sort((a, b) => (q.least ? a.total - b.total : b.total - a.total));
+      const top = cats[0];
+      if (!top) return { text: "指南未给出培训人数。", outcome: { kind: "answer", topic: "quota", subProjects: [] } };
+      const lines = cats.map((x) => `• ${e(x.cat.name)}（${x.plan.id === "guopei" ? "国培" : "区培"}）：${groupDigits(x.total)}人${x.unstated.length ? `（${x.unstated.map((s) => e(s.name)).join("、")}未写人数）` : ""}`);
+      return answer(
+        `计划培训人数${q.least ? "最少" : "最多"}的类别是 <b>${e(top.cat.name)}</b>（${groupDigits(top.total)}人，${top.sps.map((s) => groupDigits(people(s))).filter((n) => n !== "0").join(" + ")}）。各类合计：\n${lines.join("\n")}\n📖 出处：正文各子项目培训对象（计划培训人数）`,
+        top.sps.map((s) => s.id),
         "quota",
       );
     }

@@ -203,6 +203,9 @@ function planIn(text: string): Plan | undefined {
 
 /** Questions about the plans as a whole; `named` is how many sub-projects the message names exactly. */
 const COMPARE = /(区别|不同|差别|差异|不一样|对比|比较)/;
+/** A list of sub-projects asked for ("有没有给教研员的项目", "培训有哪几个"), not one sub-project's fact. */
+const ASKS_WHICH =
+  /(哪些|哪几个|什么|有没有)(子)?(项目|培训)|有没有.{1,10}(项目|培训)|(项目|培训)(是|都是|有)?(哪些|哪几个)|有(给|针对|面向).{1,10}(项目|培训)|(项目|培训)(都是|全是|只)(针对|面向|给)/;
 
 function planQuestion(k: Knowledge, whole: string, named: string[]): PlanQuestion | undefined {
   const plan = planIn(whole);
@@ -215,12 +218,19 @@ function planQuestion(k: Knowledge, whole: string, named: string[]): PlanQuestio
   if (named.length === 2 && /都是|都要|分别|各是|各(要|有)?(多少|几)/.test(whole)) return { ask: "compare", ids: [named[0]!, named[1]!] };
   const category = categoryAsked(k, whole, plan);
   if (category) return category;
+  // "有没有面向德育主任的项目": who projects are for, though the post is also in one sub-project's name
+  if (named.length && /面向|针对|给/.test(whole) && ASKS_WHICH.test(whole) && !SELF.test(whole)) {
+    const profile = readProfile(whole, k.vocabulary).profile;
+    if (profile.positions?.some((x) => x !== "正职")) return { ask: "audience", profile, ...(plan ? { plan } : {}) };
+  }
   if (named.length) return undefined;
   // "每个项目集中培训多少天", "区培六个项目各是几年周期": that fact of each, listed
   if (/(每个|每一个|各个|各|所有|全部)(子)?项目|项目(各|分别)(是|要|有)?/.test(whole)) {
     if (/几年|周期/.test(whole)) return { ask: "each", fact: "cycle", ...(plan ? { plan } : {}) };
     if (/几天|多少天|天数|多长时间|多久/.test(whole)) return { ask: "each", fact: "schedule", ...(plan ? { plan } : {}) };
   }
+  // "哪一类计划培训人最多": the categories' totals, not one sub-project's
+  if (/(哪一|哪个|哪|什么)(大)?类|类别/.test(whole) && /最(多|少|大|小)/.test(whole) && /人/.test(whole)) return { ask: "largestCategory", ...(plan ? { plan } : {}), ...(/最(少|小)/.test(whole) ? { least: true } : {}) };
   // "有哪七大类", "三大类是什么": the count named, the names asked
   const namedCount = /(哪|这)?[一二三四五六七八九十\d]大类(是|有|分别|都|包括)?(什么|哪些|啥)?/.test(whole) && /哪|什么|啥|分别|包括/.test(whole);
   // "国培里哪一类只有一个项目"; without a plan, "哪一类" after a list asks which row ("初中数学的是哪一类")
@@ -257,13 +267,13 @@ function planQuestion(k: Knowledge, whole: string, named: string[]): PlanQuestio
   const amount = amountAsked(whole);
   if (amount && /(哪些|哪几个|什么|哪个)(子)?项目|项目(都)?(有|是)?(哪些|哪几个)|(是|有)哪(些|几个)/.test(whole)) return { ask: "amount", ...amount };
   // a list asked about the projects, not by a person describing themselves ("我是…可以报哪些项目")
-  const asksWhich =
-    /(哪些|哪几个|什么|有没有)(子)?(项目|培训)|有没有.{1,10}(项目|培训)|(项目|培训)(是|都是|有)?(哪些|哪几个)|有(给|针对|面向).{1,10}(项目|培训)|(项目|培训)(都是|全是|只)(针对|面向|给)/.test(whole) &&
-    !SELF.test(whole) &&
-    !/适合我|我能|我可以/.test(whole);
+  const asksWhich = ASKS_WHICH.test(whole) && !SELF.test(whole) && !/适合我|我能|我可以/.test(whole);
   // "哪些项目要求工作业绩突出": a phrase of the guide's 培训对象 or 遴选条件 (four characters or more)
   const phrase = asksWhich && /要求|条件|限制/.test(whole) ? (CONDITION_WORDS.find((w) => whole.includes(w)) ?? conditionPhrase(k, whole)) : undefined;
   if (phrase) return { ask: "condition", phrase };
+  // "有跟踪指导环节的项目有哪些": a 培训环节 named in the guide's own words
+  const phases = asksWhich || /环节/.test(whole) ? phaseWords(k).filter((w) => whole.includes(w)) : [];
+  if (phases.length) return { ask: "phase", words: phases };
   // "哪些项目面向幼儿园老师", "有没有给教研员的项目": who a project is for (before schedule words: 教研员 is no 联合教研)
   if (asksWhich && /面向|给|针对|对象是/.test(whole)) {
     const profile = readProfile(whole, k.vocabulary).profile;
@@ -361,6 +371,12 @@ function conditionPhrase(k: Knowledge, whole: string): string | undefined {
     }
   }
   return best || undefined;
+}
+
+/** Every 培训环节 the guide names (实地诊断, 跟踪指导, 返岗实践…), longest first. */
+function phaseWords(k: Knowledge): string[] {
+  const items = k.subProjects.flatMap((s) => [...(s.phases?.items ?? []), ...s.rows.flatMap((r) => r.phases?.items ?? [])]);
+  return [...new Set(items.map(compact))].filter((w) => w.length >= 4).sort((a, b) => b.length - a.length);
 }
 
 /** Words of schedule labels that name a kind of part (异步, 影子学习, 跟岗, 送教…), longest found in the text. */
