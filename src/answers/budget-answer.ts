@@ -20,7 +20,10 @@ export function budgetAnswer(b: Budget): string {
   if (b.lines.length && (b.rows?.length ?? 1) === 1 && b.lines.every((l) => l.perPerson !== undefined)) {
     out.push(`折合每人每年：${yuan(b.lines.reduce((a, l) => a + l.perPerson!, 0))}`);
   }
-  if (b.years > 1) out.push(`${b.years}年周期合计：<b>${yuan(b.cycle)}</b>（${wan(b.cycle)}）`);
+  const ownCycle = b.subProject.cycle.years;
+  // years asked that are not the project's own cycle: computed as asked, and said so ("三年" for a 1年短期项目)
+  if (b.years > 1) out.push(`${b.years === ownCycle ? `${b.years}年周期` : `按${b.years}年`}合计：<b>${yuan(b.cycle)}</b>（${wan(b.cycle)}）`);
+  if (b.years > 1 && b.years !== ownCycle) out.push(`   注：指南中该项目为${ownCycle}年${b.subProject.cycle.kind}项目（${escapeHtml(b.subProject.cycle.cite.where)}），上面按你说的${b.years}年计。`);
   for (const l of b.lines) {
     const c = l.rate.cite;
     out.push(`📖 ${escapeHtml(l.item)}标准：${place(c)}「${escapeHtml(c.quote)}」${c.note ? `\n   注：${escapeHtml(c.note)}` : ""}`);

@@ -102,8 +102,8 @@ function kindOf(unit: string): QuantityKind {
   return "people";
 }
 
-/** The count after its noun: 帮扶县2个, 学校3所, 人数50, 学员：80名. */
-const REVERSED = new RegExp(`(县市|县|学校|校|人数|学员|参训人员|人员)(?:数|数量)?(?:为|是|:|：|共|有)?\\s*${NUM}\\s*(个|所|名|人|位)?(?![天年元时万\\d])`, "gu");
+/** The count after its noun: 帮扶县2个, 学校3所, 人数50, 学员：80名, 全员老师1500, 团队75. */
+const REVERSED = new RegExp(`(县市|县|学校|校|人数|学员|参训人员|人员|老师|教师|团队)(?:数|数量)?(?:为|是|:|：|共|有)?\\s*${NUM}\\s*(个|所|名|人|位)?(?![天年元时万\\d])`, "gu");
 
 /** Every counted quantity in the text, in order. */
 export function findQuantities(text: string): Quantity[] {
@@ -143,7 +143,11 @@ const SERVICE_WORDS = /(教龄|教了|从教|任教|教书|工作|任职|当|担
 export function budgetQuantities(text: string, billed: Duration[] = []): BudgetQuantities {
   const q: BudgetQuantities = {};
   const amounts: Record<string, number> = {};
-  for (const x of findQuantities(text)) {
+  const found = findQuantities(text);
+  for (const x of found) {
+    // "一年25天" is a length per year, not a one-year cycle
+    const perYear = x.kind === "years" && x.value === 1 && found.some((y) => (y.kind === "days" || y.kind === "hours") && y.start >= x.end && y.start <= x.end + 1);
+    if (perYear) continue;
     if (x.kind === "people" && q.people === undefined) q.people = x.value;
     else if (x.kind === "counties" && q.counties === undefined) q.counties = x.value;
     else if (x.kind === "schools" && q.schools === undefined) q.schools = x.value;

@@ -502,7 +502,9 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
     const sp = subProject(ctx.knowledge, candidates[0]?.subProjectId);
     const billed = sp ? billedDurations(sp, findRow(sp, candidates[0]?.rowId)) : [];
     const q = sp ? withRows(withGroups(budgetQuantities(raw, billed), raw, billed), raw, sp) : withGroups(budgetQuantities(raw, billed), raw, billed);
-    const merged = fromContext && topic?.budget ? { ...topic.budget, ...q } : q;
+    // "再加10人" after a budget of 10: 20 people, not 10
+    const addsPeople = fromContext && ADDS.test(whole) && topic?.budget?.people !== undefined && q.people !== undefined;
+    const merged = fromContext && topic?.budget ? { ...topic.budget, ...q, ...(addsPeople ? { people: topic.budget.people! + q.people! } : {}) } : q;
     // "一对一 1县3校" (一对一 is also 顶岗支教's 一对一指导): counts per county or school fit only the sub-projects billed so
     const perPlace = !fromContext && !found.confident && (merged.counties !== undefined || merged.schools !== undefined);
     const fitting = perPlace

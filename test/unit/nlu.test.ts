@@ -133,6 +133,17 @@ describe("numbers", () => {
     });
     expect(budgetQuantities("教龄5年，30人")).toEqual({ people: 30 });
   });
+
+  it.each<[string, { people?: number; years?: number }, string]>([
+    ["领航 5人 一年25天 三年", { people: 5, years: 3 }, "一年25天 is a length per year; 三年 is the cycle"],
+    ["一年15天 2年", { people: undefined, years: 2 }, "the same with no count"],
+    ["30人 一年多少钱", { people: 30, years: 1 }, "一年 alone is one year"],
+    ["全员老师1500", { people: 1500, years: undefined }, "a count after 老师"],
+    ["团队75", { people: 75, years: undefined }, "a count after 团队"],
+  ])("%s → %o (%s)", (text, want) => {
+    const q = budgetQuantities(text);
+    expect({ people: q.people, years: q.years }).toEqual(want);
+  });
 });
 
 describe("profile", () => {
