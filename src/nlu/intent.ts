@@ -56,9 +56,9 @@ function commandOf(text: string): Command | undefined {
   return COMMAND_WORDS[c];
 }
 
-const SELF = /^(我|本人|俺|咱)|我(是|在|当|做|教|任|担任|现任|目前是|现在是|们学校|校|园)|本人(是|在)/;
+const SELF = /^(我|本人|俺|咱)|我(是|在|当|做|教|任|担任|现任|目前是|现在是|们学校|们是|校|园)|本人(是|在)/;
 const ELIGIBILITY_Q =
-  /(够|符合)(格|条件|资格|要求)(吗|么|不|呢)$|(能|可以)(被)?优先推荐(吗|么|不)?$|(能|可以|可)(报|参加|申请)(什么|哪|啥)|适合(什么|哪|啥)|符合(什么|哪|啥)|有资格|够(条件|资格)|(能|可以|可)(报|参加|参训|申请|去).{0,24}(吗|么|不)$|(能不能|可不可以|能否|是否可以|可否)(报|参加|参训|申请)|有什么(项目)?(可以|能)|(有|能报|能参加|可以参加)(什么|哪些)(培训|项目|研修)(可以|能)?(报|参加)?$|(能|可以)(报|参加)的(项目|培训)/;
+  /(够|符合)(格|条件|资格|要求)(吗|么|不|呢)$|(能|可以)(被)?优先推荐(吗|么|不)?$|(能|可以|可)(报|参加|申请)(什么|哪|啥)|适合(什么|哪|啥)|符合(什么|哪|啥)|有资格|够(条件|资格)|(能|可以|可)(报|参加|参训|申请|去).{0,24}(吗|么|不)$|(能不能|可不可以|能否|是否可以|可否)(报|参加|参训|申请|去)|有什么(项目)?(可以|能)|(有|能报|能参加|可以参加)(什么|哪些)(培训|项目|研修)(可以|能)?(报|参加)?$|(能|可以)(报|参加)的(项目|培训)/;
 const BUDGET_WORDS = /预算|测算|算一下|算算|总经费|一共多少|总共多少|需要多少|多少钱|经费多少|要多少|总额|合计|经费是多少|花多少|费用多少/;
 const BUDGET_ALONE = /预算|测算|算一下|算算|(要|需要|得)多少(经费|钱)|花多少钱/;
 const MONEY_WORDS = /经费|钱|费用|预算/;
@@ -481,6 +481,14 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   if (parts.length > 1 && (BUDGET_WORDS.test(whole) || MONEY_WORDS.test(whole) || BUDGET_TAIL.test(whole) || TOTAL_WORDS.test(whole) || !QUESTIONISH.test(whole))) {
     return { kind: "budgets", parts };
   }
+  // "换成地骨呢" after a budget: the same counts for the sub-project named (its own days and rates)
+  const switched =
+    !adds && /换成|改成|改为|换做|换作|如果是/.test(whole) && topic?.budget && found.exact && top && top.subProjectId !== topic.subProjectId && quantities.length === 0;
+  if (switched) {
+    const { people, counties, schools, years } = topic.budget!;
+    const carried = { ...(people !== undefined ? { people } : {}), ...(counties !== undefined ? { counties } : {}), ...(schools !== undefined ? { schools } : {}), ...yearsOf(raw) };
+    return { kind: "budget", candidates: [top], confident: true, quantities: years !== undefined && !yearsOf(raw).years ? { ...carried, years } : carried };
+  }
   if (adds) {
     const before = { candidate: { subProjectId: topic.subProjectId!, score: 0, ...(topic.rowId ? { rowId: topic.rowId } : {}) }, quantities: { ...topic.budget!, ...yearsOf(raw) } };
     return { kind: "budgets", parts: [before, parts[0]!] };
@@ -586,7 +594,8 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   const saysSomething = hasProfile(profile) || notes.unplaced.length > 0 || notes.membership.length > 0;
   // years of service describe a person even next to a project name; an honour word may be part of the name (名师领航)
   const statesYears = reading.profile.teachingYears !== undefined || reading.profile.postYears !== undefined;
-  if (saysSomething && (selfDescribed || asksEligibility || (personal && !found.exact) || statesYears || personText !== undefined)) {
+  // "我们是足球特色学校": a school's membership claimed describes the person too
+  if (saysSomething && (selfDescribed || asksEligibility || (personal && !found.exact) || statesYears || personText !== undefined || asserted !== undefined)) {
     // "高中历史老师教龄12年" states years; "地骨要几年教龄" asks about them
     const factQuestion = found.exact && factKindOf(rest) !== "overview" && !selfDescribed && !asksEligibility && (!personal || QUESTIONISH.test(rest));
     if (!factQuestion) {
