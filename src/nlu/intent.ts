@@ -822,7 +822,11 @@ function sharedNameCandidates(k: Knowledge, whole: string, strict = false): Cand
   // strict: only a short shared word; a long run of one name typed with a slip ("县级古干教师学科育人能力提升研修")
   // is that name, which fuzzy matching settles
   if (strict && k.subProjects.some((sp) => [sp.name, ...sp.aliases].some((n) => longestCommon(whole, compact(n)).length >= 6))) return [];
-  const terms = words(whole).filter((w) => [...w].length >= 2 && !fillers.has(w) && !/多少|几天|几年|时间|经费|标准|人数/.test(w));
+  const segmented = words(whole).filter((w) => [...w].length >= 2 && !fillers.has(w) && !/多少|几天|几年|时间|经费|标准|人数/.test(w));
+  // "园长研修要去几天": a role word named as a training is the shared term (骨干园长, 优秀园长); the segmenter splits 园长
+  const roleWord = k.vocabulary.roles.flatMap((r) => r.synonyms).filter((w) => [...w].length >= 2 && whole.includes(w)).sort((a, b) => b.length - a.length)[0];
+  const roleTraining = roleWord !== undefined && /^(研修|培训)/.test(whole.slice(whole.indexOf(roleWord) + roleWord.length));
+  const terms = roleTraining ? [roleWord] : segmented;
   if (!terms.length) return [];
   const hits = k.subProjects.filter((sp) => terms.every((t) => [sp.name, sp.tableName ?? "", ...sp.aliases].some((n) => n.includes(t))));
   return hits.length >= 2 && hits.length <= 6 ? hits.map((sp) => ({ subProjectId: sp.id, score: 0.5 })) : [];
