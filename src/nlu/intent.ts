@@ -8,7 +8,8 @@
  */
 import { billedAlike, billedDurations, findRow, quantitiesNeeded, scheduleOf } from "../domain/budget.js";
 import type { SearchIndex } from "./search.js";
-import type { Duration, Knowledge, Plan, SubProject, Vocabulary } from "../knowledge/schema.js";
+import type { Duration, Knowledge, Plan, Role, SubProject, Vocabulary } from "../knowledge/schema.js";
+import type { Profile } from "../domain/profile.js";
 import type { BudgetQuantities } from "../domain/budget.js";
 import { budgetQuantities, commonRun, findQuantities, parseNumber, type Quantity } from "../domain/numbers.js";
 import { hasProfile, readProfile } from "./profile.js";
@@ -587,7 +588,11 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
     !(reading.profile.role && reading.profile.stage && topic.profile.stage && reading.profile.stage !== topic.profile.stage && !FOLLOW_UP.test(whole));
   // a role said again without 副 is the 正职: the deputy title said before does not carry over
   const { deputy: _before, ...kept } = topic?.profile ?? {};
-  const profile = continues ? { ...(reading.profile.role && !reading.profile.deputy ? kept : topic!.profile), ...reading.profile } : reading.profile;
+  const merged = continues ? { ...(reading.profile.role && !reading.profile.deputy ? kept : topic!.profile), ...reading.profile } : reading.profile;
+  // "我也是党支部书记 干了4年" after "幼儿园园长 任职8年": a second post of the same person, each with its years
+  const told = topic?.profile;
+  const secondPost = told?.role && reading.profile.role && reading.profile.role !== told.role && ALSO_HOLDS.test(whole) ? reading.profile.role : undefined;
+  const profile: Profile = secondPost && told ? holdingBoth(told, reading.profile, secondPost) : merged;
   // what this message itself says of the person (a follow-up "书记那个研修要去几天" states nothing new)
   const personal = reading.profile.teachingYears !== undefined || reading.profile.postYears !== undefined || (reading.profile.honours?.length ?? 0) > 0;
   const notes = { unplaced: reading.unplaced, membership: reading.membership, postAsks: reading.postAsks, deputy: reading.deputy };
@@ -802,6 +807,25 @@ const ELIGIBILITY_FACTS: [FactKind, RegExp][] = [
 ];
 
 /** Someone else is described ("我同事是…", "他能报什么"; not the 他 of 其他): nothing carries over from the writer's profile. */
+/** Words that add a post to the person already described ("我也是党支部书记", "同时兼任书记"). */
+const ALSO_HOLDS = /也是|也当|也担任|还是|还当|还担任|同时(也|还)?(是|担任|兼)|兼任|还兼|也兼/;
+
+/** The person as before, holding a second post with its own years (a role condition passes on either). */
+function holdingBoth(before: Profile, said: Profile, second: Role): Profile {
+  const first = before.role!;
+  const years: Partial<Record<Role, number>> = { ...(before.postYearsByRole ?? {}) };
+  if (before.postYears !== undefined && years[first] === undefined) years[first] = before.postYears;
+  if (said.postYears !== undefined) years[second] = said.postYears;
+  const positions = [...new Set([...(before.positions ?? []), ...(said.positions ?? [])])];
+  return {
+    ...before,
+    ...(said.stage && !before.stage ? { stage: said.stage } : {}),
+    alsoRoles: [...new Set([...(before.alsoRoles ?? []), second])],
+    ...(Object.keys(years).length ? { postYearsByRole: years } : {}),
+    ...(positions.length ? { positions } : {}),
+  };
+}
+
 const OTHER_PERSON = /同事|朋友|爱人|老婆|老公|(?<!其)[他她]|别人|另一位|另一个老师/;
 
 /** Words that make a text a question rather than a statement. */
