@@ -243,7 +243,15 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
     case "phase": {
       // the 培训环节 lists, and schedule parts named the same way (县域's 实地调研与跟踪指导)
       const has = (t: string) => q.words.some((w) => compact(t).includes(w));
-      const phaseItems = (s: SubProject) => [...new Set([...(s.phases?.items ?? []), ...s.rows.flatMap((r) => r.phases?.items ?? [])].filter(has))];
+      // a row's list read from a merged cell says so, unless another row or the prose states the same
+      const INFERRED = "（据合并单元格推定）";
+      const phaseItems = (s: SubProject) => {
+        const all = [
+          ...(s.phases?.items ?? []).filter(has),
+          ...s.rows.flatMap((r) => (r.phases?.items ?? []).filter(has).map((x) => (r.phases!.cite.inferred ? `${x}${INFERRED}` : x))),
+        ];
+        return [...new Set(all)].filter((x) => !x.endsWith(INFERRED) || !all.includes(x.slice(0, -INFERRED.length)));
+      };
       const scheduleItems = (s: SubProject) => [...new Set([...s.schedule, ...s.rows.flatMap((r) => r.schedule ?? [])].map((d) => d.label).filter(has))];
       const sps = k.subProjects.filter((s) => phaseItems(s).length || scheduleItems(s).length);
       const said = q.words.map((w) => `“${e(w)}”`).join("或");

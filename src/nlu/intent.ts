@@ -377,7 +377,13 @@ function conditionPhrase(k: Knowledge, whole: string): string | undefined {
 /** Every 培训环节 the guide names (实地诊断, 跟踪指导, 返岗实践…), longest first. */
 function phaseWords(k: Knowledge): string[] {
   const items = k.subProjects.flatMap((s) => [...(s.phases?.items ?? []), ...s.rows.flatMap((r) => r.phases?.items ?? [])]);
-  return [...new Set(items.map(compact))].filter((w) => w.length >= 4).sort((a, b) => b.length - a.length);
+  // "“三段式”研修" is asked as 三段式培训: the key is the phase without quotes and its 研修/培训 tail
+  const keys = items.flatMap((w) => [
+    // the quoted name itself ("“三段式”周期性研修" is 三段式 too)
+    ...[...w.matchAll(/“([^”]{3,})”/g)].map((m) => compact(m[1]!)),
+    ((x) => (/^.{3,}(研修|培训)$/.test(x) && !/^(专题|集中|岗位|主题)/.test(x) ? x.replace(/(研修|培训)$/, "") : x))(compact(w).replace(/[“”"]/g, "")),
+  ]);
+  return [...new Set(keys)].filter((w) => w.length >= 3).sort((a, b) => b.length - a.length);
 }
 
 /** Words of schedule labels that name a kind of part (异步, 影子学习, 跟岗, 送教…), longest found in the text. */
