@@ -9,12 +9,12 @@ import { evaluate, formatTally, loadSet, tally } from "../heldout/evaluate.js";
 
 /**
  * Issue 9 asks for 0 confidently wrong answers and ≥ 90% right on heldout.yaml. That is not met yet (measured
- * 2026-12-02 14:22 UTC in session 4: 325/368 right, 13 confidently wrong; 14:19: 324 and 14 (14:08: 325 and 14 — one item fewer
+ * 2026-12-03 07:36 UTC in session 7: 328/368 right, 11 confidently wrong; 2026-12-02 14:22 UTC in session 4: 325 and 13; 14:19: 324 and 14 (14:08: 325 and 14 — one item fewer
  * right since unread single characters are said back as a word, 研训员, instead of being dropped: kept, as
  * swallowing an unknown word is the worse fault; 14:05: 324 and 14; 14:00: 323 and 15; 13:55: 321 and 16; 06:44 UTC on 9febfb2: 320 and 17; 06:05 on 779ba1f it was 318 and 16; session 2
  * ended at 314 and 18, session 1 at 281 and 26), so heldout.yaml is held to what was measured and may only
  * ratchet towards the target: the test fails if the wrong count rises or the right count falls. dev.yaml,
- * dev2.yaml, dev3.yaml and dev4.yaml (sessions 2, 3 and 4's new development items) are held to 0 wrong. Lower these numbers whenever the figures improve; never raise them.
+ * dev2.yaml, dev3.yaml and dev4.yaml (sessions 2, 3 and 4's new development items) are held to 0 wrong; dev5.yaml to its measured figures. Lower these numbers whenever the figures improve; never raise them.
  */
 const CEILING: Record<string, { wrong: number; right: number }> = {
   dev: { wrong: 0, right: 125 },
@@ -22,13 +22,15 @@ const CEILING: Record<string, { wrong: number; right: number }> = {
   dev3: { wrong: 0, right: 272 },
   // session 4's set, written by the writer helper in batches while this session fixed them
   dev4: { wrong: 0, right: 323 },
-  heldout: { wrong: 13, right: 325 },
+  // session 7's set, written by the writer helper in six batches; its fixes are under way, so it ratchets too
+  dev5: { wrong: 10, right: 237 },
+  heldout: { wrong: 11, right: 328 },
 };
 
 const has = (set: string) => existsSync(new URL(`../heldout/${set}.yaml`, import.meta.url));
 
 describe("evaluation sets (test/heldout)", () => {
-  for (const set of ["dev", "dev2", "dev3", "dev4", "heldout"]) {
+  for (const set of ["dev", "dev2", "dev3", "dev4", "dev5", "heldout"]) {
     it.skipIf(!has(set))(`${set}.yaml: confidently wrong answers at most the measured ceiling (target 0)`, async () => {
       const results = await evaluate(loadSet(`${set}.yaml`));
       const t = tally(results);
