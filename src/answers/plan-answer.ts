@@ -29,8 +29,14 @@ function ofPlan(k: Knowledge, plan: Plan): SubProject[] {
   return k.subProjects.filter((s) => s.plan === plan);
 }
 
+/** 国培 or 区培, as a list line says it. */
+const planShort = (plan: Plan) => (plan === "guopei" ? "国培" : "区培");
+
+/** The head-count a sub-project plans to train (its quotas in 人; those counted by 县 or 校 are not people). */
+const plannedPeople = (s: SubProject) => s.quota.filter((x) => x.unit === "人").reduce((n, x) => n + x.value, 0);
+
 function list(sps: SubProject[]): string {
-  return sps.map((s) => `• ${e(s.name)}（${s.plan === "guopei" ? "国培" : "区培"}）`).join("\n");
+  return sps.map((s) => `• ${e(s.name)}（${planShort(s.plan)}）`).join("\n");
 }
 
 const answer = (text: string, ids: string[], topic: Outcome["topic"] = "plan"): PlainAnswer => ({
@@ -67,7 +73,7 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
         const sps = ofPlan(k, p.id);
         const people = sps.filter((s) => s.quota.some((x) => x.unit === "人"));
         const none = sps.filter((s) => !s.quota.some((x) => x.unit === "人"));
-        const sum = people.reduce((n, s) => n + s.quota.filter((x) => x.unit === "人").reduce((m, x) => m + x.value, 0), 0);
+        const sum = people.reduce((n, s) => n + plannedPeople(s), 0);
         const lines = people.map((s) => `• ${e(s.name)}：${s.quota.filter((x) => x.unit === "人").map((x) => `${x.value}人`).join("、")}`);
         const rest = none.length ? `\n未给出培训人数：${none.map((s) => e(s.name)).join("、")}` : "";
         return `<b>${e(p.name)}</b>：指南未直接给出总人数；各子项目计划培训人数合计 <b>${groupDigits(sum)}人</b>：\n${lines.join("\n")}${rest}`;
@@ -101,7 +107,7 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
       // 书记研修, 依法治校: their own cells are blank; the standard is read from a merged cell above
       const rates = (s: SubProject) => s.rows.flatMap((r) => ("rates" in r.funding ? r.funding.rates : []));
       const inferred = (s: SubProject) => rates(s).every((x) => x.cite.inferred);
-      const lines = sps.map((s) => `• ${e(s.name)}（${s.plan === "guopei" ? "国培" : "区培"}）${inferred(s) ? "：本栏为空，据合并单元格推定" : ""}`);
+      const lines = sps.map((s) => `• ${e(s.name)}（${planShort(s.plan)}）${inferred(s) ? "：本栏为空，据合并单元格推定" : ""}`);
       return answer(
         `<b>指南给出培训经费标准的子项目</b>（${sps.length}个）：\n${lines.join("\n")}\n其余${others}个子项目指南未给出标准。要看某个项目的标准，发送例如“县骨经费标准”。\n📖 出处：附件2 各子项目培训经费标准栏`,
         sps.map((s) => s.id),
@@ -126,16 +132,15 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
     }
     case "largest": {
       const sps = k.subProjects.filter((s) => (!q.plan || s.plan === q.plan) && s.quota.some((x) => x.unit === "人"));
-      const people = (s: SubProject) => s.quota.filter((x) => x.unit === "人").reduce((n, x) => n + x.value, 0);
-      const ranked = [...sps].sort((a, b) => (q.least ? people(a) - people(b) : people(b) - people(a)));
+      const ranked = [...sps].sort((a, b) => (q.least ? plannedPeople(a) - plannedPeople(b) : plannedPeople(b) - plannedPeople(a)));
       const top = ranked[0];
       const most = q.least ? "最少" : "最多";
-      const tied = top ? ranked.filter((s) => people(s) === people(top)) : [];
+      const tied = top ? ranked.filter((s) => plannedPeople(s) === plannedPeople(top)) : [];
       if (!top) return { text: "指南未给出培训人数。", outcome: { kind: "answer", topic: "quota", subProjects: [] } };
-      const lines = ranked.slice(0, 3).map((s) => `• ${e(s.name)}：${groupDigits(people(s))}人`);
+      const lines = ranked.slice(0, 3).map((s) => `• ${e(s.name)}：${groupDigits(plannedPeople(s))}人`);
       const quotaCite = top.quota.find((x) => x.unit === "人")!.cite;
       return answer(
-        `${q.plan ? `<b>${e(plans(k, q.plan)[0]!.name)}</b>中` : ""}计划培训人数${most}的是 <b>${tied.map((s) => e(s.name)).join("、")}</b>（${groupDigits(people(top))}人${tied.length > 1 ? "，并列" : ""}）。前三位：\n${lines.join("\n")}\n${citeLine(quotaCite)}\n（按正文各子项目的计划培训人数；以县、校计或未写人数的项目不在比较之列。）`,
+        `${q.plan ? `<b>${e(plans(k, q.plan)[0]!.name)}</b>中` : ""}计划培训人数${most}的是 <b>${tied.map((s) => e(s.name)).join("、")}</b>（${groupDigits(plannedPeople(top))}人${tied.length > 1 ? "，并列" : ""}）。前三位：\n${lines.join("\n")}\n${citeLine(quotaCite)}\n（按正文各子项目的计划培训人数；以县、校计或未写人数的项目不在比较之列。）`,
         tied.map((s) => s.id),
         "quota",
       );
@@ -177,7 +182,7 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
       const who = post || [q.profile.stage, q.profile.role ? k.vocabulary.roles.find((r) => r.id === q.profile.role)?.label : undefined].filter(Boolean).join("");
       if (!sps.length) return { text: `${q.plan ? e(plans(k, q.plan)[0]!.name) : "指南"}中没有面向${e(who)}的子项目。`, outcome: { kind: "answer", topic: "audience", subProjects: [] } };
       return answer(
-        `<b>面向${e(who)}的子项目</b>（${sps.length}个，按附件2各行的培训对象；能否参加还看教龄、学科、任职年限等，可发送“我是…”自测）：\n${sps.map((s) => `• ${e(s.name)}（${s.plan === "guopei" ? "国培" : "区培"}）${rowsOf(s)}`).join("\n")}\n📖 出处：附件2 各子项目培训对象、遴选条件栏`,
+        `<b>面向${e(who)}的子项目</b>（${sps.length}个，按附件2各行的培训对象；能否参加还看教龄、学科、任职年限等，可发送“我是…”自测）：\n${sps.map((s) => `• ${e(s.name)}（${planShort(s.plan)}）${rowsOf(s)}`).join("\n")}\n📖 出处：附件2 各子项目培训对象、遴选条件栏`,
         sps.map((s) => s.id),
         "audience",
       );
@@ -187,17 +192,16 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
       const cat = plan.categories.find((c) => c.id === q.category)!;
       const all = ofPlan(k, plan.id).filter((s) => s.category === cat.id);
       const sps = q.years ? all.filter((s) => s.cycle.years === q.years) : all;
-      const people = (s: SubProject) => s.quota.filter((x) => x.unit === "人").reduce((n, x) => n + x.value, 0);
       const quota = (s: SubProject) => (s.quota.length ? `计划培训${s.quota.map((x) => `${x.value}${x.unit === "人" ? "人" : x.unit === "县" ? "个县" : "所学校"}`).join("、")}` : "未写明计划培训人数");
       const lines = sps.map((s) => `• ${e(s.name)}：${s.cycle.years}年${e(s.cycle.kind)}项目，${e(s.established.label)}，${quota(s)}`);
       const head = `<b>${e(plan.name)}${e(cat.no)}${e(cat.name)}</b>${q.years ? `中${q.years}年${q.years > 1 ? "周期性" : "短期"}项目${sps.length}个（本类共${all.length}个子项目）` : `共${all.length}个子项目`}：`;
       const out = [head, ...lines];
       if (q.total) {
-        const counted = sps.filter((s) => people(s) > 0);
-        const missing = sps.filter((s) => people(s) === 0);
-        const sum = counted.reduce((n, s) => n + people(s), 0);
+        const counted = sps.filter((s) => plannedPeople(s) > 0);
+        const missing = sps.filter((s) => plannedPeople(s) === 0);
+        const sum = counted.reduce((n, s) => n + plannedPeople(s), 0);
         out.push(
-          `计划培训人数合计 <b>${groupDigits(sum)}人</b>（${counted.map((s) => groupDigits(people(s))).join(" + ")}，各子项目计划人数之和）${missing.length ? `；${missing.map((s) => e(s.name)).join("、")}以县、校计或未写明人数，未计入` : ""}。`,
+          `计划培训人数合计 <b>${groupDigits(sum)}人</b>（${counted.map((s) => groupDigits(plannedPeople(s))).join(" + ")}，各子项目计划人数之和）${missing.length ? `；${missing.map((s) => e(s.name)).join("、")}以县、校计或未写明人数，未计入` : ""}。`,
         );
       }
       out.push(citeLine(cat.cite));
@@ -228,14 +232,13 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
     }
     case "quotaOf": {
       const sps = q.ids.map((id) => k.subProjects.find((s) => s.id === id)!).filter(Boolean);
-      const people = (s: SubProject) => s.quota.filter((x) => x.unit === "人").reduce((n, x) => n + x.value, 0);
-      const counted = sps.filter((s) => people(s) > 0);
-      const missing = sps.filter((s) => people(s) === 0);
-      const sum = counted.reduce((n, s) => n + people(s), 0);
-      const lines = sps.map((s) => `• ${e(s.name)}：${people(s) ? `${groupDigits(people(s))}人` : "未写明计划培训人数"}`);
+      const counted = sps.filter((s) => plannedPeople(s) > 0);
+      const missing = sps.filter((s) => plannedPeople(s) === 0);
+      const sum = counted.reduce((n, s) => n + plannedPeople(s), 0);
+      const lines = sps.map((s) => `• ${e(s.name)}：${plannedPeople(s) ? `${groupDigits(plannedPeople(s))}人` : "未写明计划培训人数"}`);
       const cites = counted.map((s) => citeLine(s.quota.find((x) => x.unit === "人")!.cite));
       return answer(
-        `${lines.join("\n")}\n合计 <b>${groupDigits(sum)}人</b>（${counted.map((s) => groupDigits(people(s))).join(" + ")}）${missing.length ? `；${missing.map((s) => e(s.name)).join("、")}未写明人数，未计入` : ""}。\n${cites.join("\n")}`,
+        `${lines.join("\n")}\n合计 <b>${groupDigits(sum)}人</b>（${counted.map((s) => groupDigits(plannedPeople(s))).join(" + ")}）${missing.length ? `；${missing.map((s) => e(s.name)).join("、")}未写明人数，未计入` : ""}。\n${cites.join("\n")}`,
         sps.map((s) => s.id),
         "quota",
       );
@@ -260,18 +263,17 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
       return answer(`<b>培训环节含${said}的子项目</b>（${sps.length}个）：\n${lines.join("\n")}\n📖 出处：正文各子项目培训目标、附件2 培训环节栏`, sps.map((s) => s.id), "phases");
     }
     case "largestCategory": {
-      const people = (s: SubProject) => s.quota.filter((x) => x.unit === "人").reduce((n, x) => n + x.value, 0);
       const cats = k.plans
         .filter((p) => !q.plan || p.id === q.plan)
         .flatMap((p) => p.categories.map((c) => ({ plan: p, cat: c, sps: k.subProjects.filter((s) => s.plan === p.id && s.category === c.id) })))
-        .map((x) => ({ ...x, total: x.sps.reduce((n, s) => n + people(s), 0), unstated: x.sps.filter((s) => !s.quota.some((y) => y.unit === "人")) }))
+        .map((x) => ({ ...x, total: x.sps.reduce((n, s) => n + plannedPeople(s), 0), unstated: x.sps.filter((s) => !s.quota.some((y) => y.unit === "人")) }))
         .filter((x) => x.total > 0)
         .sort((a, b) => (q.least ? a.total - b.total : b.total - a.total));
       const top = cats[0];
       if (!top) return { text: "指南未给出培训人数。", outcome: { kind: "answer", topic: "quota", subProjects: [] } };
-      const lines = cats.map((x) => `• ${e(x.cat.name)}（${x.plan.id === "guopei" ? "国培" : "区培"}）：${groupDigits(x.total)}人${x.unstated.length ? `（${x.unstated.map((s) => e(s.name)).join("、")}未写人数）` : ""}`);
+      const lines = cats.map((x) => `• ${e(x.cat.name)}（${planShort(x.plan.id)}）：${groupDigits(x.total)}人${x.unstated.length ? `（${x.unstated.map((s) => e(s.name)).join("、")}未写人数）` : ""}`);
       return answer(
-        `计划培训人数${q.least ? "最少" : "最多"}的类别是 <b>${e(top.cat.name)}</b>（${groupDigits(top.total)}人，${top.sps.map((s) => groupDigits(people(s))).filter((n) => n !== "0").join(" + ")}）。各类合计：\n${lines.join("\n")}\n📖 出处：正文各子项目培训对象（计划培训人数）`,
+        `计划培训人数${q.least ? "最少" : "最多"}的类别是 <b>${e(top.cat.name)}</b>（${groupDigits(top.total)}人，${top.sps.map((s) => groupDigits(plannedPeople(s))).filter((n) => n !== "0").join(" + ")}）。各类合计：\n${lines.join("\n")}\n📖 出处：正文各子项目培训对象（计划培训人数）`,
         top.sps.map((s) => s.id),
         "quota",
       );
@@ -279,7 +281,7 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
     case "each": {
       const sps = k.subProjects.filter((s) => !q.plan || s.plan === q.plan);
       const of = (s: SubProject) =>
-        q.fact === "cycle" ? `${s.cycle.years}年${s.cycle.years > 1 ? "周期性" : "短期"}项目` : s.schedule.map((d) => `${d.label}${describeDuration(d)}`).join("，") || "未写明";
+        q.fact === "cycle" ? `${s.cycle.years}年${s.cycle.kind}项目` : s.schedule.map((d) => `${d.label}${describeDuration(d)}`).join("，") || "未写明";
       const where = q.fact === "cycle" ? "正文各子项目标题括注" : "正文各子项目培训时间";
       return answer(
         `<b>${q.plan ? `${e(plans(k, q.plan)[0]!.name)}各子项目` : "各子项目"}的${q.fact === "cycle" ? "周期" : "培训时间"}</b>（${sps.length}个）：\n${sps.map((s) => `• ${e(s.name)}：${e(of(s))}`).join("\n")}\n📖 出处：${where}`,

@@ -374,16 +374,24 @@ function conditionPhrase(k: Knowledge, whole: string): string | undefined {
   return best || undefined;
 }
 
-/** Every 培训环节 the guide names (实地诊断, 跟踪指导, 返岗实践…), longest first. */
+const phaseWordsOf = new WeakMap<Knowledge, string[]>();
+
+/** A phase as it is asked: without quotes, and without a 研修/培训 tail ("“三段式”研修" is asked as 三段式培训). */
+function phaseKey(item: string): string {
+  const w = compact(item).replace(/[“”"]/g, "");
+  return /^.{3,}(研修|培训)$/.test(w) && !/^(专题|集中|岗位|主题)/.test(w) ? w.replace(/(研修|培训)$/, "") : w;
+}
+
+/** Every 培训环节 the guide names (实地诊断, 跟踪指导, 返岗实践, 三段式…), longest first; computed once per knowledge. */
 function phaseWords(k: Knowledge): string[] {
+  const known = phaseWordsOf.get(k);
+  if (known) return known;
   const items = k.subProjects.flatMap((s) => [...(s.phases?.items ?? []), ...s.rows.flatMap((r) => r.phases?.items ?? [])]);
-  // "“三段式”研修" is asked as 三段式培训: the key is the phase without quotes and its 研修/培训 tail
-  const keys = items.flatMap((w) => [
-    // the quoted name itself ("“三段式”周期性研修" is 三段式 too)
-    ...[...w.matchAll(/“([^”]{3,})”/g)].map((m) => compact(m[1]!)),
-    ((x) => (/^.{3,}(研修|培训)$/.test(x) && !/^(专题|集中|岗位|主题)/.test(x) ? x.replace(/(研修|培训)$/, "") : x))(compact(w).replace(/[“”"]/g, "")),
-  ]);
-  return [...new Set(keys)].filter((w) => w.length >= 3).sort((a, b) => b.length - a.length);
+  // the quoted name is a key too ("“三段式”周期性研修" is 三段式)
+  const keys = items.flatMap((w) => [...[...w.matchAll(/“([^”]{3,})”/g)].map((m) => compact(m[1]!)), phaseKey(w)]);
+  const found = [...new Set(keys)].filter((w) => w.length >= 3).sort((a, b) => b.length - a.length);
+  phaseWordsOf.set(k, found);
+  return found;
 }
 
 /** Words of schedule labels that name a kind of part (异步, 影子学习, 跟岗, 送教…), longest found in the text. */
@@ -493,8 +501,8 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
     !adds && /换成|改成|改为|换做|换作|如果是/.test(whole) && topic?.budget && found.exact && top && top.subProjectId !== topic.subProjectId && quantities.length === 0;
   if (switched) {
     const { people, counties, schools, years } = topic.budget!;
-    const carried = { ...(people !== undefined ? { people } : {}), ...(counties !== undefined ? { counties } : {}), ...(schools !== undefined ? { schools } : {}), ...yearsOf(raw) };
-    return { kind: "budget", candidates: [top], confident: true, quantities: years !== undefined && !yearsOf(raw).years ? { ...carried, years } : carried };
+    const carried = { ...(people !== undefined ? { people } : {}), ...(counties !== undefined ? { counties } : {}), ...(schools !== undefined ? { schools } : {}), ...(years !== undefined ? { years } : {}) };
+    return { kind: "budget", candidates: [top], confident: true, quantities: { ...carried, ...yearsOf(raw) } };
   }
   if (adds) {
     const before = { candidate: { subProjectId: topic.subProjectId!, score: 0, ...(topic.rowId ? { rowId: topic.rowId } : {}) }, quantities: { ...topic.budget!, ...yearsOf(raw) } };
@@ -592,11 +600,11 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
     (!reading.profile.role || (reading.profile.role === topic.profile.role && !/^(我是|本人是|我现在是)/.test(whole)) || FOLLOW_UP.test(whole)) &&
     // "小学校长能参加…" after "幼儿园园长 任职8年": another post, whose years were not said ("那如果是小学呢" keeps them)
     !(reading.profile.role && reading.profile.stage && topic.profile.stage && reading.profile.stage !== topic.profile.stage && !FOLLOW_UP.test(whole));
-  // a role said again without 副 is the 正职: the deputy title said before does not carry over
-  const { deputy: _before, ...kept } = topic?.profile ?? {};
-  const merged = continues ? { ...(reading.profile.role && !reading.profile.deputy ? kept : topic!.profile), ...reading.profile } : reading.profile;
-  // "我也是党支部书记 干了4年" after "幼儿园园长 任职8年": a second post of the same person, each with its years
   const told = topic?.profile;
+  // a role said again without 副 is the 正职: the deputy title said before does not carry over
+  const { deputy: _before, ...kept } = told ?? {};
+  const merged = continues ? { ...(reading.profile.role && !reading.profile.deputy ? kept : told), ...reading.profile } : reading.profile;
+  // "我也是党支部书记 干了4年" after "幼儿园园长 任职8年": a second post of the same person, each with its years
   const secondPost = told?.role && reading.profile.role && reading.profile.role !== told.role && ALSO_HOLDS.test(whole) ? reading.profile.role : undefined;
   const profile: Profile = secondPost && told ? holdingBoth(told, reading.profile, secondPost) : merged;
   // what this message itself says of the person (a follow-up "书记那个研修要去几天" states nothing new)
@@ -812,7 +820,6 @@ const ELIGIBILITY_FACTS: [FactKind, RegExp][] = [
   ["quota", /多少人|几个人|名额|招多少/],
 ];
 
-/** Someone else is described ("我同事是…", "他能报什么"; not the 他 of 其他): nothing carries over from the writer's profile. */
 /** Words that add a post to the person already described ("我也是党支部书记", "同时兼任书记"). */
 const ALSO_HOLDS = /也是|也当|也担任|还是|还当|还担任|同时(也|还)?(是|担任|兼)|兼任|还兼|也兼/;
 
@@ -832,6 +839,7 @@ function holdingBoth(before: Profile, said: Profile, second: Role): Profile {
   };
 }
 
+/** Someone else is described ("我同事是…", "他能报什么"; not the 他 of 其他): nothing carries over from the writer's profile. */
 const OTHER_PERSON = /同事|朋友|爱人|老婆|老公|(?<!其)[他她]|别人|另一位|另一个老师/;
 
 /** Words that make a text a question rather than a statement. */
