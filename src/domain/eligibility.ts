@@ -114,6 +114,9 @@ function nearMissOf(checks: Check[], p: Profile): NearMiss | undefined {
   return yearsShort <= NEAR_MISS_YEARS ? { field: c.field, yearsShort, condition: c } : undefined;
 }
 
+/** What a deputy (副校长) meeting a plain 校长 condition is told: the guide does not say whether a 副职 counts, so the unit decides. */
+export const DEPUTY_JUDGED = "副职是否算在内";
+
 /** The person stated one of these posts (师训科, 学校管理团队), which settles what the unit would otherwise decide. */
 const statedPost = (p: Profile, tags: string[]) => tags.some((t) => p.positions?.includes(t));
 
@@ -134,6 +137,11 @@ function checkOf(condition: Condition, p: Profile, row: AudienceRow, ctx: Assess
     // judged only when every post the person holds that fits the condition is one the unit decides for
     const fitting = rolesOf(p).filter((r) => condition.oneOf.includes(r));
     return fitting.every((r) => j.roles.includes(r)) && !statedPost(p, j.settledBy) ? { condition, status, judged: j.say } : { condition, status };
+  }
+  // a 副校长 against "校长": met only through the deputy post, which the guide neither includes nor excludes
+  if (condition.field === "role" && status === "pass" && p.deputy && p.role && !condition.text.includes("副")) {
+    const through = rolesOf(p).filter((r) => condition.oneOf.includes(r));
+    if (through.length === 1 && through[0] === p.role) return { condition, status, judged: DEPUTY_JUDGED };
   }
   // what the recommending unit decides (骨干, 名师名校长…) is neither ticked nor asked: it is said to be the unit's
   if (status === "pass" || (ctx.judgeUnknown && status === "unknown" && condition.field === "honours")) {

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { eligibilityAnswer } from "../../src/answers/eligibility-answer.js";
-import { assess, assessSubProject, relevantFields, restsOnUnit } from "../../src/domain/eligibility.js";
+import { DEPUTY_JUDGED, assess, assessSubProject, relevantFields, restsOnUnit } from "../../src/domain/eligibility.js";
 import type { Profile } from "../../src/domain/profile.js";
 import { loadKnowledge } from "../../src/knowledge/load.js";
 
@@ -85,6 +85,18 @@ describe("eligibility verdicts explain themselves", () => {
     expect(restsOnUnit(plain.best)).toBe(true);
     const named = assessSubProject(sp, { ...principal, honours: ["名师名校长"] }, k.vocabulary.judged, true);
     expect(restsOnUnit(named.best)).toBe(false);
+  });
+
+  it.each([
+    [{ role: "principal", deputy: "副校长", stage: "小学", postYears: 4 } as Profile, true, "a 副校长 meets 校长 only through the deputy post: the unit's to decide"],
+    [{ role: "principal", stage: "小学", postYears: 4, positions: ["正职"] } as Profile, false, "a 校长 meets it outright"],
+  ])("依法治校's 校长 condition for %o: left to the unit → %s (%s)", (p, judged) => {
+    const sp = k.subProjects.find((x) => x.id === "rule-of-law-principals")!;
+    const v = assessSubProject(sp, p, k.vocabulary.judged);
+    const role = v.best.checks.find((c) => c.condition.field === "role")!;
+    expect(role.status).toBe("pass");
+    expect(role.judged).toBe(judged ? "副职是否算在内" : undefined);
+    expect(DEPUTY_JUDGED).toBe("副职是否算在内");
   });
 
   it("no role condition claims a designation: 名师/名校长/名书记 are honours the person or the unit must state", () => {
