@@ -597,9 +597,12 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
     topic?.profile &&
     (asksEligibility || hasProfile(reading.profile)) &&
     !OTHER_PERSON.test(whole) &&
-    (!reading.profile.role || (reading.profile.role === topic.profile.role && !/^(我是|本人是|我现在是)/.test(whole)) || FOLLOW_UP.test(whole)) &&
+    (!reading.profile.role || (reading.profile.role === topic.profile.role && !SELF_INTRO.test(whole)) || FOLLOW_UP.test(whole)) &&
     // "小学校长能参加…" after "幼儿园园长 任职8年": another post, whose years were not said ("那如果是小学呢" keeps them)
-    !(reading.profile.role && reading.profile.stage && topic.profile.stage && reading.profile.stage !== topic.profile.stage && !FOLLOW_UP.test(whole));
+    // ("我是幼儿园保育员" after "小学教导主任 教龄10年": a self-introduction at another stage, though the post is unknown)
+    !((reading.profile.role || SELF_INTRO.test(whole)) && reading.profile.stage && topic.profile.stage && reading.profile.stage !== topic.profile.stage && !FOLLOW_UP.test(whole)) &&
+    // "我是小学教导主任" after "小学校长 6年": a post the guide does not list, introduced afresh, is not the 校长's
+    !(SELF_INTRO.test(whole) && reading.unplaced.length > 0 && !reading.profile.role);
   const told = topic?.profile;
   // a role said again without 副 is the 正职: the deputy title said before does not carry over
   const { deputy: _before, ...kept } = told ?? {};
@@ -819,6 +822,9 @@ const ELIGIBILITY_FACTS: [FactKind, RegExp][] = [
   ["funding", /经费|多少钱|费用标准/],
   ["quota", /多少人|几个人|名额|招多少/],
 ];
+
+/** A message that introduces the writer afresh ("我是…"), where one that goes on adds to what was said. */
+const SELF_INTRO = /^(我是|本人是|我现在是)/;
 
 /** Words that add a post to the person already described ("我也是党支部书记", "同时兼任书记"). */
 const ALSO_HOLDS = /也是|也当|也担任|还是|还当|还担任|同时(也|还)?(是|担任|兼)|兼任|还兼|也兼/;

@@ -129,6 +129,8 @@ const GENERIC_PATTERNS = [
   new RegExp(`(?:已经|已)(?:有)?${NUM}年了?`),
   // "党支部书记兼园长 都是4年": the years of every post told
   new RegExp(`(?:都是|都有|都|各)${NUM}年`),
+  // "幼儿园老师 5年", "小学校长 6年": bare years right after the post
+  new RegExp(`(?:老师|教师|校长|园长|书记|教研员)\\s*${NUM}年(?![级制期])`),
 ];
 /** Not yet a year in the post: 刚上任, 上任半年, 任职不到一年. */
 const UNDER_A_YEAR = /刚上任|刚到任|刚任职|刚当上|(上任|到任|任职|当|干)(了|才|刚)?(半年|几个月|不到一年|不满一年)/;
