@@ -43,7 +43,7 @@ for (const [command, words] of commandWords) for (const w of words) COMMAND_WORD
 /** Commands recognised anywhere in a message, whatever else it says. */
 const COMMAND_ANYWHERE: [Command, RegExp][] = [
   ["deadlines", /截止|deadline|ddl|申报(的)?(时间|期限|日期)|什么时候(申报|截止|提交|交材料|报名)|(申报书|申报表|申报材料|材料)(要|得)?(什么时候|哪天|几号|何时)(交|提交|报送|上交|截止)|几号(截止|之前|前)|报名时间|申报期/],
-  ["my", /我的申报|我提交的|申报(的)?(进度|状态)|查(看|询)?申报/],
+  ["my", /我的申报|我提交的|申报(的)?(审核)?(进度|状态)|审核(进度|状态|结果)|审核到哪|查(看|询)?申报/],
   ["subscribe", /订阅|提醒我|开启提醒|接收提醒|到期提醒/],
 ];
 
