@@ -90,21 +90,24 @@ const known = knowledgeIds();
 describe("held-out evaluation sets (format)", () => {
   it("knows the 22 sub-project ids", () => expect(known.size).toBe(22));
 
-  it("dev.yaml to dev5.yaml and heldout.yaml are well-formed, with no question in two sets", () => {
+  it("dev.yaml to dev6.yaml and heldout.yaml are well-formed, with no question in two sets", () => {
     const dev = load("dev.yaml");
     const dev2 = load("dev2.yaml");
     const dev3 = load("dev3.yaml");
     const dev4 = load("dev4.yaml");
     // dev5.yaml (session 5) is written in batches; until its first batch lands it is absent.
     const dev5 = existsSync(new URL("dev5.yaml", HELDOUT_DIR)) ? load("dev5.yaml") : [];
+    // dev6.yaml (session 8) is written in batches too.
+    const dev6 = existsSync(new URL("dev6.yaml", HELDOUT_DIR)) ? load("dev6.yaml") : [];
     const heldout = load("heldout.yaml");
-    // dev.yaml to dev3.yaml used up d001–d999, so dev4.yaml numbers its items e001… and dev5.yaml e401….
+    // dev.yaml to dev3.yaml used up d001–d999, so dev4.yaml numbers its items e001…, dev5.yaml e401… and dev6.yaml e701….
     const sets = {
       dev: { prefix: "d", items: dev },
       dev2: { prefix: "d", items: dev2 },
       dev3: { prefix: "d", items: dev3 },
       dev4: { prefix: "e", items: dev4 },
       dev5: { prefix: "e", items: dev5 },
+      dev6: { prefix: "e", items: dev6 },
       heldout: { prefix: "h", items: heldout },
     };
     expect(formatProblems(sets, known)).toEqual([]);
@@ -115,8 +118,8 @@ describe("held-out evaluation sets (format)", () => {
     expect((heldout as Item[]).length).toBeGreaterThanOrEqual(300);
   });
 
-  it("the development sets' ids do not overlap (one id names one item across dev to dev5)", () => {
-    const files = ["dev.yaml", "dev2.yaml", "dev3.yaml", "dev4.yaml", "dev5.yaml"].filter((f) => existsSync(new URL(f, HELDOUT_DIR)));
+  it("the development sets' ids do not overlap (one id names one item across dev to dev6)", () => {
+    const files = ["dev.yaml", "dev2.yaml", "dev3.yaml", "dev4.yaml", "dev5.yaml", "dev6.yaml"].filter((f) => existsSync(new URL(f, HELDOUT_DIR)));
     const seen = new Set<string>();
     const clashes: string[] = [];
     for (const file of files) {
