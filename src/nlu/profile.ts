@@ -135,13 +135,24 @@ const GENERIC_PATTERNS = [
 /** Not yet a year in the post: 刚上任, 上任半年, 任职不到一年. */
 const UNDER_A_YEAR = /刚上任|刚到任|刚任职|刚当上|(上任|到任|任职|当|干)(了|才|刚)?(半年|几个月|不到一年|不满一年)/;
 
+/** What after "N年" makes it more than N: 五年半, 5年多 (a "3-5年" row does not take them). */
+const PAST_WHOLE_YEARS = /^(?:半|多)/;
+
+/** The years a pattern's match states; a half or 多 after 年 counts as half a year more, not as nothing. */
+function yearsOf(m: RegExpExecArray, s: string): number | undefined {
+  const value = parseNumber(m[1]!);
+  if (value === undefined || value > 60) return undefined;
+  const whole = Math.floor(value);
+  const beyond = value > whole || PAST_WHOLE_YEARS.test(s.slice(m.index + m[0].length));
+  return beyond ? whole + 0.5 : whole;
+}
+
 /** The years the most explicit matching pattern states (patterns are in order of explicitness). */
 function firstYears(s: string, patterns: RegExp[]): number | undefined {
   for (const p of patterns) {
     const m = p.exec(s);
-    if (!m) continue;
-    const value = parseNumber(m[1]!);
-    if (value !== undefined && value <= 60) return Math.floor(value);
+    const years = m ? yearsOf(m, s) : undefined;
+    if (years !== undefined) return years;
   }
   return undefined;
 }
@@ -211,9 +222,10 @@ export function extractProfile(text: string, v: Vocabulary): Profile {
   if (p.alsoRoles) {
     const byRole: Partial<Record<Role, number>> = {};
     for (const h of hits.filter((x) => x.field === "role")) {
-      const m = YEARS_AFTER_POST.exec(s.slice(h.end));
-      const value = m ? parseNumber(m[1]!) : undefined;
-      if (value !== undefined && value <= 60 && byRole[h.id as Role] === undefined) byRole[h.id as Role] = Math.floor(value);
+      const rest = s.slice(h.end);
+      const m = YEARS_AFTER_POST.exec(rest);
+      const value = m ? yearsOf(m, rest) : undefined;
+      if (value !== undefined && byRole[h.id as Role] === undefined) byRole[h.id as Role] = value;
     }
     if (Object.keys(byRole).length) p.postYearsByRole = byRole;
   }
