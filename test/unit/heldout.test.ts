@@ -14,7 +14,7 @@ import { evaluate, formatTally, loadSet, tally } from "../heldout/evaluate.js";
  * swallowing an unknown word is the worse fault; 14:05: 324 and 14; 14:00: 323 and 15; 13:55: 321 and 16; 06:44 UTC on 9febfb2: 320 and 17; 06:05 on 779ba1f it was 318 and 16; session 2
  * ended at 314 and 18, session 1 at 281 and 26), so heldout.yaml is held to what was measured and may only
  * ratchet towards the target: the test fails if the wrong count rises or the right count falls. dev.yaml,
- * dev2.yaml, dev3.yaml and dev4.yaml (sessions 2, 3 and 4's new development items) are held to 0 wrong; dev5.yaml to its measured figures. Lower these numbers whenever the figures improve; never raise them.
+ * dev2.yaml, dev3.yaml and dev4.yaml (sessions 2, 3 and 4's new development items) are held to 0 wrong; dev5.yaml and dev6.yaml (session 8, measured 175/33/3/29 after the half-year fix) to their measured figures. Lower these numbers whenever the figures improve; never raise them.
  */
 const CEILING: Record<string, { wrong: number; right: number }> = {
   dev: { wrong: 0, right: 125 },
@@ -24,13 +24,14 @@ const CEILING: Record<string, { wrong: number; right: number }> = {
   dev4: { wrong: 0, right: 323 },
   // session 7's set, written by the writer helper in six batches; its fixes are under way, so it ratchets too
   dev5: { wrong: 10, right: 237 },
+  dev6: { wrong: 29, right: 175 },
   heldout: { wrong: 11, right: 328 },
 };
 
 const has = (set: string) => existsSync(new URL(`../heldout/${set}.yaml`, import.meta.url));
 
 describe("evaluation sets (test/heldout)", () => {
-  for (const set of ["dev", "dev2", "dev3", "dev4", "dev5", "heldout"]) {
+  for (const set of ["dev", "dev2", "dev3", "dev4", "dev5", "dev6", "heldout"]) {
     it.skipIf(!has(set))(`${set}.yaml: confidently wrong answers at most the measured ceiling (target 0)`, async () => {
       const results = await evaluate(loadSet(`${set}.yaml`));
       const t = tally(results);
