@@ -139,7 +139,7 @@ const UNDER_A_YEAR = /刚上任|刚到任|刚任职|刚当上|(上任|到任|任
 const PAST_WHOLE_YEARS = /^(?:半|多)/;
 
 /** The years a pattern's match states; a half or 多 after 年 counts as half a year more, not as nothing. */
-function yearsOf(m: RegExpExecArray, s: string): number | undefined {
+function yearsStated(m: RegExpExecArray, s: string): number | undefined {
   const value = parseNumber(m[1]!);
   if (value === undefined || value > 60) return undefined;
   const whole = Math.floor(value);
@@ -151,7 +151,7 @@ function yearsOf(m: RegExpExecArray, s: string): number | undefined {
 function firstYears(s: string, patterns: RegExp[]): number | undefined {
   for (const p of patterns) {
     const m = p.exec(s);
-    const years = m ? yearsOf(m, s) : undefined;
+    const years = m ? yearsStated(m, s) : undefined;
     if (years !== undefined) return years;
   }
   return undefined;
@@ -224,7 +224,7 @@ export function extractProfile(text: string, v: Vocabulary): Profile {
     for (const h of hits.filter((x) => x.field === "role")) {
       const rest = s.slice(h.end);
       const m = YEARS_AFTER_POST.exec(rest);
-      const value = m ? yearsOf(m, rest) : undefined;
+      const value = m ? yearsStated(m, rest) : undefined;
       if (value !== undefined && byRole[h.id as Role] === undefined) byRole[h.id as Role] = value;
     }
     if (Object.keys(byRole).length) p.postYearsByRole = byRole;
