@@ -151,8 +151,9 @@ export function budgetQuantities(text: string, billed: Duration[] = []): BudgetQ
     if (x.kind === "people" && q.people === undefined) q.people = x.value;
     else if (x.kind === "counties" && q.counties === undefined) q.counties = x.value;
     else if (x.kind === "schools" && q.schools === undefined) q.schools = x.value;
-    else if (x.kind === "years" && q.years === undefined && !SERVICE_WORDS.test(x.before) && x.value >= 1 && x.value <= 10) {
-      q.years = x.value;
+    else if (x.kind === "years" && !SERVICE_WORDS.test(x.before) && x.value >= 1 && x.value <= 10) {
+      // "一年和三年各多少": the longest; the answer shows a year's total with it anyway
+      q.years = Math.max(q.years ?? 0, x.value);
     } else if (x.kind === "days" || x.kind === "hours") {
       const unit = x.kind === "days" ? "天" : "学时";
       const id = durationFor(x.before, unit, billed);

@@ -8,11 +8,12 @@
  */
 import { billedAlike, billedDurations, findRow, quantitiesNeeded, scheduleOf } from "../domain/budget.js";
 import type { SearchIndex } from "./search.js";
-import type { Duration, Knowledge, Plan, Role, SubProject, Vocabulary } from "../knowledge/schema.js";
+import type { AudienceRow, Duration, Knowledge, Plan, Role, SubProject, Vocabulary } from "../knowledge/schema.js";
 import type { Profile } from "../domain/profile.js";
 import type { BudgetQuantities } from "../domain/budget.js";
 import { budgetQuantities, commonRun, findQuantities, parseNumber, type Quantity } from "../domain/numbers.js";
-import { hasProfile, readProfile } from "./profile.js";
+import { extractProfile, hasProfile, readProfile } from "./profile.js";
+import { checkCondition } from "../domain/eligibility.js";
 import { compact, normalize, words } from "./segment.js";
 import type { Candidate, FactKind, Intent, PlanQuestion, Topic } from "./types.js";
 
@@ -64,7 +65,7 @@ const BUDGET_WORDS = /预算|测算|算一下|算算|总经费|一共多少|总�
 const BUDGET_ALONE = /预算|测算|算一下|算算|(要|需要|得)多少(经费|钱)|花多少钱/;
 const MONEY_WORDS = /经费|钱|费用|预算/;
 /** "…一年多少", "…一共多少" after counts: how much, with no unit that makes it a days or hours question. */
-const BUDGET_TAIL = /(一年|每年|一共|总共|合计|两年|三年|2年|3年)(下来)?(要|需要|得)?多少(钱)?(呢)?$|要多少(呢)?$|(一共|总共|合计|总计)(呢|是)?$/;
+const BUDGET_TAIL = /(一年|每年|一共|总共|合计|两年|三年|2年|3年)(下来)?(要|需要|得)?多少(钱)?(呢)?$|要多少(呢)?$|(一共|总共|合计|总计)(呢|是)?$|(算下来|下来|各|分别|总的|总计|是)多少(钱)?(呢|啊|呀)?$/;
 const TOTAL_WORDS = /总共|一共|合计|总计|加起来|全部/;
 
 /** Question words for each fact, in priority order: the first that matches decides. */
@@ -328,6 +329,10 @@ function amountAsked(whole: string): { what: "duration" | "rate"; value: number;
 
 /** "再加上县骨20人", "加地骨40人": a budget added to the one just discussed. */
 const ADDS = /^(那)?(再|还)?(加上|加|算上|加个|加一个)|^(那)?再(算|来)/;
+/** "县骨也40人 合起来呢": another sub-project's budget summed with the one just discussed. */
+const SUMMED = /合起来|加起来|加在一起|合在一起|一起算|连同/;
+/** A head-count corrected, the number typed without 人: "人数改成60", "人数写错了 是45", "学员改为三十". */
+const PEOPLE_CORRECTED = /(?:人数|学员|人).{0,5}?(?:改成|改为|换成|变成|调成|调整为|应该是|应为|是|为)(\d+|[一二两三四五六七八九十百千]+)(?:个|名|人|位)?(?:吧|呢|了|啊)?$/;
 
 /** The cycle length a message gives ("三年一共多少"), to apply to every part of a sum. */
 function yearsOf(raw: string): BudgetQuantities {
@@ -354,7 +359,7 @@ function budgetParts(ctx: NluContext, raw: string): { candidate: Candidate; quan
     if (!found.exact || !found.confident || !top) return [];
     const sp = subProject(ctx.knowledge, top.subProjectId)!;
     const billed = billedDurations(sp, findRow(sp, top.rowId));
-    out.push({ candidate: top, quantities: { ...withRows(withGroups(budgetQuantities(seg, billed), seg, billed), seg, sp), ...yearsOf(raw) } });
+    out.push({ candidate: top, quantities: { ...withRows(withGroups(budgetQuantities(seg, billed), seg, billed), seg, sp, ctx.knowledge.vocabulary, top.rowId), ...yearsOf(raw) } });
   }
   return new Set(out.map((p) => p.candidate.subProjectId)).size === out.length ? out : [];
 }
@@ -492,17 +497,24 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
       (talkedMoney && FOLLOW_UP.test(whole) && (quantities.length > 0 || (years && topic.budget !== undefined) || (TOTAL_WORDS.test(whole) && topic.budget !== undefined))));
   // several sub-projects, each with its own count, or one added to the budget just discussed
   const parts = budgetParts(ctx, raw);
-  const adds = ADDS.test(whole) && topic?.subProjectId && topic.budget && parts.length === 1 && parts[0]!.candidate.subProjectId !== topic.subProjectId;
+  const adds = (ADDS.test(whole) || SUMMED.test(whole)) && topic?.subProjectId && topic.budget && parts.length === 1 && parts[0]!.candidate.subProjectId !== topic.subProjectId;
   if (parts.length > 1 && (BUDGET_WORDS.test(whole) || MONEY_WORDS.test(whole) || BUDGET_TAIL.test(whole) || TOTAL_WORDS.test(whole) || !QUESTIONISH.test(whole))) {
     return { kind: "budgets", parts };
   }
-  // "换成地骨呢" after a budget: the same counts for the sub-project named (its own days and rates)
+  // "换成地骨呢", "换成统编教材 人数不变" after a budget: the same counts for the sub-project or row named (its own days and rates)
   const switched =
-    !adds && /换成|改成|改为|换做|换作|如果是/.test(whole) && topic?.budget && found.exact && top && top.subProjectId !== topic.subProjectId && quantities.length === 0;
+    !adds && /换成|改成|改为|换做|换作|如果是/.test(whole) && topic?.budget && found.exact && top && (top.subProjectId !== topic.subProjectId || (top.rowId !== undefined && top.rowId !== topic.rowId)) && quantities.length === 0;
   if (switched) {
     const { people, counties, schools, years } = topic.budget!;
     const carried = { ...(people !== undefined ? { people } : {}), ...(counties !== undefined ? { counties } : {}), ...(schools !== undefined ? { schools } : {}), ...(years !== undefined ? { years } : {}) };
     return { kind: "budget", candidates: [top], confident: true, quantities: { ...carried, ...yearsOf(raw) } };
+  }
+  // "人数改成60", "人数写错了 是45" after a budget: that budget with the count corrected
+  const corrected = topic?.budget && topic.subProjectId && !found.exact ? PEOPLE_CORRECTED.exec(whole) : null;
+  const correctedPeople = corrected ? parseNumber(corrected[1]!) : undefined;
+  if (correctedPeople !== undefined && correctedPeople > 0) {
+    const candidate = { subProjectId: topic!.subProjectId!, score: 0, ...(topic!.rowId ? { rowId: topic!.rowId } : {}) };
+    return { kind: "budget", candidates: [candidate], confident: true, quantities: { ...topic!.budget!, people: correctedPeople }, fromContext: true };
   }
   if (adds) {
     const before = { candidate: { subProjectId: topic.subProjectId!, score: 0, ...(topic.rowId ? { rowId: topic.rowId } : {}) }, quantities: { ...topic.budget!, ...yearsOf(raw) } };
@@ -524,7 +536,7 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
     const candidates = fromContext ? [{ subProjectId: topic!.subProjectId!, score: 0, ...(topic!.rowId ? { rowId: topic!.rowId } : {}) }] : top ? found.candidates : [];
     const sp = subProject(ctx.knowledge, candidates[0]?.subProjectId);
     const billed = sp ? billedDurations(sp, findRow(sp, candidates[0]?.rowId)) : [];
-    const q = sp ? withRows(withGroups(budgetQuantities(raw, billed), raw, billed), raw, sp) : withGroups(budgetQuantities(raw, billed), raw, billed);
+    const q = sp ? timesPlaces(withRows(withGroups(budgetQuantities(raw, billed), raw, billed), raw, sp, v, candidates[0]?.rowId), whole, billsPlaces(sp.id)) : withGroups(budgetQuantities(raw, billed), raw, billed);
     // "再加10人" after a budget of 10: 20 people, not 10
     const addsPeople = fromContext && ADDS.test(whole) && topic?.budget?.people !== undefined && q.people !== undefined;
     const merged = fromContext && topic?.budget ? { ...topic.budget, ...q, ...(addsPeople ? { people: topic.budget.people! + q.people! } : {}) } : q;
@@ -709,7 +721,7 @@ function withGroups(q: BudgetQuantities, raw: string, billed: Duration[]): Budge
  * words since the previous count name that row best. Counts that no group or row claims, when there are two or
  * more, are kept as `unplacedCounts`, so the calculator asks rather than bill one of them for all.
  */
-function withRows(q: BudgetQuantities, raw: string, sp: SubProject): BudgetQuantities {
+function withRows(q: BudgetQuantities, raw: string, sp: SubProject, v: Vocabulary, rowId?: string): BudgetQuantities {
   const counts = findQuantities(raw).filter((x) => x.kind === "people");
   const claimed = Object.values(q.peopleByDuration ?? {});
   const free = counts.filter((x) => !claimed.includes(x.value));
@@ -725,7 +737,41 @@ function withRows(q: BudgetQuantities, raw: string, sp: SubProject): BudgetQuant
   if ((sp.rows.length === 1 || billedAlike(sp)) && groupsOfRow(raw, counts, free, audiences)) {
     return { ...q, people: free.reduce((a, x) => a + x.value, 0), ...(sp.rows.length > 1 ? { acrossRows: true } : {}) };
   }
+  // the row named, and a count for each of its own groups ("统编教材 小学语文30人 初中历史10人"): one row's people
+  const row = sp.rows.find((r) => r.id === rowId);
+  if (row && teachersOfRow(raw, counts, free, row, v)) return { ...q, people: free.reduce((a, x) => a + x.value, 0) };
   return { ...q, unplacedCounts: free.map((x) => x.value) };
+}
+
+/**
+ * "两个县 每县指导团队30人": head-counts per county or school, times the places, for a sub-project billed by head
+ * (one billed per county or school keeps its places).
+ */
+function timesPlaces(q: BudgetQuantities, whole: string, billsPlaces: boolean): BudgetQuantities {
+  const places = /每(个)?(县|县市)/.test(whole) ? q.counties : /每(个|所)?(校|学校|所)/.test(whole) ? q.schools : undefined;
+  if (billsPlaces || places === undefined || places < 2) return q;
+  const times = (r: Record<string, number> | undefined) => (r ? Object.fromEntries(Object.entries(r).map(([k, n]) => [k, n * places])) : undefined);
+  const { counties: _c, schools: _s, ...rest } = q;
+  const people = q.people !== undefined ? { people: q.people * places } : {};
+  const byDuration = times(q.peopleByDuration);
+  const byRow = times(q.peopleByRow);
+  return { ...rest, ...people, ...(byDuration ? { peopleByDuration: byDuration } : {}), ...(byRow ? { peopleByRow: byRow } : {}) };
+}
+
+/** Whether the words before each of `free` name a stage or subject, none of which the row's conditions rule out. */
+function teachersOfRow(raw: string, counts: Quantity[], free: Quantity[], row: AudienceRow, v: Vocabulary): boolean {
+  const text = normalize(raw);
+  let prevEnd = 0;
+  let all = true;
+  for (const x of counts) {
+    const said = extractProfile(text.slice(prevEnd, x.start), v);
+    prevEnd = x.end;
+    if (!free.includes(x)) continue;
+    const placed = said.stage !== undefined || (said.subjects?.length ?? 0) > 0;
+    const ruledOut = row.conditions.some((c) => (c.field === "stage" || c.field === "subjects") && checkCondition(c, said) === "fail");
+    if (!placed || ruledOut) all = false;
+  }
+  return all;
 }
 
 /** Whether the words before each of `free` (since the previous count) name a group of the row's audience. */
