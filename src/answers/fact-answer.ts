@@ -389,10 +389,17 @@ function subProjectOf(k: Knowledge, id: string): SubProject | undefined {
   return k.subProjects.find((s) => s.id === id);
 }
 
-/** The guide gives nothing for this fact of the sub-project (no planned head-count): the answer says so, it answers nothing. */
+/**
+ * The guide gives nothing for this fact of the sub-project (no planned head-count, no implementer, no phases):
+ * the answer says so, it answers nothing.
+ */
 export function guideSilentOn(k: Knowledge, subProjectId: string, fact: FactKind): boolean {
   const sp = subProjectOf(k, subProjectId);
-  return fact === "quota" && sp !== undefined && !sp.quota.length;
+  if (!sp) return false;
+  if (fact === "quota") return !sp.quota.length;
+  if (fact === "implementer") return !sp.rows.some((r) => implementerOf(sp, r));
+  if (fact === "phases") return !sp.phases && !sp.rows.some((r) => r.phases);
+  return false;
 }
 
 /** The answer to one fact question about a sub-project, with its citations. */

@@ -236,6 +236,16 @@ export const VocabularyEntry = z.strictObject({
 });
 export type VocabularyEntry = z.infer<typeof VocabularyEntry>;
 
+/** A regular expression written as a string in YAML, compiled once at load; a bad one fails the load. */
+const Pattern = z.string().transform((source, ctx) => {
+  try {
+    return new RegExp(source);
+  } catch (error) {
+    ctx.addIssue({ code: "custom", message: `not a regular expression: ${String(error)}` });
+    return z.NEVER;
+  }
+});
+
 export const VocabularyFile = z.strictObject({
   roles: z.array(VocabularyEntry.extend({ id: Role })),
   stages: z.array(VocabularyEntry.extend({ id: Stage })),
@@ -258,7 +268,20 @@ export const VocabularyFile = z.strictObject({
   /** Words of a self-description that carry no profile content; anything else a reader cannot place is said back. */
   fillers: z.array(nonEmpty).default([]),
   /** Questions the guide does not answer (住宿, 证书, 网址…): the bot says so and points to the programme office. */
-  unanswered: z.array(z.strictObject({ words: z.array(nonEmpty).min(1), topic: nonEmpty, /** Phrases that contain a word but ask something the guide answers (什么时候开始的 = when it was set up). */ except: z.array(nonEmpty).default([]) })).default([]),
+  unanswered: z
+    .array(
+      z.strictObject({
+        words: z.array(nonEmpty).min(1),
+        /** Regular expressions over the question with its spaces removed, for phrasings no word list covers ("导师都是谁"). */
+        patterns: z.array(Pattern).default([]),
+        topic: nonEmpty,
+        /** Phrases that contain a word but ask something the guide answers (什么时候开始的 = when it was set up). */
+        except: z.array(nonEmpty).default([]),
+        /** A schedule part whose name holds this (在线) answers the question for a sub-project that has one. */
+        unlessScheduleHas: nonEmpty.optional(),
+      }),
+    )
+    .default([]),
 });
 export type Vocabulary = z.infer<typeof VocabularyFile>;
 

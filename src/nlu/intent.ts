@@ -450,10 +450,18 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   const topic = ctx.topic;
   const named = found.exact ? found.candidates.filter((c) => c.score <= 0.02).map((c) => c.subProjectId) : [];
 
-  const unanswered = v.unanswered.find((u) => u.words.some((w) => whole.includes(compact(w))) && !u.except.some((x) => whole.includes(compact(x))));
+  const unanswered = v.unanswered.find(
+    (u) => (u.words.some((w) => whole.includes(compact(w))) || u.patterns.some((re) => re.test(whole))) && !u.except.some((x) => whole.includes(compact(x))),
+  );
   if (unanswered) {
     // only a sub-project the text names: a fuzzy match on a word like 机构 is not what the question is about
     const about = top && found.exact && found.confident ? top.subProjectId : topic?.subProjectId;
+    const aboutSp = subProject(ctx.knowledge, about);
+    // "县骨是线上还是线下": its schedule has an online part, and says how much
+    const hint = unanswered.unlessScheduleHas;
+    if (aboutSp && hint && aboutSp.schedule.some((d) => d.label.includes(hint))) {
+      return { kind: "fact", fact: "schedule", candidates: [{ subProjectId: aboutSp.id, score: 0 }], confident: true, ...(about === topic?.subProjectId ? { fromContext: true } : {}) };
+    }
     return { kind: "unanswered", topic: unanswered.topic, ...(about ? { subProjectId: about } : {}) };
   }
   const plan = planQuestion(ctx.knowledge, whole, [...new Set(named)]);

@@ -79,6 +79,13 @@ describe("loadKnowledge", () => {
     expect(message).toContain("guopei/2-2-kindergarten-relief-teaching.yaml at schedule.2.unit");
   });
 
+  it("rejects a pattern of vocabulary.yaml that is not a regular expression, naming the file and the path", () => {
+    corrupt("vocabulary.yaml", 'patterns: ["(导师|', 'patterns: ["((导师|');
+    const message = loadError();
+    expect(message).toContain("vocabulary.yaml at unanswered.");
+    expect(message).toContain("not a regular expression");
+  });
+
   it("rejects a tag that is not in vocabulary.yaml, naming the file, the row and the tag", () => {
     corrupt("guopei/1-2-shortage-fields.yaml", "anyOf: [足球]", "anyOf: [篮球]");
     const message = loadError();
