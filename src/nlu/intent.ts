@@ -110,7 +110,8 @@ function clausesOf(raw: string, more?: RegExp): string[] {
 }
 
 export function alsoAsked(text: string, first: FactKind): FactKind[] {
-  if (!ALSO_KINDS.has(first)) return [];
+  // "…多少人 要任职几年": a condition asked beside a figure is answered with it
+  if (!ALSO_KINDS.has(first) && first !== "audience") return [];
   const pieces = clausesOf(text.replace(NAME_NOISE, " "), /和|还有|以及|另外|并且/);
   if (pieces.length < 2) return [];
   const kinds: FactKind[] = [];
