@@ -194,8 +194,9 @@ export function extractProfile(text: string, v: Vocabulary): Profile {
   if (!tags.honours.length && /(没有|没|无|未)(获得|得|拿|评)?(过)?(任何)?(称号|荣誉)/.test(compact(text))) p.honours = [];
 
   const s = compact(text);
-  // "校长兼书记", "主任也兼培训者", "同时是…": each post held counts
-  if (roles.length > 1 && DUAL.test(s)) p.alsoRoles = roles.slice(1);
+  // "校长兼书记", "主任也兼培训者", "同时是…", or each post with its own years ("副园长任职3年 党支部书记3年"): each post held counts
+  const postsWithYears = new Set(hits.filter((h) => h.field === "role" && YEARS_AFTER_POST.test(s.slice(h.end))).map((h) => h.id));
+  if (roles.length > 1 && (DUAL.test(s) || postsWithYears.size > 1)) p.alsoRoles = roles.slice(1);
   // a role word inside a longer tag (正职校长, 党支部书记研修) still says the role
   if (!p.role) {
     // not inside a post outside the guide (团委书记)
