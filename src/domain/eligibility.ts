@@ -122,8 +122,9 @@ const statedPost = (p: Profile, tags: string[]) => tags.some((t) => p.positions?
 
 function checkOf(condition: Condition, p: Profile, row: AudienceRow, ctx: AssessContext): Check {
   let status = checkCondition(condition, p);
-  // other honours told (天山英才) do not say a designation the unit confers (名校长) is lacking: only "none" does
-  if (status === "fail" && ctx.judgeUnknown && condition.field === "honours" && (p.honours?.length ?? 0) > 0) {
+  // other honours told (天山英才, 学科名师) do not say a designation the unit confers (名师名校长) is lacking: only
+  // "none" does. It stays open in a list, and is the unit's to decide when asked about (below).
+  if (status === "fail" && condition.field === "honours" && (p.honours?.length ?? 0) > 0) {
     const conferred = ctx.judged?.some((x) => condition.anyOf.some((t) => t.includes(x.term)));
     if (conferred) status = "unknown";
   }
