@@ -9,7 +9,7 @@ import { compact } from "../domain/text.js";
 import { groupDigits } from "../domain/money.js";
 import type { Knowledge, Plan, SubProject } from "../knowledge/schema.js";
 import type { PlanQuestion } from "../nlu/types.js";
-import { citeLine } from "./cite.js";
+import { INFERRED_MARK, citeLine } from "./cite.js";
 import { escapeHtml as e } from "./html.js";
 import type { Outcome } from "./outcome.js";
 
@@ -127,7 +127,10 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
     case "implementer": {
       const sps = k.subProjects.filter((s) => s.rows.some((r) => r.implementer && q.words.every((w) => r.implementer!.text.includes(w))));
       if (!sps.length) return { text: `附件2的实施单位栏中没有写“${e(q.words.join("、"))}”的子项目。`, outcome: { kind: "answer", topic: "implementer", subProjects: [] } };
-      const lines = sps.map((s) => `• ${e(s.name)}：${e(s.rows.find((r) => r.implementer && q.words.every((w) => r.implementer!.text.includes(w)))!.implementer!.text)}`);
+      const lines = sps.map((s) => {
+        const cell = s.rows.find((r) => r.implementer && q.words.every((w) => r.implementer!.text.includes(w)))!.implementer!;
+        return `• ${e(s.name)}：${e(cell.text)}${cell.cite.inferred ? INFERRED_MARK : ""}`;
+      });
       return answer(`<b>实施单位写有“${e(q.words.join("、"))}”的子项目</b>（${sps.length}个）：\n${lines.join("\n")}\n📖 出处：附件2 各子项目实施单位栏`, sps.map((s) => s.id), "implementer");
     }
     case "largest": {
@@ -154,7 +157,10 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
       const distinct = (s: SubProject) => [...new Map(parts(s).map((d) => [describeDuration(d), `${d.label}${describeDuration(d)}`])).values()];
       const lines = sps.map((s) => `• ${e(s.name)}：${distinct(s).map(e).join("、")}`);
       // "哪些项目要去区外": the 实施单位 cells that name the word too, said as who implements, not where trainees go
-      const implementerText = (s: SubProject) => s.rows.find((r) => r.implementer?.text.includes(q.word))?.implementer?.text;
+      const implementerText = (s: SubProject) => {
+        const cell = s.rows.find((r) => r.implementer?.text.includes(q.word))?.implementer;
+        return cell && `${cell.text}${cell.cite.inferred ? INFERRED_MARK : ""}`;
+      };
       const byImplementer = k.subProjects.filter((s) => !sps.includes(s) && implementerText(s));
       const also = byImplementer.length
         ? `\n\n另：实施单位栏写有“${e(q.word)}”的子项目（${byImplementer.length}个；这是由谁实施，指南未说明学员是否前往）：\n${byImplementer.map((s) => `• ${e(s.name)}：${e(implementerText(s)!)}`).join("\n")}\n📖 出处：附件2 各子项目实施单位栏`

@@ -425,6 +425,8 @@ const IMPLEMENTER_WORDS: [RegExp, string][] = [
   [/教育行政部门|教育局/, "教育行政部门"],
   [/幼儿园/, "幼儿园"],
   [/区域教师培训机构/, "区域教师培训机构"],
+  [/优质中学|优质高中/, "优质中学"],
+  [/优质中小学/, "优质中小学"],
 ];
 
 /** The words that ask "can I take part in X" with X after them: 能报X吗, 可以参加X吗. */
