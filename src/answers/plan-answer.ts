@@ -69,20 +69,23 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
       return answer(out.join("\n\n"), []);
     }
     case "quota": {
-      const out = plans(k, q.plan).map((p) => {
-        const sps = ofPlan(k, p.id);
-        const people = sps.filter((s) => s.quota.some((x) => x.unit === "人"));
-        const none = sps.filter((s) => !s.quota.some((x) => x.unit === "人"));
-        const sum = people.reduce((n, s) => n + plannedPeople(s), 0);
+      // "区培三年周期项目一共多少人": only the sub-projects of that cycle length
+      const ofCycle = (sp: SubProject) => q.years === undefined || sp.cycle.years === q.years;
+      const cycleName = q.years === undefined ? "" : ` · ${q.years}年${q.years > 1 ? "周期性" : "短期"}项目`;
+      const parts = plans(k, q.plan)
+        .map((p) => ({ p, sps: ofPlan(k, p.id).filter(ofCycle) }))
+        .filter((x) => x.sps.length || q.plan);
+      if (!parts.some((x) => x.sps.length)) return { text: `指南中没有${q.years}年周期的子项目。`, outcome: { kind: "answer", topic: "plan", subProjects: [] } };
+      const sums = parts.map(({ sps }) => sps.reduce((n, s) => n + plannedPeople(s), 0));
+      const out = parts.map(({ p, sps }, i) => {
+        const people = sps.filter((s) => plannedPeople(s) > 0);
+        const none = sps.filter((s) => plannedPeople(s) === 0);
         const lines = people.map((s) => `• ${e(s.name)}：${s.quota.filter((x) => x.unit === "人").map((x) => `${x.value}人`).join("、")}`);
         const rest = none.length ? `\n未给出培训人数：${none.map((s) => e(s.name)).join("、")}` : "";
-        return `<b>${e(p.name)}</b>：指南未直接给出总人数；各子项目计划培训人数合计 <b>${groupDigits(sum)}人</b>：\n${lines.join("\n")}${rest}`;
+        return `<b>${e(p.name)}${cycleName}</b>：指南未直接给出总人数；各子项目计划培训人数合计 <b>${groupDigits(sums[i]!)}人</b>：\n${lines.join("\n")}${rest}`;
       });
-      if (!q.plan) {
-        const all = k.subProjects.reduce((n, s) => n + s.quota.filter((x) => x.unit === "人").reduce((m, x) => m + x.value, 0), 0);
-        out.push(`两个计划合计 <b>${groupDigits(all)}人</b>（各子项目计划培训人数之和）。`);
-      }
-      return answer(out.join("\n\n"), []);
+      if (!q.plan && parts.length > 1) out.push(`两个计划${cycleName ? `的${cycleName.slice(3)}` : ""}合计 <b>${groupDigits(sums.reduce((a, b) => a + b, 0))}人</b>（各子项目计划培训人数之和）。`);
+      return answer(out.join("\n\n"), parts.flatMap((x) => (q.years === undefined ? [] : x.sps.map((s) => s.id))));
     }
     case "cycle": {
       const sps = k.subProjects.filter((s) => s.cycle.years === q.years && (!q.plan || s.plan === q.plan));

@@ -242,8 +242,11 @@ function planQuestion(k: Knowledge, whole: string, named: string[]): PlanQuestio
   // "国培有几个子项目是2023年设立的": the year decides, not the count of sub-projects
   if (/(几|多少)个?(子)?项目|项目(有)?(几|多少)个/.test(whole) && !setUp && (plan || /国培/.test(whole) && /区培/.test(whole))) return { ask: "subprojects", ...(plan ? { plan } : {}) };
   const bothPlans = /国培/.test(whole) && /区培/.test(whole);
-  if (/(一共|总共|共|合计|总)(计划|要|需要|能)?(培训|培养)?(多少|几)(个)?(人|名|老师|教师|学员|校长)|总(人数|规模)|计划培训(多少|几)(人|名)/.test(whole) && (plan || bothPlans)) {
-    return { ask: "quota", ...(plan ? { plan } : {}) };
+  // "区培三年周期项目一共计划多少人", "1年短期项目一共计划培训多少人": the total of that cycle length only
+  const cycleOfTotal = /([\d一两二三])年(周期|短期)/.exec(whole);
+  const totalYears = cycleOfTotal ? parseNumber(cycleOfTotal[1]!) : undefined;
+  if (/(一共|总共|共|合计|总|加起来|加在一起)(计划|要|需要|能)?(培训|培养)?(多少|几)(个)?(人|名|老师|教师|学员|校长)|总(人数|规模)|计划培训(多少|几)(个)?(人|名)/.test(whole) && (plan || bothPlans || totalYears !== undefined)) {
+    return { ask: "quota", ...(plan ? { plan } : {}), ...(totalYears !== undefined ? { years: totalYears } : {}) };
   }
   if (/(人数|规模|名额)最(多|大)|最多(人|的人)|培训(的)?人(数)?最多/.test(whole) && /哪|什么/.test(whole)) return { ask: "largest", ...(plan ? { plan } : {}) };
   if (/(人数|规模|名额)最(少|小)|最少(人|的人)|培训(的)?人(数)?最少/.test(whole) && /哪|什么/.test(whole)) return { ask: "largest", least: true, ...(plan ? { plan } : {}) };

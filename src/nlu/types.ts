@@ -49,7 +49,8 @@ export interface Topic {
 export type PlanQuestion =
   | { ask: "categories"; plan?: Plan }
   | { ask: "subprojects"; plan?: Plan }
-  | { ask: "quota"; plan?: Plan }
+  /** Planned people summed over a plan's sub-projects (or both plans), or only those of one cycle length. */
+  | { ask: "quota"; plan?: Plan; years?: number }
   | { ask: "cycle"; years: number; plan?: Plan }
   | { ask: "established"; year: number; plan?: Plan }
   | { ask: "plans" }
