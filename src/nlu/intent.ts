@@ -206,6 +206,9 @@ function planIn(text: string): Plan | undefined {
 
 /** Questions about the plans as a whole; `named` is how many sub-projects the message names exactly. */
 const COMPARE = /(区别|不同|差别|差异|不一样|对比|比较)/;
+/** "哪个人数多", "每年集中天数差几天": two sub-projects weighed on head-count or days, which the comparison shows. */
+const WHICH_MORE = /(哪个|哪一个|谁)(的)?(人数|人|天数|时间|名额|规模)?(更)?(多|少|长|短|久|大|小)|(差|相差|差了)(几|多少)(天|人|个人)?/;
+const weighs = (whole: string) => (COMPARE.test(whole) || WHICH_MORE.test(whole)) && !MONEY_WORDS.test(whole);
 /** A list of sub-projects asked for ("有没有给教研员的项目", "培训有哪几个"), not one sub-project's fact. */
 const ASKS_WHICH =
   /(哪些|哪几个|什么|有没有)(子)?(项目|培训)|有没有.{1,10}(项目|培训)|(项目|培训)(是|都是|有)?(哪些|哪几个)|有(给|针对|面向).{1,10}(项目|培训)|(项目|培训)(都是|全是|只)(针对|面向|给)/;
@@ -213,7 +216,7 @@ const ASKS_WHICH =
 function planQuestion(k: Knowledge, whole: string, named: string[]): PlanQuestion | undefined {
   const plan = planIn(whole);
   if (/(国培|区培).{0,4}(和|与|跟|同).{0,3}(国培|区培).{0,6}(区别|不同|差别|差异|不一样|关系|联系)/.test(whole)) return { ask: "plans" };
-  if (named.length === 2 && COMPARE.test(whole)) return { ask: "compare", ids: [named[0]!, named[1]!] };
+  if (named.length === 2 && weighs(whole)) return { ask: "compare", ids: [named[0]!, named[1]!] };
   // "县骨地骨加起来一共培训多少人": the named sub-projects' head-counts added up
   // (counts given make it a budget: "管理团队20人 数字素养20人 一共")
   if (named.length >= 2 && TOTAL_WORDS.test(whole) && factKindOf(whole) === "quota" && !findQuantities(whole).some((x) => x.kind === "people")) return { ask: "quotaOf", ids: named };
@@ -474,7 +477,7 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   if (plan) return { kind: "plan", question: plan };
   // "跟骨干校园长有啥区别" after a card: the sub-project just discussed against the one named
   const namedOne = [...new Set(named)];
-  if (namedOne.length === 1 && topic?.subProjectId && topic.subProjectId !== namedOne[0] && COMPARE.test(whole)) {
+  if (namedOne.length === 1 && topic?.subProjectId && topic.subProjectId !== namedOne[0] && weighs(whole)) {
     return { kind: "plan", question: { ask: "compare", ids: [topic.subProjectId, namedOne[0]!] } };
   }
   // "两年的项目经费标准": a fact of every sub-project of that cycle length, none named: offer them
