@@ -7,7 +7,8 @@ import { describeDuration } from "../domain/budget.js";
 import { checkCondition } from "../domain/eligibility.js";
 import { compact } from "../domain/text.js";
 import { groupDigits } from "../domain/money.js";
-import type { Knowledge, Plan, SubProject } from "../knowledge/schema.js";
+import type { AudienceRow, Knowledge, Plan, SubProject } from "../knowledge/schema.js";
+import type { Profile } from "../domain/profile.js";
 import type { PlanQuestion } from "../nlu/types.js";
 import { INFERRED_MARK, citeLine } from "./cite.js";
 import { escapeHtml as e } from "./html.js";
@@ -23,6 +24,22 @@ export const ASK_OFFICE = "请向推荐单位（学校或县市教育局）或�
 
 function plans(k: Knowledge, plan?: Plan) {
   return k.plans.filter((p) => !plan || p.id === plan);
+}
+
+/**
+ * Which sub-project rows are for a person described by post and stage: none of the row's role and stage conditions
+ * fails on what was said, and a post asked about (德育主任) is one the row names, not merely not excluded (正职 comes
+ * with 园长, not asked). `who` names the person for the heading.
+ */
+function forPerson(k: Knowledge, profile: Profile) {
+  const posts = (profile.positions ?? []).filter((x) => x !== "正职");
+  const postNamed = (r: AudienceRow) => !posts.length || r.conditions.some((c) => c.field === "positions" && checkCondition(c, { ...profile, positions: posts }) === "pass");
+  const rowFits = (r: AudienceRow) => postNamed(r) && r.conditions.every((c) => (c.field !== "role" && c.field !== "stage") || checkCondition(c, profile) !== "fail");
+  const post = posts.map((x) => k.vocabulary.positions.find((p) => p.id === x)?.label ?? x).join("、");
+  // a 校长/园长 with a stage is one of the two (幼儿园园长, 高中校长)
+  const head = profile.role === "principal" && profile.stage ? (profile.stage === "幼儿园" ? "园长" : "校长") : undefined;
+  const who = post || [profile.stage, head ?? (profile.role ? k.vocabulary.roles.find((r) => r.id === profile.role)?.label : undefined)].filter(Boolean).join("");
+  return { rowFits, fitsRow: (s: SubProject) => s.rows.some(rowFits), who };
 }
 
 function ofPlan(k: Knowledge, plan: Plan): SubProject[] {
@@ -177,18 +194,9 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
       return answer(`<b>培训对象或遴选条件中写有“${e(q.phrase)}”的子项目</b>（${sps.length}个）：\n${lines.join("\n")}\n📖 出处：正文各子项目培训对象、附件2 遴选条件栏`, sps.map((s) => s.id), "audience");
     }
     case "audience": {
-      // a row is for this person when none of its role and stage conditions fails on what was said
-      // a post asked about (德育主任) must be one the row names, not merely not excluded (正职 comes with 园长, not asked)
-      const posts = (q.profile.positions ?? []).filter((x) => x !== "正职");
-      const postNamed = (r: SubProject["rows"][number]) =>
-        !posts.length || r.conditions.some((c) => c.field === "positions" && checkCondition(c, { ...q.profile, positions: posts }) === "pass");
-      const rowFits = (r: SubProject["rows"][number]) =>
-        postNamed(r) && r.conditions.every((c) => (c.field !== "role" && c.field !== "stage") || checkCondition(c, q.profile) !== "fail");
-      const fitsRow = (s: SubProject) => s.rows.some(rowFits);
+      const { fitsRow, rowFits, who } = forPerson(k, q.profile);
       const sps = k.subProjects.filter((s) => (!q.plan || s.plan === q.plan) && fitsRow(s));
       const rowsOf = (s: SubProject) => (s.rows.length > 1 ? `：${s.rows.filter(rowFits).map((r) => e(r.label)).join("、")}` : "");
-      const post = posts.map((x) => k.vocabulary.positions.find((p) => p.id === x)?.label ?? x).join("、");
-      const who = post || [q.profile.stage, q.profile.role ? k.vocabulary.roles.find((r) => r.id === q.profile.role)?.label : undefined].filter(Boolean).join("");
       if (!sps.length) return { text: `${q.plan ? e(plans(k, q.plan)[0]!.name) : "指南"}中没有面向${e(who)}的子项目。`, outcome: { kind: "answer", topic: "audience", subProjects: [] } };
       return answer(
         `<b>面向${e(who)}的子项目</b>（${sps.length}个，按附件2各行的培训对象；能否参加还看教龄、学科、任职年限等，可发送“我是…”自测）：\n${sps.map((s) => `• ${e(s.name)}（${planShort(s.plan)}）${rowsOf(s)}`).join("\n")}\n📖 出处：附件2 各子项目培训对象、遴选条件栏`,
@@ -288,12 +296,15 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
       );
     }
     case "each": {
-      const sps = k.subProjects.filter((s) => !q.plan || s.plan === q.plan);
+      // "面向党组织书记的项目各几天": only the sub-projects for that person
+      const person = q.profile ? forPerson(k, q.profile) : undefined;
+      const sps = k.subProjects.filter((s) => (!q.plan || s.plan === q.plan) && (!person || person.fitsRow(s)));
       const of = (s: SubProject) =>
         q.fact === "cycle" ? `${s.cycle.years}年${s.cycle.kind}项目` : s.schedule.map((d) => `${d.label}${describeDuration(d)}`).join("，") || "未写明";
       const where = q.fact === "cycle" ? "正文各子项目标题括注" : "正文各子项目培训时间";
+      const whose = person ? `面向${e(person.who)}的子项目` : q.plan ? `${e(plans(k, q.plan)[0]!.name)}各子项目` : "各子项目";
       return answer(
-        `<b>${q.plan ? `${e(plans(k, q.plan)[0]!.name)}各子项目` : "各子项目"}的${q.fact === "cycle" ? "周期" : "培训时间"}</b>（${sps.length}个）：\n${sps.map((s) => `• ${e(s.name)}：${e(of(s))}`).join("\n")}\n📖 出处：${where}`,
+        `<b>${whose}的${q.fact === "cycle" ? "周期" : "培训时间"}</b>（${sps.length}个）：\n${sps.map((s) => `• ${e(s.name)}：${e(of(s))}`).join("\n")}\n📖 出处：${where}`,
         sps.map((s) => s.id),
         q.fact,
       );

@@ -229,12 +229,13 @@ function planQuestion(k: Knowledge, whole: string, named: string[]): PlanQuestio
     const profile = readProfile(whole, k.vocabulary).profile;
     if (profile.positions?.some((x) => x !== "正职")) return { ask: "audience", profile, ...(plan ? { plan } : {}) };
   }
+  // "每个项目集中培训多少天", "区培六个项目各是几年周期", "面向党组织书记的项目各几天": that fact of each, listed
+  const eachFact = /(每个|每一个|各个|各|所有|全部)(子)?项目|项目(各|分别)(是|要|有)?/.test(whole) ? (/几年|周期/.test(whole) ? "cycle" : /几天|多少天|天数|多长时间|多久/.test(whole) ? "schedule" : undefined) : undefined;
+  // a post after 面向/给/针对 is whom the projects are for, though a sub-project is named after it (党组织书记)
+  const forWhom = eachFact && /面向|针对|给/.test(whole) ? readProfile(whole, k.vocabulary).profile : undefined;
+  if (eachFact && forWhom?.role) return { ask: "each", fact: eachFact, profile: forWhom, ...(plan ? { plan } : {}) };
   if (named.length) return undefined;
-  // "每个项目集中培训多少天", "区培六个项目各是几年周期": that fact of each, listed
-  if (/(每个|每一个|各个|各|所有|全部)(子)?项目|项目(各|分别)(是|要|有)?/.test(whole)) {
-    if (/几年|周期/.test(whole)) return { ask: "each", fact: "cycle", ...(plan ? { plan } : {}) };
-    if (/几天|多少天|天数|多长时间|多久/.test(whole)) return { ask: "each", fact: "schedule", ...(plan ? { plan } : {}) };
-  }
+  if (eachFact) return { ask: "each", fact: eachFact, ...(plan ? { plan } : {}) };
   // "哪一类计划培训人最多": the categories' totals, not one sub-project's
   if (/(哪一|哪个|哪|什么)(大)?类|类别/.test(whole) && /最(多|少|大|小)/.test(whole) && /人/.test(whole)) return { ask: "largestCategory", ...(plan ? { plan } : {}), ...(/最(少|小)/.test(whole) ? { least: true } : {}) };
   // "有哪七大类", "三大类是什么": the count named, the names asked
