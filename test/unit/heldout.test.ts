@@ -14,17 +14,17 @@ import { evaluate, formatTally, loadSet, tally } from "../heldout/evaluate.js";
  * swallowing an unknown word is the worse fault; 14:05: 324 and 14; 14:00: 323 and 15; 13:55: 321 and 16; 06:44 UTC on 9febfb2: 320 and 17; 06:05 on 779ba1f it was 318 and 16; session 2
  * ended at 314 and 18, session 1 at 281 and 26), so heldout.yaml is held to what was measured and may only
  * ratchet towards the target: the test fails if the wrong count rises or the right count falls. dev.yaml,
- * dev2.yaml, dev3.yaml and dev4.yaml (sessions 2, 3 and 4's new development items) are held to 0 wrong; dev5.yaml and dev6.yaml (session 8, measured 175/33/3/29 after the half-year fix) to their measured figures. Lower these numbers whenever the figures improve; never raise them.
+ * dev2.yaml, dev3.yaml and dev4.yaml (sessions 2, 3 and 4's new development items) are held to 0 wrong; dev5.yaml and dev6.yaml to their measured figures (dev6 in session 9: 203/29/3/5, from 175/33/3/29 at session 8's end). Lower these numbers whenever the figures improve; never raise them.
  */
 const CEILING: Record<string, { wrong: number; right: number }> = {
   dev: { wrong: 0, right: 125 },
   dev2: { wrong: 0, right: 381 },
-  dev3: { wrong: 0, right: 272 },
+  dev3: { wrong: 0, right: 273 },
   // session 4's set, written by the writer helper in batches while this session fixed them
-  dev4: { wrong: 0, right: 323 },
+  dev4: { wrong: 0, right: 324 },
   // session 7's set, written by the writer helper in six batches; its fixes are under way, so it ratchets too
-  dev5: { wrong: 10, right: 237 },
-  dev6: { wrong: 29, right: 175 },
+  dev5: { wrong: 10, right: 239 },
+  dev6: { wrong: 5, right: 203 },
   heldout: { wrong: 11, right: 328 },
 };
 
