@@ -1,7 +1,8 @@
 /**
  * Issue 9's defect classes as worked cases (test/cases/understanding-cases.yaml), each through the real bot in
  * process exactly as the evaluation sets are run (test/heldout/evaluate.ts), and each must come out right:
- * the expected answer, or the question back, or "the guide does not say".
+ * the expected answer, or the question back, or "the guide does not say", with every `must` string in the reply
+ * (the evaluation harness looks for them in answers only).
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
@@ -21,5 +22,9 @@ describe("issue 9 defect classes (test/cases/understanding-cases.yaml)", () => {
   it.each(items.map((i) => [i.id, i.q] as const))("%s %s", (id) => {
     const r = results.find((x) => x.item.id === id)!;
     expect(`${r.bucket}${r.reason ? `: ${r.reason}` : ""}`, r.reply.slice(0, 600)).toBe("right");
+    // the harness checks `must` on answers only; a worked case's question back must say what it lists too
+    const said = r.reply.replace(/[\s,，]/g, "");
+    const lacking = (r.item.must ?? []).filter((m) => !said.includes(m.replace(/[\s,，]/g, "")));
+    expect(lacking, r.reply.slice(0, 600)).toEqual([]);
   });
 });
