@@ -23,6 +23,7 @@ export interface ReadingNotes {
   membership?: { term: string; say: string }[];
   postAsks?: string[];
   deputy?: boolean;
+  looseYears?: string;
   /** "能参加园长培训吗": the name asked about, shared by the sub-projects the verdicts cover. */
   askedAbout?: string;
   /** "区培能报啥": the plan the verdicts are limited to, by name. */
@@ -133,6 +134,10 @@ function noticeLines(notes: ReadingNotes): string[] {
   for (const u of notes.unplaced ?? []) {
     out.push(`⚠️ 没有识别“${escapeHtml(u)}”：它不在指南所列的学科、岗位或称号中，下面凡涉及这一点的条件都未作判断。请换个说法（例如任教学科、具体职务），或向推荐单位、项目办确认。`);
   }
+  if (notes.looseYears) {
+    const y = escapeHtml(notes.looseYears);
+    out.push(`⚠️ “${y}”没有算作教龄或任职年限：岗位未识别，不能确定是哪一种。如是教龄，请写“教龄${y}”；如是任职年限，请写“任职${y}”。`);
+  }
   for (const m of notes.membership ?? []) out.push(`⚠️ ${escapeHtml(m.say)}。请向县市教育局确认你所在的县市或学校是否在名单内。`);
   for (const a of notes.postAsks ?? []) out.push(`❔ 请说明${escapeHtml(a)}。`);
   return out;
@@ -156,7 +161,7 @@ function unitLine(v: Verdict): string {
 }
 
 function needsAsking(notes: ReadingNotes): boolean {
-  return !!(notes.unplaced?.length || notes.membership?.length || notes.postAsks?.length);
+  return !!(notes.unplaced?.length || notes.membership?.length || notes.postAsks?.length || notes.looseYears);
 }
 
 /** Facts every answer about a person rests on: while one decides an open row, ask for it. */

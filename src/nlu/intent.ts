@@ -642,7 +642,7 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   const profile: Profile = secondPost && told ? holdingBoth(told, reading.profile, secondPost) : merged;
   // what this message itself says of the person (a follow-up "书记那个研修要去几天" states nothing new)
   const personal = reading.profile.teachingYears !== undefined || reading.profile.postYears !== undefined || (reading.profile.honours?.length ?? 0) > 0;
-  const notes = { unplaced: reading.unplaced, membership: reading.membership, postAsks: reading.postAsks, deputy: reading.deputy };
+  const notes = { unplaced: reading.unplaced, membership: reading.membership, postAsks: reading.postAsks, deputy: reading.deputy, ...(reading.looseYears ? { looseYears: reading.looseYears } : {}) };
   const saysSomething = hasProfile(profile) || notes.unplaced.length > 0 || notes.membership.length > 0;
   // years of service describe a person even next to a project name; an honour word may be part of the name (名师领航)
   const statesYears = reading.profile.teachingYears !== undefined || reading.profile.postYears !== undefined;

@@ -259,7 +259,14 @@ export interface ProfileReading {
   postAsks: string[];
   /** The person said 副校长/副园长/副书记. */
   deputy: boolean;
+  /** Years typed after a post the reader could not place ("保育员 5年"): neither 教龄 nor 任职, so said back. */
+  looseYears?: string;
 }
+
+/** A length of years on its own (not 2024年, 3年级, 3年制, 3年期). */
+const LOOSE_YEARS = /(?<![\d.])(?:\d{1,2}(?:\.\d)?|[一二两三四五六七八九十]+)(?:多|余)?(?:个)?(?:半)?年(?:多|半)?(?![级制期度前后])/;
+
+const LOOSE_YEARS_ALL = new RegExp(LOOSE_YEARS.source, "g");
 
 const YEAR_SPANS = [...POST_PATTERNS, ...TEACHING_PATTERNS, ...GENERIC_PATTERNS].map((r) => new RegExp(r.source, `${r.flags}g`));
 
@@ -312,7 +319,7 @@ export function readProfile(text: string, v: Vocabulary, ignore: string[] = []):
   // what the recommending unit decides (骨干, 学科带头人, 业绩突出) is understood, though it settles nothing
   for (const j of v.judged) consume(s, read, compact(j.term));
   for (const m of membership) consume(s, read, m.term);
-  for (const r of YEAR_SPANS) for (const m of s.matchAll(r)) for (let j = m.index; j < m.index + m[0].length; j++) read[j] = true;
+  for (const r of [...YEAR_SPANS, LOOSE_YEARS_ALL]) for (const m of s.matchAll(r)) for (let j = m.index; j < m.index + m[0].length; j++) read[j] = true;
   for (const x of ignore) consume(s, read, compact(x));
   for (const x of s.matchAll(/[\d.]+|[a-z]+/g)) for (let j = x.index; j < x.index + x[0].length; j++) read[j] = true;
   const fillers = new Set(v.fillers.map(compact));
@@ -356,7 +363,9 @@ export function readProfile(text: string, v: Vocabulary, ignore: string[] = []):
     else flush();
   }
   flush();
-  return { profile, unplaced, membership, postAsks, deputy: DEPUTY.test(s) };
+  // "保育员 5年": with the post unknown, whether the years are 教龄 or 任职 is unknown too; say them back, never drop them
+  const years = unplaced.length && profile.teachingYears === undefined && profile.postYears === undefined ? LOOSE_YEARS.exec(s) : null;
+  return { profile, unplaced, membership, postAsks, deputy: DEPUTY.test(s), ...(years ? { looseYears: years[0] } : {}) };
 }
 
 /** True when the profile says anything at all. */

@@ -29,6 +29,8 @@ export interface ReadingNotes {
   membership: { term: string; say: string; projects: string[] }[];
   postAsks: string[];
   deputy: boolean;
+  /** Years typed after a post the reader could not place ("保育员 5年"). */
+  looseYears?: string;
 }
 
 /** The conversation so far, kept in the user's session: what a follow-up ("那要培训几天") refers to. */
