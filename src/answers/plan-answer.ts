@@ -298,11 +298,12 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
     case "each": {
       // "面向党组织书记的项目各几天": only the sub-projects for that person
       const person = q.profile ? forPerson(k, q.profile) : undefined;
-      const sps = k.subProjects.filter((s) => (!q.plan || s.plan === q.plan) && (!person || person.fitsRow(s)));
+      const sps = k.subProjects.filter((s) => (!q.plan || s.plan === q.plan) && (!person || person.fitsRow(s)) && (q.years === undefined || s.cycle.years === q.years));
       const of = (s: SubProject) =>
         q.fact === "cycle" ? `${s.cycle.years}年${s.cycle.kind}项目` : s.schedule.map((d) => `${d.label}${describeDuration(d)}`).join("，") || "未写明";
       const where = q.fact === "cycle" ? "正文各子项目标题括注" : "正文各子项目培训时间";
-      const whose = person ? `面向${e(person.who)}的子项目` : q.plan ? `${e(plans(k, q.plan)[0]!.name)}各子项目` : "各子项目";
+      const ofCycle = q.years === undefined ? "" : `${q.years}年${q.years > 1 ? "周期性" : "短期"}`;
+      const whose = person ? `面向${e(person.who)}的${ofCycle}子项目` : q.plan ? `${e(plans(k, q.plan)[0]!.name)}各${ofCycle}子项目` : `各${ofCycle}子项目`;
       return answer(
         `<b>${whose}的${q.fact === "cycle" ? "周期" : "培训时间"}</b>（${sps.length}个）：\n${sps.map((s) => `• ${e(s.name)}：${e(of(s))}`).join("\n")}\n📖 出处：${where}`,
         sps.map((s) => s.id),

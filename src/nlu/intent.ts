@@ -60,7 +60,7 @@ function commandOf(text: string): Command | undefined {
 
 const SELF = /^(我|本人|俺|咱)|我(是|在|当|做|教|任|担任|现任|目前是|现在是|们学校|们是|校|园)|本人(是|在)/;
 const ELIGIBILITY_Q =
-  /(够|符合)(格|条件|资格|要求)(吗|么|不|呢)$|(能|可以)(被)?优先推荐(吗|么|不)?$|(能|可以|可)(报|参加|申请)(什么|哪|啥)|适合(什么|哪|啥)|符合(什么|哪|啥)|有资格|够(条件|资格)|(能|可以|可)(报|参加|参训|申请|去).{0,24}(吗|么|不)$|(能不能|可不可以|能否|是否可以|可否)(报|参加|参训|申请|去)|有什么(项目)?(可以|能)|(有|能报|能参加|可以参加)(什么|哪些)(培训|项目|研修)(可以|能)?(报|参加)?$|(能|可以)(报|参加)的(项目|培训)/;
+  /有(啥|什么|哪些)(能|可以|可)(报|参加)|(够|符合)(格|条件|资格|要求)(吗|么|不|呢)$|(能|可以)(被)?优先推荐(吗|么|不)?$|(能|可以|可)(报|参加|申请)(什么|哪|啥)|适合(什么|哪|啥)|符合(什么|哪|啥)|有资格|够(条件|资格)|(能|可以|可)(报|参加|参训|申请|去).{0,24}(吗|么|不)$|(能不能|可不可以|能否|是否可以|可否)(报|参加|参训|申请|去)|有什么(项目)?(可以|能)|(有|能报|能参加|可以参加)(什么|哪些)(培训|项目|研修)(可以|能)?(报|参加)?$|(能|可以)(报|参加)的(项目|培训)/;
 const BUDGET_WORDS = /预算|测算|算一下|算算|总经费|一共多少|总共多少|需要多少|多少钱|经费多少|要多少|总额|合计|经费是多少|花多少|费用多少/;
 const BUDGET_ALONE = /预算|测算|算一下|算算|(要|需要|得)多少(经费|钱)|花多少钱/;
 const MONEY_WORDS = /经费|钱|费用|预算/;
@@ -213,7 +213,11 @@ const weighs = (whole: string) => (COMPARE.test(whole) || WHICH_MORE.test(whole)
 const ASKS_WHICH =
   /(哪些|哪几个|什么|有没有)(子)?(项目|培训)|有没有.{1,10}(项目|培训)|(项目|培训)(是|都是|有)?(哪些|哪几个)|有(给|针对|面向).{1,10}(项目|培训)|(项目|培训)(都是|全是|只)(针对|面向|给)/;
 
-function planQuestion(k: Knowledge, whole: string, named: string[]): PlanQuestion | undefined {
+/** "有啥能报的": what there is to take part in; for a person described (here or before), what fits them. */
+const OFFERS = /有(啥|什么|哪些)(能|可以|可)(报|参加)/;
+
+/** `personKnown`: the conversation already describes the person, so "区培有啥能报的" asks what fits them. */
+function planQuestion(k: Knowledge, whole: string, named: string[], personKnown = false): PlanQuestion | undefined {
   const plan = planIn(whole);
   if (/(国培|区培).{0,4}(和|与|跟|同).{0,3}(国培|区培).{0,6}(区别|不同|差别|差异|不一样|关系|联系)/.test(whole)) return { ask: "plans" };
   if (named.length === 2 && weighs(whole)) return { ask: "compare", ids: [named[0]!, named[1]!] };
@@ -230,12 +234,17 @@ function planQuestion(k: Knowledge, whole: string, named: string[]): PlanQuestio
     if (profile.positions?.some((x) => x !== "正职")) return { ask: "audience", profile, ...(plan ? { plan } : {}) };
   }
   // "每个项目集中培训多少天", "区培六个项目各是几年周期", "面向党组织书记的项目各几天": that fact of each, listed
-  const eachFact = /(每个|每一个|各个|各|所有|全部)(子)?项目|项目(各|分别)(是|要|有)?/.test(whole) ? (/几年|周期/.test(whole) ? "cycle" : /几天|多少天|天数|多长时间|多久/.test(whole) ? "schedule" : undefined) : undefined;
+  // "所有三年周期项目 一年集中培训天数分别是多少": of one cycle length only
+  const eachOfCycle = /(所有|全部|每个|各个)([\d一两二三])年(周期|短期)(的)?(子)?项目/.exec(whole);
+  const eachYears = eachOfCycle ? parseNumber(eachOfCycle[2]!) : undefined;
+  const listsEach = /(每个|每一个|各个|各|所有|全部)(子)?项目|项目(各|分别)(是|要|有)?/.test(whole) || eachYears !== undefined;
+  const eachFact = listsEach ? (/天数|几天|多少天|多长时间|多久/.test(whole) ? "schedule" : /几年|周期/.test(whole) && eachYears === undefined ? "cycle" : undefined) : undefined;
+  const ofCycle = eachYears !== undefined ? { years: eachYears } : {};
   // a post after 面向/给/针对 is whom the projects are for, though a sub-project is named after it (党组织书记)
   const forWhom = eachFact && /面向|针对|给/.test(whole) ? readProfile(whole, k.vocabulary).profile : undefined;
-  if (eachFact && forWhom?.role) return { ask: "each", fact: eachFact, profile: forWhom, ...(plan ? { plan } : {}) };
+  if (eachFact && forWhom?.role) return { ask: "each", fact: eachFact, profile: forWhom, ...(plan ? { plan } : {}), ...ofCycle };
   if (named.length) return undefined;
-  if (eachFact) return { ask: "each", fact: eachFact, ...(plan ? { plan } : {}) };
+  if (eachFact) return { ask: "each", fact: eachFact, ...(plan ? { plan } : {}), ...ofCycle };
   // "哪一类计划培训人最多": the categories' totals, not one sub-project's
   if (/(哪一|哪个|哪|什么)(大)?类|类别/.test(whole) && /最(多|少|大|小)/.test(whole) && /人/.test(whole)) return { ask: "largestCategory", ...(plan ? { plan } : {}), ...(/最(少|小)/.test(whole) ? { least: true } : {}) };
   // "有哪七大类", "三大类是什么": the count named, the names asked
@@ -256,7 +265,7 @@ function planQuestion(k: Knowledge, whole: string, named: string[]): PlanQuestio
   if (/(人数|规模|名额)最(少|小)|最少(人|的人)|培训(的)?人(数)?最少/.test(whole) && /哪|什么/.test(whole)) return { ask: "largest", least: true, ...(plan ? { plan } : {}) };
   // "哪些项目没有写计划培训多少人": the quota list says which give no head-count
   if (/哪些|哪几个|什么/.test(whole) && /(没有|没|未)(写|给|说|写明|给出)?.{0,3}(计划)?(培训)?(多少人|人数)/.test(whole)) return { ask: "quota", ...(plan ? { plan } : {}) };
-  const cycle = /(哪些|哪几个|什么|几个|多少个).{0,6}?(\d|一|两|二|三)年(周期|的)/.exec(whole) ?? /(\d|一|两|二|三)年(周期|的)(项目)?(有)?(哪些|哪几个|几个|多少个)/.exec(whole);
+  const cycle = /(哪些|哪几个|什么|几个|多少个).{0,6}?(\d|一|两|二|三)年(周期|的)/.exec(whole) ?? /(\d|一|两|二|三)年(周期|的)(的)?(项目)?(有|是)?(哪些|哪几个|几个|多少个)/.exec(whole);
   if (cycle) {
     const n = parseNumber(cycle[2] && /\d|一|两|二|三/.test(cycle[2]) ? cycle[2] : cycle[1]!);
     if (n) return { ask: "cycle", years: n, ...(plan ? { plan } : {}) };
@@ -292,7 +301,8 @@ function planQuestion(k: Knowledge, whole: string, named: string[]): PlanQuestio
   // "有异步学习要求的都是哪几个项目": a schedule part named in the guide's own words
   const part = asksWhich ? schedulePartWord(k, whole) : undefined;
   if (part) return { ask: "schedulePart", word: part };
-  if (/(哪些|什么|有)(子)?项目/.test(whole) && plan) return { ask: "list", plan };
+  // "区培有哪些项目", "区培有啥能报的": the plan's sub-projects (a person described is assessed before this)
+  if ((/(哪些|什么|有)(子)?项目/.test(whole) || (OFFERS.test(whole) && !personKnown && !hasProfile(readProfile(whole, k.vocabulary).profile))) && plan) return { ask: "list", plan };
   return undefined;
 }
 
@@ -353,7 +363,9 @@ function yearsOf(raw: string): BudgetQuantities {
  * parts that each name exactly one sub-project, with the counts of their own part. Several parts naming the same
  * sub-project are rows of it (紧缺领域 足球30人 心理20人), not a sum: those give no parts.
  */
-function budgetParts(ctx: NluContext, raw: string): { candidate: Candidate; quantities: BudgetQuantities }[] {
+function budgetParts(ctx: NluContext, typed: string): { candidate: Candidate; quantities: BudgetQuantities }[] {
+  // full-width digits (２０人) cut like half-width ones
+  const raw = normalize(typed);
   const cuts = [...raw.matchAll(/(\d+|[一二两三四五六七八九十百]+)\s*(个)?\s*(人|名|位|所|个县|县)/g)].map((m) => m.index + m[0].length);
   if (!cuts.length) return [];
   const out: { candidate: Candidate; quantities: BudgetQuantities }[] = [];
@@ -474,7 +486,7 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
     }
     return { kind: "unanswered", topic: unanswered.topic, ...(about ? { subProjectId: about } : {}) };
   }
-  const plan = planQuestion(ctx.knowledge, whole, [...new Set(named)]);
+  const plan = planQuestion(ctx.knowledge, whole, [...new Set(named)], topic?.profile !== undefined && hasProfile(topic.profile));
   if (plan) return { kind: "plan", question: plan };
   // "跟骨干校园长有啥区别" after a card: the sub-project just discussed against the one named
   const namedOne = [...new Set(named)];

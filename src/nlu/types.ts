@@ -87,7 +87,7 @@ export type PlanQuestion =
   /** The category that plans to train the most (or fewest) people ("国培里面哪一类计划培训人最多"). */
   | { ask: "largestCategory"; plan?: Plan; least?: boolean }
   /** One fact of every sub-project, as a list ("每个项目集中培训多少天 给我列个表", "区培六个项目各是几年周期"). */
-  | { ask: "each"; fact: "schedule" | "cycle"; plan?: Plan; profile?: Profile };
+  | { ask: "each"; fact: "schedule" | "cycle"; plan?: Plan; profile?: Profile; years?: number };
 
 /** What a free-text message means. */
 export type Intent =
