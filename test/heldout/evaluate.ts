@@ -61,7 +61,7 @@ export function loadSet(file: string): Item[] {
   for (const line of text.split("\n")) {
     const h = /^#\s+(.+?)\s*$/.exec(line);
     if (h && !/^(Development|Held-out|Held out)/i.test(h[1]!)) heading = h[1]!;
-    const id = /id:\s*([dhe]\d{3})/.exec(line);
+    const id = /id:\s*([dhef]\d{3})/.exec(line);
     if (id) headingOf.set(id[1]!, heading);
   }
   return items.map((it) => ({ ...it, category: headingOf.get(it.id) ?? "other" }));
