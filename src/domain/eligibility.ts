@@ -94,6 +94,8 @@ export function checkCondition(c: Condition, p: Profile): CheckStatus {
     case "positions":
     case "projects": {
       const v = p[c.field];
+      if (v?.some((t) => c.anyOf.includes(t))) return "pass";
+      if (c.anyOf.every((t) => p.denied?.[c.field]?.includes(t))) return "fail";
       if (v === undefined) return "unknown";
       return c.anyOf.some((t) => v.includes(t)) ? "pass" : "fail";
     }

@@ -19,6 +19,8 @@ export interface Profile {
   projects?: string[];
   /** A deputy's title as said (副校长, 副园长, 副书记): shown for the role; not the 正职 that 附件2's rows ask for. */
   deputy?: string;
+  /** Tags the person said they do not hold ("学校不是足球特色学校", "没入选天山英才"): a condition naming only these fails. */
+  denied?: Partial<Record<TagField, string[]>>;
 }
 
 export type ProfileField = "role" | "stage" | YearsField | TagField;

@@ -4,7 +4,7 @@
  * Words come from knowledge/vocabulary.yaml (ids, labels and synonyms); only what is said is set.
  */
 import type { Profile } from "../domain/profile.js";
-import type { Role, Stage, Vocabulary } from "../knowledge/schema.js";
+import type { Role, Stage, TagField, Vocabulary } from "../knowledge/schema.js";
 import { parseNumber } from "../domain/numbers.js";
 import { compact, isHan, words } from "./segment.js";
 
@@ -169,6 +169,12 @@ const DUAL = /兼|同时(是|也是|担任)|也是|又是|还是/;
 /** Words that turn what follows into a question ("算不算名师"). */
 const ASKED_BEFORE = /(算不算|是不是|属不属于|够不够|算是|能不能算|可以算)$/;
 
+/**
+ * Words that deny what follows ("不兼校长", "不是试点县", "不在35所帮扶学校里", "没入选天山英才"), with a count or
+ * 那/这 allowed between; "是不是", "算不算", "有没有" ask instead (ASKED_BEFORE).
+ */
+const DENIED_BEFORE = /((?<!是)不是|(?<!兼)不兼|(?<!在)不在|(?<!属)不属于|并非|(?<!有)没有?(入选|评上|评过|获得|当过|担任)?|未(入选|获得|评上|担任)|(?<!算)不算)[\d一二三四五六七八九十百几所个的那这]{0,5}$/;
+
 /** A deputy (副校长, 副园长, 副书记) is not the 正职 that 附件2's rows ask for. */
 const DEPUTY = /副(校长|园长|书记|职)/;
 /** A head named without 副 holds the post itself (园长 = 正职园长). */
@@ -177,10 +183,15 @@ const HEAD_POST = /(?<!副)(校长|园长|书记)/;
 /** The profile a text states; fields it does not mention stay undefined. */
 export function extractProfile(text: string, v: Vocabulary): Profile {
   const p: Profile = {};
-  const hits = vocabularyHits(text, v);
+  const compacted = compact(text);
+  // what the person denies is not claimed: a tag denied makes a condition naming only it fail; a post denied is no post
+  const all = vocabularyHits(text, v);
+  const denied = all.filter((h) => DENIED_BEFORE.test(compacted.slice(Math.max(0, h.start - 8), h.start)));
+  const hits = all.filter((h) => !denied.includes(h));
   const tags: Record<"subjects" | "honours" | "positions" | "projects", string[]> = { subjects: [], honours: [], positions: [], projects: [] };
   const roles: Role[] = [];
-  const sc = compact(text);
+  // the text with denied words blanked, for the checks below that read it directly (校长 in "不兼校长" is no post)
+  const sc = denied.reduce((x, h) => x.slice(0, h.start) + " ".repeat(h.end - h.start) + x.slice(h.end), compacted);
   for (const h of hits) {
     // "算不算名师", "我们县算不算乡村振兴巩固提升县": a designation or list asked about is not one claimed
     if ((h.field === "honours" || h.field === "projects") && (ASKED_BEFORE.test(sc.slice(0, h.start)) || /^(吗|么|不)/.test(sc.slice(h.end)))) continue;
@@ -190,10 +201,13 @@ export function extractProfile(text: string, v: Vocabulary): Profile {
     else if (h.field !== "block" && !tags[h.field].includes(h.id)) tags[h.field].push(h.id);
   }
   for (const f of ["subjects", "honours", "positions", "projects"] as const) if (tags[f].length) p[f] = tags[f];
+  const deniedTags: Partial<Record<TagField, string[]>> = {};
+  for (const h of denied) if (h.field !== "role" && h.field !== "stage" && h.field !== "block") (deniedTags[h.field] ??= []).push(h.id);
+  if (Object.keys(deniedTags).length) p.denied = deniedTags;
   // "没有获得过任何称号", "没有称号": none held, which settles the 称号 conditions
   if (!tags.honours.length && /(没有|没|无|未)(获得|得|拿|评)?(过)?(任何)?(称号|荣誉)/.test(compact(text))) p.honours = [];
 
-  const s = compact(text);
+  const s = sc;
   // "校长兼书记", "主任也兼培训者", "同时是…", or each post with its own years ("副园长任职3年 党支部书记3年"): each post held counts
   const postsWithYears = new Set(hits.filter((h) => h.field === "role" && YEARS_AFTER_POST.test(s.slice(h.end))).map((h) => h.id));
   if (roles.length > 1 && (DUAL.test(s) || postsWithYears.size > 1)) p.alsoRoles = roles.slice(1);
