@@ -756,6 +756,10 @@ function withRows(q: BudgetQuantities, raw: string, sp: SubProject, v: Vocabular
   const claimed = Object.values(q.peopleByDuration ?? {});
   const free = counts.filter((x) => !claimed.includes(x.value));
   if (free.length < 2) return q;
+  // the row named, and a count for each of its own groups ("统编教材 小学语文30人 初中历史10人", "新课标示范研修 初中化学25人
+  // 小学科学15人"): one row's people, though a group's stage word (小学) is in another row's name too
+  const row = sp.rows.find((r) => r.id === rowId);
+  if (row && teachersOfRow(raw, counts, free, row, v)) return { ...q, people: free.reduce((a, x) => a + x.value, 0) };
   // the words every row label shares (示范研修) tell no row apart
   const labels = sp.rows.map((r) => compact(r.label));
   const shared = labels.reduce((a, b) => longestCommon(a, b));
@@ -767,9 +771,6 @@ function withRows(q: BudgetQuantities, raw: string, sp: SubProject, v: Vocabular
   if ((sp.rows.length === 1 || billedAlike(sp)) && groupsOfRow(raw, counts, free, audiences)) {
     return { ...q, people: free.reduce((a, x) => a + x.value, 0), ...(sp.rows.length > 1 ? { acrossRows: true } : {}) };
   }
-  // the row named, and a count for each of its own groups ("统编教材 小学语文30人 初中历史10人"): one row's people
-  const row = sp.rows.find((r) => r.id === rowId);
-  if (row && teachersOfRow(raw, counts, free, row, v)) return { ...q, people: free.reduce((a, x) => a + x.value, 0) };
   return { ...q, unplacedCounts: free.map((x) => x.value) };
 }
 
