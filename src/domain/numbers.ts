@@ -103,7 +103,9 @@ function kindOf(unit: string): QuantityKind {
 }
 
 /** The count after its noun: 帮扶县2个, 学校3所, 人数50, 学员：80名, 全员老师1500, 团队75. */
-const REVERSED = new RegExp(`(县市|县|学校|校|人数|学员|参训人员|人员|老师|教师|团队)(?:数|数量)?(?:为|是|:|：|共|有)?\\s*${NUM}\\s*(个|所|名|人|位)?(?![天年元时万\\d])`, "gu");
+/** "人数一样", "人数一致": 一 that starts a word (一样, 一起, 一共…) counts nothing. */
+const NOT_A_COUNT = "(?![样致起共般定些下直])";
+const REVERSED = new RegExp(`(县市|县|学校|校|人数|学员|参训人员|人员|老师|教师|团队)(?:数|数量)?(?:为|是|:|：|共|有)?\\s*${NUM}${NOT_A_COUNT}\\s*(个|所|名|人|位)?(?![天年元时万\\d])`, "gu");
 
 /** Every counted quantity in the text, in order. */
 export function findQuantities(text: string): Quantity[] {

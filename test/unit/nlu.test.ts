@@ -114,6 +114,11 @@ describe("numbers", () => {
     ]);
   });
 
+  it("does not read 一样, 一致 or 一起 after 人数 as a count of one", () => {
+    for (const text of ["换成管理团队研修 人数一样", "人数一致", "学员一起算"]) expect(findQuantities(text), text).toEqual([]);
+    expect(findQuantities("人数一百").map((x) => [x.value, x.kind])).toEqual([[100, "people"]]);
+  });
+
   it("does not read 一对一 or 县级 as counts", () => {
     expect(findQuantities("一对一帮扶每个县多少钱")).toEqual([]);
     expect(findQuantities("50名县级骨干教师").map((x) => x.kind)).toEqual(["people"]);
