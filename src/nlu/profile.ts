@@ -106,25 +106,25 @@ const NUM = "(\\d+(?:\\.\\d+)?|[零〇一二两三四五六七八九十百]+)(?:
 const HEAD = "(?:校长|园长|书记|党支部书记|党组织书记|副校长|正职|主任|局长|负责人|管理者|教研员|培训者)";
 const TEACHER = "(?:老师|教师|班主任)";
 const POST_PATTERNS = [
-  new RegExp(`任职(?:了|已经|已|有|满)*${NUM}年`),
-  new RegExp(`(?:当|做|担任|任|干)(?:了)?${HEAD}(?:已经|已|有|满|了)*${NUM}年`),
+  new RegExp(`任职(?:了|已经|已|有|满|整|足|快|近|将近|不到|不足)*${NUM}年`),
+  new RegExp(`(?:当|做|担任|任|干)(?:了)?${HEAD}(?:已经|已|有|满|了|整|足|快|近|将近|不到|不足)*${NUM}年`),
   new RegExp(`(?:当|做|担任|干)(?:了)?${NUM}年(?:的)?${HEAD}`),
-  new RegExp(`${HEAD}(?:岗位)?(?:上)?(?:工作|任职|干)?(?:了|已经|已|有|满)*${NUM}年`),
-  new RegExp(`岗位(?:上)?(?:工作|任职)?(?:了|已经|已|有|满)*${NUM}年`),
+  new RegExp(`${HEAD}(?:岗位)?(?:上)?(?:工作|任职|干)?(?:了|已经|已|有|满|整|足|快|近|将近|不到|不足)*${NUM}年`),
+  new RegExp(`岗位(?:上)?(?:工作|任职)?(?:了|已经|已|有|满|整|足|快|近|将近|不到|不足)*${NUM}年`),
 ];
 const TEACHING_PATTERNS = [
-  new RegExp(`教龄(?:是|为|有|已经|已|刚|满|共|快|近)*${NUM}年`),
+  new RegExp(`教龄(?:是|为|有|已经|已|刚|满|共|整|足|快|近|将近|不到|不足)*${NUM}年`),
   // "我教初中物理有六年了": 教 + what is taught + 有/已经 + years
   new RegExp(`(?:我|在)教(?:\\p{Script=Han}){1,8}?(?:有|已经|已|满)+${NUM}年`, "u"),
   new RegExp(`${NUM}年(?:的)?教龄`),
   // "教高中体育9年了", "教小学美术6年": the message opens on 教 + what is taught + years
   new RegExp(`^教(?:\\p{Script=Han}){1,8}?${NUM}年`, "u"),
-  new RegExp(`(?:教了|教书|从教|任教|执教|教学)(?:了|已经|已|有|满)*${NUM}年`),
-  new RegExp(`(?:当|做)(?:了)?${TEACHER}(?:已经|已|有|满|了)*${NUM}年`),
+  new RegExp(`(?:教了|教书|从教|任教|执教|教学)(?:了|已经|已|有|满|整|足|快|近|将近|不到|不足)*${NUM}年`),
+  new RegExp(`(?:当|做)(?:了)?${TEACHER}(?:已经|已|有|满|了|整|足|快|近|将近|不到|不足)*${NUM}年`),
   new RegExp(`(?:当|做)(?:了)?${NUM}年(?:的)?${TEACHER}`),
 ];
 const GENERIC_PATTERNS = [
-  new RegExp(`(?:工作|干|做|当|任)(?:了|已经|已|有|满)+${NUM}年`),
+  new RegExp(`(?:工作|干|做|当|任)(?:了|已经|已|有|满|整|足|快|近|将近|不到|不足)+${NUM}年`),
   new RegExp(`(?:工作|干|做)${NUM}年`),
   new RegExp(`(?:已经|已)(?:有)?${NUM}年了?`),
   // "党支部书记兼园长 都是4年": the years of every post told
@@ -143,9 +143,14 @@ function yearsStated(m: RegExpExecArray, s: string): number | undefined {
   const value = parseNumber(m[1]!);
   if (value === undefined || value > 60) return undefined;
   const whole = Math.floor(value);
+  // "快5年", "不到5年": short of it, so it meets 3-5年 but not 5-8年
+  if (SHORT_OF.test(m[0].slice(0, m[0].lastIndexOf(m[1]!)))) return whole - 0.5;
   const beyond = value > whole || PAST_WHOLE_YEARS.test(s.slice(m.index + m[0].length));
   return beyond ? whole + 0.5 : whole;
 }
+
+/** Words before a number of years that say it is not yet reached. */
+const SHORT_OF = /快|近|不到|不足/;
 
 /** The years the most explicit matching pattern states (patterns are in order of explicitness). */
 function firstYears(s: string, patterns: RegExp[]): number | undefined {
