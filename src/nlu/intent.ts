@@ -58,7 +58,7 @@ function commandOf(text: string): Command | undefined {
   return COMMAND_WORDS[c];
 }
 
-const SELF = /^(我|本人|俺|咱)|我(是|在|当|做|教|任|担任|现任|目前是|现在是|们学校|们是|校|园)|本人(是|在)/;
+const SELF = /^(我|本人|俺|咱)|我(是|在|当|做|教|任|担任|现任|目前是|现在是|们学校|们是|们县|校|园)|本人(是|在)/;
 const ELIGIBILITY_Q =
   /有(啥|什么|哪些)(能|可以|可)(报|参加)|(够|符合)(格|条件|资格|要求)(吗|么|不|呢)$|(能|可以)(被)?优先推荐(吗|么|不)?$|(能|可以|可)(报|参加|申请)(什么|哪|啥)|适合(什么|哪|啥)|符合(什么|哪|啥)|有资格|够(条件|资格)|(能|可以|可)(报|参加|参训|申请|去).{0,24}(吗|么|不)$|(能不能|可不可以|能否|是否可以|可否)(报|参加|参训|申请|去)|有什么(项目)?(可以|能)|(有|能报|能参加|可以参加)(什么|哪些)(培训|项目|研修)(可以|能)?(报|参加)?$|(能|可以)(报|参加)的(项目|培训)/;
 const BUDGET_WORDS = /预算|测算|算一下|算算|总经费|一共多少|总共多少|需要多少|多少钱|经费多少|要多少|总额|合计|经费是多少|花多少|费用多少/;
@@ -278,7 +278,7 @@ function planQuestion(k: Knowledge, whole: string, named: string[], personKnown 
   if (asksList && /(没有|无|未给|没给).{0,4}(经费|标准)/.test(whole)) return { ask: "funding", given: false };
   if (asksList && !named.length && /(有|给出?了?|规定了?|写了?)(培训)?(经费|资金)(标准)?|(经费|资金)标准/.test(whole)) return { ask: "funding", given: true };
   // "哪些项目协同区外院校实施": the sub-projects whose 实施单位 cell says so
-  if (/(哪些|哪几个|有哪些)(子)?项目/.test(whole) && /协同|实施|牵头|承办/.test(whole)) {
+  if (/(哪些|哪几个|有哪些)(子)?项目|(的|是|有)(哪些|哪几个)(项目)?$/.test(whole) && /协同|实施|牵头|承办/.test(whole)) {
     const found = IMPLEMENTER_WORDS.filter(([re]) => re.test(whole)).map(([, w]) => w);
     if (found.length) return { ask: "implementer", words: found };
   }
