@@ -333,7 +333,18 @@ function phaseLines(sp: SubProject, opts: FactOptions, cites: Cites): string[] {
     out.push(`${prose ? "附件2所列环节" : "培训环节"}${who}：<b>${join(g.value.items)}</b>`);
     cites.add(g.value.cite);
   }
+  const methods = methodClause(sp.goal.text);
+  // shown unless the 环节 above are that clause's own list (一对一: 送教上门、联合教研…)
+  if (methods && !row && !(prose && prose.items.every((i) => methods.includes(i)))) {
+    out.push(`培训目标所写方式：${e(methods)}`);
+    cites.add(sp.goal.cite);
+  }
   return out;
+}
+
+/** The clause of a 培训目标 that names its ways of training ("利用工作坊、导师带教等方式帮助…"), if it has one. */
+function methodClause(goal: string): string | undefined {
+  return goal.split(/[，；。]/).find((piece) => /等方式/.test(piece))?.trim();
 }
 
 function implementerLines(sp: SubProject, opts: FactOptions, cites: Cites): string[] {
