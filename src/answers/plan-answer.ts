@@ -284,13 +284,19 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
         .filter((p) => !q.plan || p.id === q.plan)
         .flatMap((p) => p.categories.map((c) => ({ plan: p, cat: c, sps: k.subProjects.filter((s) => s.plan === p.id && s.category === c.id) })))
         .map((x) => ({ ...x, total: x.sps.reduce((n, s) => n + plannedPeople(s), 0), unstated: x.sps.filter((s) => !s.quota.some((y) => y.unit === "人")) }))
-        .filter((x) => x.total > 0)
+        .filter((x) => x.total > 0 || q.each)
         .sort((a, b) => (q.least ? a.total - b.total : b.total - a.total));
       const top = cats[0];
       if (!top) return { text: "指南未给出培训人数。", outcome: { kind: "answer", topic: "quota", subProjects: [] } };
-      const lines = cats.map((x) => `• ${e(x.cat.name)}（${planShort(x.plan.id)}）：${groupDigits(x.total)}人${x.unstated.length ? `（${x.unstated.map((s) => e(s.name)).join("、")}未写人数）` : ""}`);
+      const lines = cats.map((x) =>
+        x.total === 0
+          ? `• ${e(x.cat.name)}（${planShort(x.plan.id)}）：未写人数`
+          : `• ${e(x.cat.name)}（${planShort(x.plan.id)}）：${groupDigits(x.total)}人${x.unstated.length ? `（${x.unstated.map((s) => e(s.name)).join("、")}未写人数）` : ""}`,
+      );
+      const source = "📖 出处：正文各子项目培训对象（计划培训人数）";
+      if (q.each) return answer(`<b>各类计划培训人数</b>（各子项目计划培训人数之和，指南未直接给出）：\n${lines.join("\n")}\n${source}`, cats.flatMap((x) => x.sps.map((s) => s.id)), "quota");
       return answer(
-        `计划培训人数${q.least ? "最少" : "最多"}的类别是 <b>${e(top.cat.name)}</b>（${groupDigits(top.total)}人，${top.sps.map((s) => groupDigits(plannedPeople(s))).filter((n) => n !== "0").join(" + ")}）。各类合计：\n${lines.join("\n")}\n📖 出处：正文各子项目培训对象（计划培训人数）`,
+        `计划培训人数${q.least ? "最少" : "最多"}的类别是 <b>${e(top.cat.name)}</b>（${groupDigits(top.total)}人，${top.sps.map((s) => groupDigits(plannedPeople(s))).filter((n) => n !== "0").join(" + ")}）。各类合计：\n${lines.join("\n")}\n${source}`,
         top.sps.map((s) => s.id),
         "quota",
       );
