@@ -349,6 +349,8 @@ function amountAsked(whole: string): { what: "duration" | "rate"; value: number;
 
 /** "再加上县骨20人", "加地骨40人": a budget added to the one just discussed. */
 const ADDS = /^(那)?(再|还)?(加上|加|算上|加个|加一个)|^(那)?再(算|来)/;
+/** "经费分项列一下", "明细": the budget just discussed, item by item. */
+const ITEMISED = /分项|明细|列一下|列出来|拆开|细分|每一项|各项|怎么算的|怎么算出来/;
 /** "县骨也40人 合起来呢": another sub-project's budget summed with the one just discussed. */
 const SUMMED = /合起来|加起来|加在一起|合在一起|一起算|连同/;
 /** A head-count corrected, the number typed without 人: "人数改成60", "人数写错了 是45", "学员改为三十". */
@@ -526,7 +528,9 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
     !ownTop &&
     topic?.subProjectId &&
     ((BUDGET_WORDS.test(whole) || MONEY_WORDS.test(whole) || BUDGET_TAIL.test(whole)) && (quantities.length > 0 || (years && topic.budget)) ||
-      (talkedMoney && FOLLOW_UP.test(whole) && (quantities.length > 0 || (years && topic.budget !== undefined) || (TOTAL_WORDS.test(whole) && topic.budget !== undefined))));
+      (talkedMoney && FOLLOW_UP.test(whole) && (quantities.length > 0 || (years && topic.budget !== undefined) || (TOTAL_WORDS.test(whole) && topic.budget !== undefined))) ||
+      // "经费分项列一下" after a budget: that budget, line by line
+      (topic.budget !== undefined && ITEMISED.test(whole)));
   // several sub-projects, each with its own count, or one added to the budget just discussed
   const parts = budgetParts(ctx, raw);
   const adds = (ADDS.test(whole) || SUMMED.test(whole)) && topic?.subProjectId && topic.budget && parts.length === 1 && parts[0]!.candidate.subProjectId !== topic.subProjectId;
