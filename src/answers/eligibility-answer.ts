@@ -24,6 +24,7 @@ export interface ReadingNotes {
   postAsks?: string[];
   deputy?: boolean;
   looseYears?: string;
+  supposed?: string;
   /** "能参加园长培训吗": the name asked about, shared by the sub-projects the verdicts cover. */
   askedAbout?: string;
   /** "区培能报啥": the plan the verdicts are limited to, by name. */
@@ -134,6 +135,7 @@ function noticeLines(notes: ReadingNotes): string[] {
   for (const u of notes.unplaced ?? []) {
     out.push(`⚠️ 没有识别“${escapeHtml(u)}”：它不在指南所列的学科、岗位或称号中，下面凡涉及这一点的条件都未作判断。请换个说法（例如任教学科、具体职务），或向推荐单位、项目办确认。`);
   }
+  if (notes.supposed) out.push(`ℹ️ 按你说的“${escapeHtml(notes.supposed)}”计算；这是假设，能否参加以推荐时的实际年限为准。`);
   if (notes.looseYears) {
     const y = escapeHtml(notes.looseYears);
     out.push(`⚠️ “${y}”没有算作教龄或任职年限：岗位未识别，不能确定是哪一种。如是教龄，请写“教龄${y}”；如是任职年限，请写“任职${y}”。`);

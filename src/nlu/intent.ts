@@ -349,6 +349,20 @@ function amountAsked(whole: string): { what: "duration" | "rate"; value: number;
 
 /** "再加上县骨20人", "加地骨40人": a budget added to the one just discussed. */
 const ADDS = /^(那)?(再|还)?(加上|加|算上|加个|加一个)|^(那)?再(算|来)/;
+/** "再干两年", "再教3年", "过两年": years added to those told (the post's for a head, the teaching years for a teacher). */
+const MORE_YEARS = /(?:再|又|过)(?:干|当|做|任职|工作|教|有|过)?(?:了)?(\d+|[一二两三四五六七八九十]+)年/;
+
+function withMoreYears(p: Profile, told: Profile, whole: string): Profile {
+  const m = MORE_YEARS.exec(whole);
+  const n = m ? parseNumber(m[1]!) : undefined;
+  if (n === undefined) return p;
+  const field = told.role && told.role !== "teacher" && told.postYears !== undefined ? "postYears" : told.teachingYears !== undefined ? "teachingYears" : undefined;
+  if (!field) return p;
+  const { teachingYears: _t, postYears: _p, ...rest } = p;
+  const kept = { ...(told.teachingYears !== undefined ? { teachingYears: told.teachingYears } : {}), ...(told.postYears !== undefined ? { postYears: told.postYears } : {}) };
+  return { ...rest, ...kept, [field]: told[field]! + n };
+}
+
 /** "经费分项列一下", "明细": the budget just discussed, item by item. */
 const ITEMISED = /分项|明细|列一下|列出来|拆开|细分|每一项|各项|怎么算的|怎么算出来/;
 /** "县骨也40人 合起来呢": another sub-project's budget summed with the one just discussed. */
@@ -643,7 +657,7 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   // says about the same person is added to what was said before; a new role is a new person
   const continues =
     topic?.profile &&
-    (asksEligibility || hasProfile(reading.profile)) &&
+    (asksEligibility || hasProfile(reading.profile) || MORE_YEARS.test(whole)) &&
     !OTHER_PERSON.test(whole) &&
     (!reading.profile.role || (reading.profile.role === topic.profile.role && !SELF_INTRO.test(whole)) || FOLLOW_UP.test(whole)) &&
     // "小学校长能参加…" after "幼儿园园长 任职8年": another post, whose years were not said ("那如果是小学呢" keeps them)
@@ -657,15 +671,26 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   const merged = continues ? { ...(reading.profile.role && !reading.profile.deputy ? kept : told), ...reading.profile } : reading.profile;
   // "我也是党支部书记 干了4年" after "幼儿园园长 任职8年": a second post of the same person, each with its years
   const secondPost = told?.role && reading.profile.role && reading.profile.role !== told.role && ALSO_HOLDS.test(whole) ? reading.profile.role : undefined;
-  const profile: Profile = secondPost && told ? holdingBoth(told, reading.profile, secondPost) : merged;
+  const held: Profile = secondPost && told ? holdingBoth(told, reading.profile, secondPost) : merged;
+  // "要是再干两年呢" after "园长 任职5年": the years told before, plus these (not 2 years instead of 5)
+  const profile = continues && told ? withMoreYears(held, told, whole) : held;
   // what this message itself says of the person (a follow-up "书记那个研修要去几天" states nothing new)
   const personal = reading.profile.teachingYears !== undefined || reading.profile.postYears !== undefined || (reading.profile.honours?.length ?? 0) > 0;
-  const notes = { unplaced: reading.unplaced, membership: reading.membership, postAsks: reading.postAsks, deputy: reading.deputy, ...(reading.looseYears ? { looseYears: reading.looseYears } : {}) };
+  const supposed = continues && told && profile !== held ? MORE_YEARS.exec(whole)![0] : undefined;
+  const notes = {
+    unplaced: reading.unplaced,
+    membership: reading.membership,
+    postAsks: reading.postAsks,
+    deputy: reading.deputy,
+    ...(reading.looseYears ? { looseYears: reading.looseYears } : {}),
+    ...(supposed ? { supposed } : {}),
+  };
   const saysSomething = hasProfile(profile) || notes.unplaced.length > 0 || notes.membership.length > 0;
   // years of service describe a person even next to a project name; an honour word may be part of the name (名师领航)
   const statesYears = reading.profile.teachingYears !== undefined || reading.profile.postYears !== undefined;
   // "我们是足球特色学校": a school's membership claimed describes the person too
-  if (saysSomething && (selfDescribed || asksEligibility || (personal && !found.exact) || statesYears || personText !== undefined || asserted !== undefined)) {
+  const moreYears = continues && MORE_YEARS.test(whole);
+  if (saysSomething && (selfDescribed || asksEligibility || (personal && !found.exact) || statesYears || personText !== undefined || asserted !== undefined || moreYears)) {
     // "高中历史老师教龄12年" states years; "地骨要几年教龄" asks about them
     const factQuestion = found.exact && factKindOf(rest) !== "overview" && !selfDescribed && !asksEligibility && (!personal || QUESTIONISH.test(rest));
     if (!factQuestion) {
@@ -673,7 +698,16 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
       const amongAsked = !targetCandidate && among && among.ids.length >= 2 ? { among } : {};
       // "区培能报啥" limits the list; "想报区培高中骨干" names a sub-project, and what else fits still matters
       const onlyPlan = !targetCandidate && !amongAsked.among && !found.exact ? planIn(whole) : undefined;
-      return { kind: "eligibility", profile, notes, ...(targetCandidate ? { target: targetCandidate } : {}), ...amongAsked, ...(alsoFact ? { alsoFact } : {}), ...(onlyPlan ? { plan: onlyPlan } : {}) };
+      return {
+        kind: "eligibility",
+        profile,
+        notes,
+        ...(targetCandidate ? { target: targetCandidate } : {}),
+        ...amongAsked,
+        ...(alsoFact ? { alsoFact } : {}),
+        ...(onlyPlan ? { plan: onlyPlan } : {}),
+        ...(supposed && told ? { supposed: { said: supposed, actual: told } } : {}),
+      };
     }
   }
   if (asksEligibility && !hasProfile(profile) && !top) return { kind: "command", command: "eligibility" };

@@ -31,6 +31,8 @@ export interface ReadingNotes {
   deputy: boolean;
   /** Years typed after a post the reader could not place ("保育员 5年"). */
   looseYears?: string;
+  /** "再干两年": the years supposed, as said. */
+  supposed?: string;
 }
 
 /** The conversation so far, kept in the user's session: what a follow-up ("那要培训几天") refers to. */
@@ -117,6 +119,8 @@ export type Intent =
       alsoFact?: FactKind;
       /** "区培能报啥": only that plan's sub-projects are assessed. */
       plan?: Plan;
+      /** "要是再干两年呢": `profile` is a supposition on top of `actual`, which stays the person's remembered profile. */
+      supposed?: { said: string; actual: Profile };
     }
   | { kind: "budget"; candidates: Candidate[]; confident: boolean; quantities: BudgetQuantities; fromContext?: boolean }
   /**

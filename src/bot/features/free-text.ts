@@ -94,7 +94,9 @@ async function answerIntent(ctx: BotContext, intent: Intent, sideQuestion = fals
       return true;
     }
     case "eligibility": {
-      rememberProfile(ctx.account.id, intent.profile);
+      // a supposition ("要是再干两年呢") is answered, not remembered as the person's years
+      const actual = intent.supposed?.actual ?? intent.profile;
+      rememberProfile(ctx.account.id, actual);
       const all = assess(k, intent.profile);
       const verdicts = intent.among ? all.filter((v) => intent.among!.ids.includes(v.subProject.id)) : intent.plan ? all.filter((v) => v.subProject.plan === intent.plan) : all;
       const targetSp = intent.target && k.subProjects.find((s) => s.id === intent.target!.subProjectId);
@@ -113,7 +115,7 @@ async function answerIntent(ctx: BotContext, intent: Intent, sideQuestion = fals
         const first = target ? target.subProject.id : answer.detailIds[0];
         // a list with several fitting sub-projects: a follow-up that names none must say which
         const fitting = target ? [] : answer.outcome.subProjects.filter((s) => s.verdict === "eligible" || s.verdict === "conditional").map((s) => s.id);
-        await rememberTopic(ctx, { profile: intent.profile, ...(first ? { subProjectId: first } : {}), ...(fitting.length > 1 ? { among: fitting } : {}) });
+        await rememberTopic(ctx, { profile: actual, ...(first ? { subProjectId: first } : {}), ...(fitting.length > 1 ? { among: fitting } : {}) });
       }
       return true;
     }
