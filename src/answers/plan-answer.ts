@@ -279,7 +279,7 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
       const lines = sps.map((s) => `• ${e(s.name)}：${[...phaseItems(s), ...scheduleItems(s).map((l) => `${l}（培训时间）`)].map(e).join("、")}`);
       return answer(`<b>培训环节含${said}的子项目</b>（${sps.length}个）：\n${lines.join("\n")}\n📖 出处：正文各子项目培训目标、附件2 培训环节栏`, sps.map((s) => s.id), "phases");
     }
-    case "largestCategory": {
+    case "categoryTotals": {
       const cats = k.plans
         .filter((p) => !q.plan || p.id === q.plan)
         .flatMap((p) => p.categories.map((c) => ({ plan: p, cat: c, sps: k.subProjects.filter((s) => s.plan === p.id && s.category === c.id) })))

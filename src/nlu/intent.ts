@@ -7,13 +7,13 @@
  * 5. otherwise unknown.
  */
 import { billedAlike, billedDurations, findRow, quantitiesNeeded, scheduleOf } from "../domain/budget.js";
+import { checkCondition } from "../domain/eligibility.js";
 import type { SearchIndex } from "./search.js";
 import type { AudienceRow, Duration, Knowledge, Plan, Role, SubProject, Vocabulary } from "../knowledge/schema.js";
 import type { Profile } from "../domain/profile.js";
 import type { BudgetQuantities } from "../domain/budget.js";
 import { budgetQuantities, commonRun, findQuantities, parseNumber, type Quantity } from "../domain/numbers.js";
 import { extractProfile, hasProfile, readProfile } from "./profile.js";
-import { checkCondition } from "../domain/eligibility.js";
 import { compact, normalize, words } from "./segment.js";
 import type { Candidate, FactKind, Intent, PlanQuestion, Topic } from "./types.js";
 
@@ -246,9 +246,9 @@ function planQuestion(k: Knowledge, whole: string, named: string[], personKnown 
   if (named.length) return undefined;
   if (eachFact) return { ask: "each", fact: eachFact, ...(plan ? { plan } : {}), ...ofCycle };
   // "哪一类计划培训人最多": the categories' totals, not one sub-project's
-  if (/(哪一|哪个|哪|什么)(大)?类|类别/.test(whole) && /最(多|少|大|小)/.test(whole) && /人/.test(whole)) return { ask: "largestCategory", ...(plan ? { plan } : {}), ...(/最(少|小)/.test(whole) ? { least: true } : {}) };
+  if (/(哪一|哪个|哪|什么)(大)?类|类别/.test(whole) && /最(多|少|大|小)/.test(whole) && /人/.test(whole)) return { ask: "categoryTotals", ...(plan ? { plan } : {}), ...(/最(少|小)/.test(whole) ? { least: true } : {}) };
   // "区培三大类各计划培训多少人": each category's total
-  if (/(各|每)(一|个)?(大)?类|大类(各|分别)|类别(各|分别)/.test(whole) && /多少人|几个人|人数/.test(whole)) return { ask: "largestCategory", each: true, ...(plan ? { plan } : {}) };
+  if (/(各|每)(一|个)?(大)?类|大类(各|分别)|类别(各|分别)/.test(whole) && /多少人|几个人|人数/.test(whole)) return { ask: "categoryTotals", each: true, ...(plan ? { plan } : {}) };
   // "有哪七大类", "三大类是什么": the count named, the names asked
   const namedCount = /(哪|这)?[一二三四五六七八九十\d]大类(是|有|分别|都|包括)?(什么|哪些|啥)?/.test(whole) && /哪|什么|啥|分别|包括/.test(whole);
   // "国培里哪一类只有一个项目"; without a plan, "哪一类" after a list asks which row ("初中数学的是哪一类")

@@ -87,8 +87,8 @@ export type PlanQuestion =
   /** Which sub-projects have a 培训环节 ("有跟踪指导环节的项目有哪些", "哪些项目有返岗实践或者返岗指导"). */
   | { ask: "phase"; words: string[] }
   /** The category that plans to train the most (or fewest) people ("国培里面哪一类计划培训人最多"). */
-  /** Each category's planned people summed; `each`: all of them listed, with no 最多/最少 to name. */
-  | { ask: "largestCategory"; plan?: Plan; least?: boolean; each?: boolean }
+  /** Each category's planned people summed: the one with the most (or `least`), or, with `each`, all listed. */
+  | { ask: "categoryTotals"; plan?: Plan; least?: boolean; each?: boolean }
   /** One fact of every sub-project, as a list ("每个项目集中培训多少天 给我列个表", "区培六个项目各是几年周期"). */
   | { ask: "each"; fact: "schedule" | "cycle"; plan?: Plan; profile?: Profile; years?: number };
 
