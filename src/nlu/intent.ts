@@ -59,8 +59,11 @@ function commandOf(text: string): Command | undefined {
 }
 
 const SELF = /^(我|本人|俺|咱)|我(是|在|当|做|教|任|担任|现任|目前是|现在是|们学校|们是|们县|校|园)|本人(是|在)/;
-const ELIGIBILITY_Q =
-  /有(啥|什么|哪些)(能|可以|可)(报|参加)|(够|符合)(格|条件|资格|要求)(吗|么|不|呢)$|(能|可以)(被)?优先推荐(吗|么|不)?$|(能|可以|可)(报|参加|申请)(什么|哪|啥)|适合(什么|哪|啥)|符合(什么|哪|啥)|有资格|够(条件|资格)|(能|可以|可)(报|参加|参训|申请|去).{0,24}(吗|么|不)$|(能不能|可不可以|能否|是否可以|可否)(报|参加|参训|申请|去)|有什么(项目)?(可以|能)|(有|能报|能参加|可以参加)(什么|哪些)(培训|项目|研修)(可以|能)?(报|参加)?$|(能|可以)(报|参加)的(项目|培训)/;
+/** "有啥能报的": what there is to take part in; for a person described (here or before), what fits them. */
+const OFFERS = /有(啥|什么|哪些)(能|可以|可)(报|参加)/;
+const ELIGIBILITY_Q = new RegExp(
+  `${OFFERS.source}|(够|符合)(格|条件|资格|要求)(吗|么|不|呢)$|(能|可以)(被)?优先推荐(吗|么|不)?$|(能|可以|可)(报|参加|申请)(什么|哪|啥)|适合(什么|哪|啥)|符合(什么|哪|啥)|有资格|够(条件|资格)|(能|可以|可)(报|参加|参训|申请|去).{0,24}(吗|么|不)$|(能不能|可不可以|能否|是否可以|可否)(报|参加|参训|申请|去)|有什么(项目)?(可以|能)|(有|能报|能参加|可以参加)(什么|哪些)(培训|项目|研修)(可以|能)?(报|参加)?$|(能|可以)(报|参加)的(项目|培训)`,
+);
 const BUDGET_WORDS = /预算|测算|算一下|算算|总经费|一共多少|总共多少|需要多少|多少钱|经费多少|要多少|总额|合计|经费是多少|花多少|费用多少/;
 const BUDGET_ALONE = /预算|测算|算一下|算算|(要|需要|得)多少(经费|钱)|花多少钱/;
 const MONEY_WORDS = /经费|钱|费用|预算/;
@@ -213,9 +216,6 @@ const weighs = (whole: string) => (COMPARE.test(whole) || WHICH_MORE.test(whole)
 const ASKS_WHICH =
   /(哪些|哪几个|什么|有没有)(子)?(项目|培训)|有没有.{1,10}(项目|培训)|(项目|培训)(是|都是|有)?(哪些|哪几个)|有(给|针对|面向).{1,10}(项目|培训)|(项目|培训)(都是|全是|只)(针对|面向|给)/;
 
-/** "有啥能报的": what there is to take part in; for a person described (here or before), what fits them. */
-const OFFERS = /有(啥|什么|哪些)(能|可以|可)(报|参加)/;
-
 /** `personKnown`: the conversation already describes the person, so "区培有啥能报的" asks what fits them. */
 function planQuestion(k: Knowledge, whole: string, named: string[], personKnown = false): PlanQuestion | undefined {
   const plan = planIn(whole);
@@ -352,9 +352,8 @@ const ADDS = /^(那)?(再|还)?(加上|加|算上|加个|加一个)|^(那)?再(�
 /** "再干两年", "再教3年", "过两年": years added to those told (the post's for a head, the teaching years for a teacher). */
 const MORE_YEARS = /(?:再|又|过)(?:干|当|做|任职|工作|教|有|过)?(?:了)?(\d+|[一二两三四五六七八九十]+)年/;
 
-function withMoreYears(p: Profile, told: Profile, whole: string): Profile {
-  const m = MORE_YEARS.exec(whole);
-  const n = m ? parseNumber(m[1]!) : undefined;
+function withMoreYears(p: Profile, told: Profile, more: RegExpExecArray): Profile {
+  const n = parseNumber(more[1]!);
   if (n === undefined) return p;
   const field = told.role && told.role !== "teacher" && told.postYears !== undefined ? "postYears" : told.teachingYears !== undefined ? "teachingYears" : undefined;
   if (!field) return p;
@@ -655,9 +654,11 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   }
   // a profile told over several messages ("我是高中物理老师" / "教龄7年" / "区培高中骨干能报吗"): what this message
   // says about the same person is added to what was said before; a new role is a new person
+  // "要是再干两年呢": years supposed on top of those told
+  const more = MORE_YEARS.exec(whole);
   const continues =
     topic?.profile &&
-    (asksEligibility || hasProfile(reading.profile) || MORE_YEARS.test(whole)) &&
+    (asksEligibility || hasProfile(reading.profile) || more !== null) &&
     !OTHER_PERSON.test(whole) &&
     (!reading.profile.role || (reading.profile.role === topic.profile.role && !SELF_INTRO.test(whole)) || FOLLOW_UP.test(whole)) &&
     // "小学校长能参加…" after "幼儿园园长 任职8年": another post, whose years were not said ("那如果是小学呢" keeps them)
@@ -673,10 +674,10 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   const secondPost = told?.role && reading.profile.role && reading.profile.role !== told.role && ALSO_HOLDS.test(whole) ? reading.profile.role : undefined;
   const held: Profile = secondPost && told ? holdingBoth(told, reading.profile, secondPost) : merged;
   // "要是再干两年呢" after "园长 任职5年": the years told before, plus these (not 2 years instead of 5)
-  const profile = continues && told ? withMoreYears(held, told, whole) : held;
+  const profile = continues && told && more ? withMoreYears(held, told, more) : held;
   // what this message itself says of the person (a follow-up "书记那个研修要去几天" states nothing new)
   const personal = reading.profile.teachingYears !== undefined || reading.profile.postYears !== undefined || (reading.profile.honours?.length ?? 0) > 0;
-  const supposed = continues && told && profile !== held ? MORE_YEARS.exec(whole)![0] : undefined;
+  const supposed = profile !== held ? more![0] : undefined;
   const notes = {
     unplaced: reading.unplaced,
     membership: reading.membership,
@@ -689,8 +690,7 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   // years of service describe a person even next to a project name; an honour word may be part of the name (名师领航)
   const statesYears = reading.profile.teachingYears !== undefined || reading.profile.postYears !== undefined;
   // "我们是足球特色学校": a school's membership claimed describes the person too
-  const moreYears = continues && MORE_YEARS.test(whole);
-  if (saysSomething && (selfDescribed || asksEligibility || (personal && !found.exact) || statesYears || personText !== undefined || asserted !== undefined || moreYears)) {
+  if (saysSomething && (selfDescribed || asksEligibility || (personal && !found.exact) || statesYears || personText !== undefined || asserted !== undefined || (continues && more !== null))) {
     // "高中历史老师教龄12年" states years; "地骨要几年教龄" asks about them
     const factQuestion = found.exact && factKindOf(rest) !== "overview" && !selfDescribed && !asksEligibility && (!personal || QUESTIONISH.test(rest));
     if (!factQuestion) {
@@ -831,31 +831,28 @@ function timesPlaces(q: BudgetQuantities, whole: string, billsPlaces: boolean): 
 
 /** Whether the words before each of `free` name a stage or subject, none of which the row's conditions rule out. */
 function teachersOfRow(raw: string, counts: Quantity[], free: Quantity[], row: AudienceRow, v: Vocabulary): boolean {
-  const text = normalize(raw);
-  let prevEnd = 0;
-  let all = true;
-  for (const x of counts) {
-    const said = extractProfile(text.slice(prevEnd, x.start), v);
-    prevEnd = x.end;
-    if (!free.includes(x)) continue;
-    const placed = said.stage !== undefined || (said.subjects?.length ?? 0) > 0;
-    const ruledOut = row.conditions.some((c) => (c.field === "stage" || c.field === "subjects") && checkCondition(c, said) === "fail");
-    if (!placed || ruledOut) all = false;
-  }
-  return all;
+  return countsWithWords(raw, counts).every(({ count, said }) => {
+    if (!free.includes(count)) return true;
+    const group = extractProfile(said, v);
+    const placed = group.stage !== undefined || (group.subjects?.length ?? 0) > 0;
+    return placed && !row.conditions.some((c) => (c.field === "stage" || c.field === "subjects") && checkCondition(c, group) === "fail");
+  });
 }
 
 /** Whether the words before each of `free` (since the previous count) name a group of the row's audience. */
 function groupsOfRow(raw: string, counts: Quantity[], free: Quantity[], audience: string): boolean {
+  return countsWithWords(raw, counts).every(({ count, said }) => !free.includes(count) || commonRun(said, audience) >= 2);
+}
+
+/** Each count with the words typed since the previous one ("团队50人 全员1000人": 团队 for 50, 全员 for 1000), compacted. */
+function countsWithWords(raw: string, counts: Quantity[]): { count: Quantity; said: string }[] {
   const text = normalize(raw);
   let prevEnd = 0;
-  let all = true;
-  for (const x of counts) {
-    const said = compact(text.slice(prevEnd, x.start));
-    prevEnd = x.end;
-    if (free.includes(x) && commonRun(said, audience) < 2) all = false;
-  }
-  return all;
+  return counts.map((count) => {
+    const said = compact(text.slice(prevEnd, count.start));
+    prevEnd = count.end;
+    return { count, said };
+  });
 }
 
 /**
@@ -863,12 +860,8 @@ function groupsOfRow(raw: string, counts: Quantity[], free: Quantity[], audience
  * 全员1000人"). Each of `claimable` goes to the best-matching thing not yet counted, and only to a clear best.
  */
 function claimCounts(raw: string, counts: Quantity[], claimable: Quantity[], named: { id: string; name: string }[]): Record<string, number> {
-  const text = normalize(raw);
   const out: Record<string, number> = {};
-  let prevEnd = 0;
-  for (const x of counts) {
-    const said = compact(text.slice(prevEnd, x.start));
-    prevEnd = x.end;
+  for (const { count: x, said } of countsWithWords(raw, counts)) {
     if (!claimable.includes(x)) continue;
     const scored = named
       .filter((t) => out[t.id] === undefined)

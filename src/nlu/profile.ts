@@ -105,26 +105,29 @@ export function vocabularyHits(text: string, v: Vocabulary): Hit[] {
 const NUM = "(\\d+(?:\\.\\d+)?|[零〇一二两三四五六七八九十百]+)(?:多|余)?";
 const HEAD = "(?:校长|园长|书记|党支部书记|党组织书记|副校长|正职|主任|局长|负责人|管理者|教研员|培训者)";
 const TEACHER = "(?:老师|教师|班主任)";
+/** Words between a post or 教龄 and its years: 任职了5年, 已经5年, 满5年, 整七年, 快5年, 不到5年 (SHORT_OF reads the last). */
+const SHORT = "快|近|将近|不到|不足";
+const LINK = `(?:了|已经|已|有|满|整|足|${SHORT})`;
 const POST_PATTERNS = [
-  new RegExp(`任职(?:了|已经|已|有|满|整|足|快|近|将近|不到|不足)*${NUM}年`),
-  new RegExp(`(?:当|做|担任|任|干)(?:了)?${HEAD}(?:已经|已|有|满|了|整|足|快|近|将近|不到|不足)*${NUM}年`),
+  new RegExp(`任职${LINK}*${NUM}年`),
+  new RegExp(`(?:当|做|担任|任|干)(?:了)?${HEAD}${LINK}*${NUM}年`),
   new RegExp(`(?:当|做|担任|干)(?:了)?${NUM}年(?:的)?${HEAD}`),
-  new RegExp(`${HEAD}(?:岗位)?(?:上)?(?:工作|任职|干)?(?:了|已经|已|有|满|整|足|快|近|将近|不到|不足)*${NUM}年`),
-  new RegExp(`岗位(?:上)?(?:工作|任职)?(?:了|已经|已|有|满|整|足|快|近|将近|不到|不足)*${NUM}年`),
+  new RegExp(`${HEAD}(?:岗位)?(?:上)?(?:工作|任职|干)?${LINK}*${NUM}年`),
+  new RegExp(`岗位(?:上)?(?:工作|任职)?${LINK}*${NUM}年`),
 ];
 const TEACHING_PATTERNS = [
-  new RegExp(`教龄(?:是|为|有|已经|已|刚|满|共|整|足|快|近|将近|不到|不足)*${NUM}年`),
+  new RegExp(`教龄(?:是|为|有|已经|已|刚|满|共|整|足|${SHORT})*${NUM}年`),
   // "我教初中物理有六年了": 教 + what is taught + 有/已经 + years
   new RegExp(`(?:我|在)教(?:\\p{Script=Han}){1,8}?(?:有|已经|已|满)+${NUM}年`, "u"),
   new RegExp(`${NUM}年(?:的)?教龄`),
   // "教高中体育9年了", "教小学美术6年": the message opens on 教 + what is taught + years
   new RegExp(`^教(?:\\p{Script=Han}){1,8}?${NUM}年`, "u"),
-  new RegExp(`(?:教了|教书|从教|任教|执教|教学)(?:了|已经|已|有|满|整|足|快|近|将近|不到|不足)*${NUM}年`),
-  new RegExp(`(?:当|做)(?:了)?${TEACHER}(?:已经|已|有|满|了|整|足|快|近|将近|不到|不足)*${NUM}年`),
+  new RegExp(`(?:教了|教书|从教|任教|执教|教学)${LINK}*${NUM}年`),
+  new RegExp(`(?:当|做)(?:了)?${TEACHER}${LINK}*${NUM}年`),
   new RegExp(`(?:当|做)(?:了)?${NUM}年(?:的)?${TEACHER}`),
 ];
 const GENERIC_PATTERNS = [
-  new RegExp(`(?:工作|干|做|当|任)(?:了|已经|已|有|满|整|足|快|近|将近|不到|不足)+${NUM}年`),
+  new RegExp(`(?:工作|干|做|当|任)${LINK}+${NUM}年`),
   new RegExp(`(?:工作|干|做)${NUM}年`),
   new RegExp(`(?:已经|已)(?:有)?${NUM}年了?`),
   // "党支部书记兼园长 都是4年": the years of every post told
@@ -150,7 +153,7 @@ function yearsStated(m: RegExpExecArray, s: string): number | undefined {
 }
 
 /** Words before a number of years that say it is not yet reached. */
-const SHORT_OF = /快|近|不到|不足/;
+const SHORT_OF = new RegExp(SHORT);
 
 /** The years the most explicit matching pattern states (patterns are in order of explicitness). */
 function firstYears(s: string, patterns: RegExp[]): number | undefined {
@@ -210,7 +213,7 @@ export function extractProfile(text: string, v: Vocabulary): Profile {
   for (const h of denied) if (h.field !== "role" && h.field !== "stage" && h.field !== "block") (deniedTags[h.field] ??= []).push(h.id);
   if (Object.keys(deniedTags).length) p.denied = deniedTags;
   // "没有获得过任何称号", "没有称号": none held, which settles the 称号 conditions
-  if (!tags.honours.length && /(没有|没|无|未)(获得|得|拿|评)?(过)?(任何)?(称号|荣誉)/.test(compact(text))) p.honours = [];
+  if (!tags.honours.length && /(没有|没|无|未)(获得|得|拿|评)?(过)?(任何)?(称号|荣誉)/.test(compacted)) p.honours = [];
 
   const s = sc;
   // "校长兼书记", "主任也兼培训者", "同时是…", or each post with its own years ("副园长任职3年 党支部书记3年"): each post held counts
