@@ -5,9 +5,12 @@ import { escapeHtml as e } from "./html.js";
 export const INFERRED_MARK = "（据合并单元格推定）";
 const QUOTE_MAX = 40;
 
+/** The mark a value read from a merged cell carries, or nothing. */
+export const inferredMark = (c: Cite): string => (c.inferred ? INFERRED_MARK : "");
+
 /** "附件2 表1 … · 遴选条件（据合并单元格推定）", escaped: where it stands, and whether a merged cell was read. */
 export function place(c: Cite): string {
-  return `${e(c.where.replace(/（合并单元格）/g, ""))}${c.inferred ? INFERRED_MARK : ""}`;
+  return `${e(c.where.replace(/（合并单元格）/g, ""))}${inferredMark(c)}`;
 }
 
 /**

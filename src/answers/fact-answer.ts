@@ -9,7 +9,7 @@ import { implementerOf } from "../domain/implementer.js";
 import { yuan } from "../domain/money.js";
 import type { AudienceRow, Cite, Condition, Discrepancy, Duration, Knowledge, Rate, SubProject } from "../knowledge/schema.js";
 import type { FactKind } from "../nlu/types.js";
-import { INFERRED_MARK, citeLine, place } from "./cite.js";
+import { INFERRED_MARK, citeLine, inferredMark, place } from "./cite.js";
 import { escapeHtml as e } from "./html.js";
 
 export interface FactOptions {
@@ -133,7 +133,7 @@ function discrepancyLines(d: Discrepancy, withQuotes: boolean): string[] {
 }
 
 function conditionText(c: Condition): string {
-  return `${e(c.text.replace(/(者)?优先推荐$/, "$1"))}${c.cite.inferred ? INFERRED_MARK : ""}`;
+  return `${e(c.text.replace(/(者)?优先推荐$/, "$1"))}${inferredMark(c.cite)}`;
 }
 
 /** Conditions worth listing next to a row label: the stage and a single role are in the label already. */

@@ -10,7 +10,7 @@ import { groupDigits } from "../domain/money.js";
 import type { AudienceRow, Knowledge, Plan, SubProject } from "../knowledge/schema.js";
 import type { Profile } from "../domain/profile.js";
 import type { PlanQuestion } from "../nlu/types.js";
-import { INFERRED_MARK, citeLine } from "./cite.js";
+import { citeLine, inferredMark } from "./cite.js";
 import { escapeHtml as e } from "./html.js";
 import type { Outcome } from "./outcome.js";
 
@@ -42,6 +42,15 @@ function forPerson(k: Knowledge, profile: Profile) {
   return { rowFits, fitsRow: (s: SubProject) => s.rows.some(rowFits), who };
 }
 
+/** The first 实施单位 cell of a sub-project's rows that names every word, with its merged-cell mark. */
+function implementerCell(s: SubProject, words: string[]): string | undefined {
+  const cell = s.rows.find((r) => r.implementer && words.every((w) => r.implementer!.text.includes(w)))?.implementer;
+  return cell && `${cell.text}${inferredMark(cell.cite)}`;
+}
+
+/** "3年周期性", "1年短期": a cycle length as the guide's titles say it. */
+const cycleName = (years: number) => `${years}年${years > 1 ? "周期性" : "短期"}`;
+
 function ofPlan(k: Knowledge, plan: Plan): SubProject[] {
   return k.subProjects.filter((s) => s.plan === plan);
 }
@@ -49,7 +58,10 @@ function ofPlan(k: Knowledge, plan: Plan): SubProject[] {
 /** 国培 or 区培, as a list line says it. */
 const planShort = (plan: Plan) => (plan === "guopei" ? "国培" : "区培");
 
-/** The head-count a sub-project plans to train (its quotas in 人; those counted by 县 or 校 are not people). */
+/**
+ * The head-count a sub-project plans to train (its quotas in 人; those counted by 县 or 校 are not people): 0 means
+ * it gives none, as quotas are positive, so "has a head-count" is `plannedPeople(s) > 0` everywhere.
+ */
 const plannedPeople = (s: SubProject) => s.quota.filter((x) => x.unit === "人").reduce((n, x) => n + x.value, 0);
 
 function list(sps: SubProject[]): string {
@@ -88,7 +100,7 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
     case "quota": {
       // "区培三年周期项目一共多少人": only the sub-projects of that cycle length
       const ofCycle = (sp: SubProject) => q.years === undefined || sp.cycle.years === q.years;
-      const cycleName = q.years === undefined ? "" : ` · ${q.years}年${q.years > 1 ? "周期性" : "短期"}项目`;
+      const ofCycleTitle = q.years === undefined ? "" : ` · ${cycleName(q.years)}项目`;
       const parts = plans(k, q.plan)
         .map((p) => ({ p, sps: ofPlan(k, p.id).filter(ofCycle) }))
         .filter((x) => x.sps.length || q.plan);
@@ -99,15 +111,15 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
         const none = sps.filter((s) => plannedPeople(s) === 0);
         const lines = people.map((s) => `• ${e(s.name)}：${s.quota.filter((x) => x.unit === "人").map((x) => `${x.value}人`).join("、")}`);
         const rest = none.length ? `\n未给出培训人数：${none.map((s) => e(s.name)).join("、")}` : "";
-        return `<b>${e(p.name)}${cycleName}</b>：指南未直接给出总人数；各子项目计划培训人数合计 <b>${groupDigits(sums[i]!)}人</b>：\n${lines.join("\n")}${rest}`;
+        return `<b>${e(p.name)}${ofCycleTitle}</b>：指南未直接给出总人数；各子项目计划培训人数合计 <b>${groupDigits(sums[i]!)}人</b>：\n${lines.join("\n")}${rest}`;
       });
-      if (!q.plan && parts.length > 1) out.push(`两个计划${cycleName ? `的${cycleName.slice(3)}` : ""}合计 <b>${groupDigits(sums.reduce((a, b) => a + b, 0))}人</b>（各子项目计划培训人数之和）。`);
+      if (!q.plan && parts.length > 1) out.push(`两个计划${q.years === undefined ? "" : `的${cycleName(q.years)}项目`}合计 <b>${groupDigits(sums.reduce((a, b) => a + b, 0))}人</b>（各子项目计划培训人数之和）。`);
       return answer(out.join("\n\n"), parts.flatMap((x) => (q.years === undefined ? [] : x.sps.map((s) => s.id))));
     }
     case "cycle": {
       const sps = k.subProjects.filter((s) => s.cycle.years === q.years && (!q.plan || s.plan === q.plan));
       if (!sps.length) return { text: `指南中没有${q.years}年周期的子项目。`, outcome: { kind: "answer", topic: "plan", subProjects: [] } };
-      return answer(`<b>${q.years}年${q.years > 1 ? "周期性" : "短期"}项目</b>（${sps.length}个）：\n${list(sps)}\n📖 出处：正文各子项目标题括注`, sps.map((s) => s.id));
+      return answer(`<b>${cycleName(q.years)}项目</b>（${sps.length}个）：\n${list(sps)}\n📖 出处：正文各子项目标题括注`, sps.map((s) => s.id));
     }
     case "established": {
       const sps = k.subProjects.filter((s) => s.established.year === q.year && (!q.plan || s.plan === q.plan));
@@ -145,16 +157,16 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
       return answer(`国培计划与区培计划的区别：\n\n${out.join("\n\n")}`, []);
     }
     case "implementer": {
-      const sps = k.subProjects.filter((s) => s.rows.some((r) => r.implementer && q.words.every((w) => r.implementer!.text.includes(w))));
-      if (!sps.length) return { text: `附件2的实施单位栏中没有写“${e(q.words.join("、"))}”的子项目。`, outcome: { kind: "answer", topic: "implementer", subProjects: [] } };
-      const lines = sps.map((s) => {
-        const cell = s.rows.find((r) => r.implementer && q.words.every((w) => r.implementer!.text.includes(w)))!.implementer!;
-        return `• ${e(s.name)}：${e(cell.text)}${cell.cite.inferred ? INFERRED_MARK : ""}`;
+      const found = k.subProjects.flatMap((s) => {
+        const cell = implementerCell(s, q.words);
+        return cell ? [{ s, cell }] : [];
       });
-      return answer(`<b>实施单位写有“${e(q.words.join("、"))}”的子项目</b>（${sps.length}个）：\n${lines.join("\n")}\n📖 出处：附件2 各子项目实施单位栏`, sps.map((s) => s.id), "implementer");
+      if (!found.length) return { text: `附件2的实施单位栏中没有写“${e(q.words.join("、"))}”的子项目。`, outcome: { kind: "answer", topic: "implementer", subProjects: [] } };
+      const lines = found.map(({ s, cell }) => `• ${e(s.name)}：${e(cell)}`);
+      return answer(`<b>实施单位写有“${e(q.words.join("、"))}”的子项目</b>（${found.length}个）：\n${lines.join("\n")}\n📖 出处：附件2 各子项目实施单位栏`, found.map(({ s }) => s.id), "implementer");
     }
     case "largest": {
-      const sps = k.subProjects.filter((s) => (!q.plan || s.plan === q.plan) && s.quota.some((x) => x.unit === "人"));
+      const sps = k.subProjects.filter((s) => (!q.plan || s.plan === q.plan) && plannedPeople(s) > 0);
       const ranked = [...sps].sort((a, b) => (q.least ? plannedPeople(a) - plannedPeople(b) : plannedPeople(b) - plannedPeople(a)));
       const top = ranked[0];
       const most = q.least ? "最少" : "最多";
@@ -177,13 +189,9 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
       const distinct = (s: SubProject) => [...new Map(parts(s).map((d) => [describeDuration(d), `${d.label}${describeDuration(d)}`])).values()];
       const lines = sps.map((s) => `• ${e(s.name)}：${distinct(s).map(e).join("、")}`);
       // "哪些项目要去区外": the 实施单位 cells that name the word too, said as who implements, not where trainees go
-      const implementerText = (s: SubProject) => {
-        const cell = s.rows.find((r) => r.implementer?.text.includes(q.word))?.implementer;
-        return cell && `${cell.text}${cell.cite.inferred ? INFERRED_MARK : ""}`;
-      };
-      const byImplementer = k.subProjects.filter((s) => !sps.includes(s) && implementerText(s));
+      const byImplementer = k.subProjects.filter((s) => !sps.includes(s) && implementerCell(s, [q.word]));
       const also = byImplementer.length
-        ? `\n\n另：实施单位栏写有“${e(q.word)}”的子项目（${byImplementer.length}个；这是由谁实施，指南未说明学员是否前往）：\n${byImplementer.map((s) => `• ${e(s.name)}：${e(implementerText(s)!)}`).join("\n")}\n📖 出处：附件2 各子项目实施单位栏`
+        ? `\n\n另：实施单位栏写有“${e(q.word)}”的子项目（${byImplementer.length}个；这是由谁实施，指南未说明学员是否前往）：\n${byImplementer.map((s) => `• ${e(s.name)}：${e(implementerCell(s, [q.word])!)}`).join("\n")}\n📖 出处：附件2 各子项目实施单位栏`
         : "";
       return answer(`<b>培训时间中含“${e(q.word)}”的子项目</b>（${sps.length}个）：\n${lines.join("\n")}\n📖 出处：正文各子项目培训时间、附件2 培训周期栏${also}`, [...sps, ...byImplementer].map((s) => s.id), "schedule");
     }
@@ -211,7 +219,7 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
       const sps = q.years ? all.filter((s) => s.cycle.years === q.years) : all;
       const quota = (s: SubProject) => (s.quota.length ? `计划培训${s.quota.map((x) => `${x.value}${x.unit === "人" ? "人" : x.unit === "县" ? "个县" : "所学校"}`).join("、")}` : "未写明计划培训人数");
       const lines = sps.map((s) => `• ${e(s.name)}：${s.cycle.years}年${e(s.cycle.kind)}项目，${e(s.established.label)}，${quota(s)}`);
-      const head = `<b>${e(plan.name)}${e(cat.no)}${e(cat.name)}</b>${q.years ? `中${q.years}年${q.years > 1 ? "周期性" : "短期"}项目${sps.length}个（本类共${all.length}个子项目）` : `共${all.length}个子项目`}：`;
+      const head = `<b>${e(plan.name)}${e(cat.no)}${e(cat.name)}</b>${q.years ? `中${cycleName(q.years)}项目${sps.length}个（本类共${all.length}个子项目）` : `共${all.length}个子项目`}：`;
       const out = [head, ...lines];
       if (q.total) {
         const counted = sps.filter((s) => plannedPeople(s) > 0);
@@ -283,7 +291,7 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
       const cats = k.plans
         .filter((p) => !q.plan || p.id === q.plan)
         .flatMap((p) => p.categories.map((c) => ({ plan: p, cat: c, sps: k.subProjects.filter((s) => s.plan === p.id && s.category === c.id) })))
-        .map((x) => ({ ...x, total: x.sps.reduce((n, s) => n + plannedPeople(s), 0), unstated: x.sps.filter((s) => !s.quota.some((y) => y.unit === "人")) }))
+        .map((x) => ({ ...x, total: x.sps.reduce((n, s) => n + plannedPeople(s), 0), unstated: x.sps.filter((s) => plannedPeople(s) === 0) }))
         .filter((x) => x.total > 0 || q.each)
         .sort((a, b) => (q.least ? a.total - b.total : b.total - a.total));
       const top = cats[0];
@@ -308,7 +316,7 @@ export function planAnswer(k: Knowledge, q: PlanQuestion): PlainAnswer {
       const of = (s: SubProject) =>
         q.fact === "cycle" ? `${s.cycle.years}年${s.cycle.kind}项目` : s.schedule.map((d) => `${d.label}${describeDuration(d)}`).join("，") || "未写明";
       const where = q.fact === "cycle" ? "正文各子项目标题括注" : "正文各子项目培训时间";
-      const ofCycle = q.years === undefined ? "" : `${q.years}年${q.years > 1 ? "周期性" : "短期"}`;
+      const ofCycle = q.years === undefined ? "" : cycleName(q.years);
       const whose = person ? `面向${e(person.who)}的${ofCycle}子项目` : q.plan ? `${e(plans(k, q.plan)[0]!.name)}各${ofCycle}子项目` : `各${ofCycle}子项目`;
       return answer(
         `<b>${whose}的${q.fact === "cycle" ? "周期" : "培训时间"}</b>（${sps.length}个）：\n${sps.map((s) => `• ${e(s.name)}：${e(of(s))}`).join("\n")}\n📖 出处：${where}`,

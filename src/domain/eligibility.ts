@@ -95,9 +95,9 @@ export function checkCondition(c: Condition, p: Profile): CheckStatus {
     case "projects": {
       const v = p[c.field];
       if (v?.some((t) => c.anyOf.includes(t))) return "pass";
+      // denied ("不是足球特色学校") is known, though nothing else was said
       if (c.anyOf.every((t) => p.denied?.[c.field]?.includes(t))) return "fail";
-      if (v === undefined) return "unknown";
-      return c.anyOf.some((t) => v.includes(t)) ? "pass" : "fail";
+      return v === undefined ? "unknown" : "fail";
     }
   }
 }
