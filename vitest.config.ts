@@ -15,8 +15,9 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/unit/**/*.test.ts", "test/contract/**/*.test.ts"],
-          // one throwaway PostgreSQL cluster per run; tests take fresh databases from it (test/support/postgres.ts)
-          globalSetup: ["test/support/postgres.ts"],
+          // one throwaway PostgreSQL cluster per run; tests take fresh databases from it (test/support/postgres.ts);
+          // the export tests start the bundled export child (test/support/build-bundle.ts)
+          globalSetup: ["test/support/postgres.ts", "test/support/build-bundle.ts"],
           sequence: { groupOrder: 0 },
         },
       },
@@ -25,7 +26,7 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts", "test/reliability/**/*.test.ts"],
-          // the bot processes run dist/main.js, built once here (test/support/build-bundle.ts)
+          // the bot processes run dist/main.js, built once per run (test/support/build-bundle.ts)
           globalSetup: ["test/support/postgres.ts", "test/support/build-bundle.ts"],
           sequence: { groupOrder: 1 },
           // every test file spawns bot processes; two cores, so keep parallelism modest
