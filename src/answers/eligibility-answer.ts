@@ -53,7 +53,7 @@ export function describeProfile(k: Knowledge, p: Profile): string {
   if (p.stage) parts.push(p.stage);
   if (p.subjects?.length) parts.push(p.subjects.map((s) => label(k.vocabulary.subjects, s)).join("、"));
   if (p.teachingYears !== undefined) parts.push(`教龄${p.teachingYears}年`);
-  if (p.postYears !== undefined) parts.push(p.postYears === 0 ? "任职不满1年" : `任职${p.postYears}年`);
+  parts.push(...postYearsSaid(k, p));
   for (const [field, list] of [
     ["positions", k.vocabulary.positions],
     ["honours", k.vocabulary.honours],
@@ -62,6 +62,16 @@ export function describeProfile(k: Knowledge, p: Profile): string {
     for (const t of p[field] ?? []) parts.push(label(list, t));
   }
   return escapeHtml(parts.join(" · ") || "（未提供）");
+}
+
+const inPost = (years: number) => (years === 0 ? "任职不满1年" : `任职${years}年`);
+
+/** 任职N年; or, when posts were told apart by years and not all alike, each post's own ("校长/园长任职6年"). */
+function postYearsSaid(k: Knowledge, p: Profile): string[] {
+  const by = p.postYearsByRole;
+  const posts = rolesOf(p).filter((r) => r !== "teacher");
+  if (by && posts.some((r) => by[r] !== p.postYears)) return posts.flatMap((r) => (by[r] === undefined ? [] : [`${roleLabel(k, r)}${inPost(by[r])}`]));
+  return p.postYears === undefined ? [] : [inPost(p.postYears)];
 }
 
 const roleLabel = (k: Knowledge, r: string) => k.vocabulary.roles.find((x) => x.id === r)?.label ?? r;

@@ -169,14 +169,17 @@ export const restsOnUnit = (v: RowVerdict): boolean =>
 
 /**
  * The profile as one row sees it: with several posts told apart by years, the row counts the years of the post it
- * is for (the longest, when it is for more than one of them).
+ * is for (the longest, when it is for more than one of them), and none when only another post's years were told.
  */
 export function forRow(row: AudienceRow, p: Profile): Profile {
   if (!p.postYearsByRole) return p;
   const role = row.conditions.find((c) => c.field === "role");
   const held = rolesOf(p).filter((r) => !role || (role.field === "role" && role.oneOf.includes(r)));
   const years = held.map((r) => p.postYearsByRole![r]).filter((y): y is number => y !== undefined);
-  return years.length ? { ...p, postYears: Math.max(...years) } : p;
+  if (years.length) return { ...p, postYears: Math.max(...years) };
+  // years were told post by post and not for this row's post: unknown here, not the other post's years
+  const { postYears: _otherPosts, ...rest } = p;
+  return rest;
 }
 
 export function assessRow(row: AudienceRow, person: Profile, ctx: AssessContext = {}): RowVerdict {

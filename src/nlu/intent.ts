@@ -7,7 +7,7 @@
  * 5. otherwise unknown.
  */
 import { billedAlike, billedDurations, findRow, quantitiesNeeded, scheduleOf } from "../domain/budget.js";
-import { checkCondition } from "../domain/eligibility.js";
+import { checkCondition, rolesOf } from "../domain/eligibility.js";
 import type { SearchIndex } from "./search.js";
 import type { AudienceRow, Duration, Knowledge, Plan, Role, SubProject, Vocabulary } from "../knowledge/schema.js";
 import type { Profile } from "../domain/profile.js";
@@ -672,7 +672,9 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   const merged = continues ? { ...(reading.profile.role && !reading.profile.deputy ? kept : told), ...reading.profile } : reading.profile;
   // "我也是党支部书记 干了4年" after "幼儿园园长 任职8年": a second post of the same person, each with its years
   const secondPost = told?.role && reading.profile.role && reading.profile.role !== told.role && ALSO_HOLDS.test(whole) ? reading.profile.role : undefined;
-  const held: Profile = secondPost && told ? holdingBoth(told, reading.profile, secondPost) : merged;
+  // "书记干了3年" (or "3年" when that was asked) after "校长 任职6年 也是党支部书记": the years of a post held
+  const postYears = told && !secondPost && !OTHER_PERSON.test(whole) && !SELF_INTRO.test(whole) ? yearsOfHeldPost(told, reading.profile) : undefined;
+  const held: Profile = secondPost && told ? holdingBoth(told, reading.profile, secondPost) : postYears ? { ...merged, ...postYears } : merged;
   // "要是再干两年呢" after "园长 任职5年": the years told before, plus these (not 2 years instead of 5)
   const profile = continues && told && more ? withMoreYears(held, told, more) : held;
   // what this message itself says of the person (a follow-up "书记那个研修要去几天" states nothing new)
@@ -953,6 +955,20 @@ function holdingBoth(before: Profile, said: Profile, second: Role): Profile {
     ...(Object.keys(years).length ? { postYearsByRole: years } : {}),
     ...(positions.length ? { positions } : {}),
   };
+}
+
+/**
+ * The person as before, with the years of one of the posts they hold: that post's if the message names one they
+ * hold, else those of the posts whose years were not told yet. Undefined when the message is not that.
+ */
+function yearsOfHeldPost(before: Profile, said: Profile): Profile | undefined {
+  if (said.postYears === undefined || said.alsoRoles || !before.alsoRoles?.length) return undefined;
+  const roles = rolesOf(before);
+  const years: Partial<Record<Role, number>> = { ...(before.postYearsByRole ?? (before.postYears !== undefined ? { [before.role!]: before.postYears } : {})) };
+  const untold = said.role ? (roles.includes(said.role) ? [said.role] : []) : before.postYearsByRole ? roles.filter((r) => years[r] === undefined) : [];
+  if (!untold.length) return undefined;
+  for (const r of untold) years[r] = said.postYears;
+  return { ...before, ...(said.stage && !before.stage ? { stage: said.stage } : {}), postYearsByRole: years, postYears: before.postYears ?? said.postYears };
 }
 
 /** Someone else is described ("我同事是…", "他能报什么"; not the 他 of 其他): nothing carries over from the writer's profile. */

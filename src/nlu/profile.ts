@@ -114,6 +114,8 @@ const POST_PATTERNS = [
   new RegExp(`(?:当|做|担任|干)(?:了)?${NUM}年(?:的)?${HEAD}`),
   new RegExp(`${HEAD}(?:岗位)?(?:上)?(?:工作|任职|干)?${LINK}*${NUM}年`),
   new RegExp(`岗位(?:上)?(?:工作|任职)?${LINK}*${NUM}年`),
+  // "书记是3年", "校长其实是8年" (not "…是3年周期", "…为5年制")
+  new RegExp(`${HEAD}(?:岗位)?(?:上)?(?:其实|实际)?(?:是|为)${NUM}年(?![级制期])`),
 ];
 const TEACHING_PATTERNS = [
   new RegExp(`教龄(?:是|为|有|已经|已|刚|满|共|整|足|${SHORT})*${NUM}年`),
@@ -166,13 +168,19 @@ function firstYears(s: string, patterns: RegExp[]): number | undefined {
 }
 
 /** Years told right after a post's word: 书记只干了1年, 校长干了7年, 校长任职6年. */
-const YEARS_AFTER_POST = new RegExp(`^(?:岗位)?(?:上)?(?:只|才|已经|已|都|也)?(?:干|当|做|任职|工作|任)?(?:了)?(?:有|满|是)?${NUM}年`);
+const YEARS_AFTER_POST = new RegExp(`^(?:岗位)?(?:上)?(?:只|才|已经|已|都|均|也)?(?:干|当|做|任职|工作|任)?(?:了)?(?:有|满|是|为)?${NUM}年`);
 
 /** What ends a place name: 县, 市, 州, 地区 (the run of unread characters before it is the name). */
 const PLACE_END = /^(县|市|州|地区)/;
 
 /** Words that join two posts one person holds. */
 const DUAL = /兼|同时(是|也是|担任)|也是|又是|还是/;
+
+/** What joins two posts into one post held ("校长兼书记", "书记、校长"): years said after both are for each. */
+const JOINED = /^(兼任?|和|与|及|、|并)$/;
+
+/** Years said of every post named ("都是4年", "均为5年"). */
+const EVERY_POST = /^(岗位)?(上)?(都|均)/;
 
 /** Words that turn what follows into a question ("算不算名师"). */
 const ASKED_BEFORE = /(算不算|是不是|属不属于|够不够|算是|能不能算|可以算)$/;
@@ -216,9 +224,11 @@ export function extractProfile(text: string, v: Vocabulary): Profile {
   if (!tags.honours.length && /(没有|没|无|未)(获得|得|拿|评)?(过)?(任何)?(称号|荣誉)/.test(compacted)) p.honours = [];
 
   const s = sc;
-  // "校长兼书记", "主任也兼培训者", "同时是…", or each post with its own years ("副园长任职3年 党支部书记3年"): each post held counts
+  // "校长兼书记", "主任也兼培训者", "同时是…", each post with its own years ("副园长任职3年 党支部书记3年"), or years
+  // of all of them ("校长和书记都是4年"): each post held counts
   const postsWithYears = new Set(hits.filter((h) => h.field === "role" && YEARS_AFTER_POST.test(s.slice(h.end))).map((h) => h.id));
-  if (roles.length > 1 && (DUAL.test(s) || postsWithYears.size > 1)) p.alsoRoles = roles.slice(1);
+  const yearsOfEvery = hits.some((h) => h.field === "role" && EVERY_POST.test(s.slice(h.end)) && YEARS_AFTER_POST.test(s.slice(h.end)));
+  if (roles.length > 1 && (DUAL.test(s) || postsWithYears.size > 1 || yearsOfEvery)) p.alsoRoles = roles.slice(1);
   // a role word inside a longer tag (正职校长, 党支部书记研修) still says the role
   if (!p.role) {
     // not inside a post outside the guide (团委书记)
@@ -242,14 +252,20 @@ export function extractProfile(text: string, v: Vocabulary): Profile {
   }
 
   // several posts, each with its own years ("书记只干了1年 校长干了7年"): the years after each post's word
+  // ("校长兼书记 任职6年": years after posts joined as one are for each of them; "校长和书记都是4年": for all)
   if (p.alsoRoles) {
     const byRole: Partial<Record<Role, number>> = {};
-    for (const h of hits.filter((x) => x.field === "role")) {
+    const posts = hits.filter((x) => x.field === "role");
+    posts.forEach((h, i) => {
       const rest = s.slice(h.end);
       const m = YEARS_AFTER_POST.exec(rest);
       const value = m ? yearsStated(m, rest) : undefined;
-      if (value !== undefined && byRole[h.id as Role] === undefined) byRole[h.id as Role] = value;
-    }
+      if (value === undefined) return;
+      const joined = posts.slice(0, i).reverse();
+      const end = joined.findIndex((x, j) => !JOINED.test(s.slice(x.end, (j ? joined[j - 1]! : h).start)));
+      const covered = EVERY_POST.test(m![0]) ? posts.slice(0, i + 1) : [h, ...joined.slice(0, end < 0 ? undefined : end)];
+      for (const x of covered) byRole[x.id as Role] ??= value;
+    });
     if (Object.keys(byRole).length) p.postYearsByRole = byRole;
   }
   const post = firstYears(s, POST_PATTERNS);
@@ -263,6 +279,8 @@ export function extractProfile(text: string, v: Vocabulary): Profile {
     if (holdsPost && p.postYears === undefined) p.postYears = generic;
     else if (!holdsPost && p.teachingYears === undefined) p.teachingYears = generic;
   }
+  // years told only post by post ("校长、书记均为5年") are still years in post
+  if (p.postYearsByRole && p.postYears === undefined) p.postYears = p.postYearsByRole[p.role!] ?? Math.max(...Object.values(p.postYearsByRole));
   // a head who names the subject they teach ("副校长兼教务主任 教物理 教龄12年") is a teacher too
   if (p.role && p.role !== "teacher" && (p.role === "principal" || p.role === "party_secretary") && p.subjects?.length && p.teachingYears !== undefined && !(p.alsoRoles ?? []).includes("teacher")) {
     p.alsoRoles = [...(p.alsoRoles ?? []), "teacher"];
