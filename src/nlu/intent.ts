@@ -465,6 +465,22 @@ const IMPLEMENTER_WORDS: [RegExp, string][] = [
   [/优质中小学/, "优质中小学"],
 ];
 
+/** Years and nothing else ("4年", "快5年了"): after an eligibility answer, the reply to its question about years. */
+const YEARS_ONLY = /^(快|将近|近|不到|满|有|整|足)?(\d+(?:\.\d+)?|[一二两三四五六七八九十]+)(个)?年(多|半)?(了)?$/;
+
+/**
+ * "4年" right after an eligibility answer (the topic is a person, not a fact or a budget): the 教龄 of a teacher,
+ * or the 任职年限 of a head, as the message that says so. Undefined when the reply could be either (a head who
+ * also teaches) or is not that.
+ */
+function yearsReplied(whole: string, topic?: Topic): string | undefined {
+  if (!topic?.profile || topic.budget || topic.fact || !YEARS_ONLY.test(whole)) return undefined;
+  const roles = rolesOf(topic.profile);
+  const head = roles.some((r) => r !== "teacher");
+  if (head && roles.includes("teacher")) return undefined;
+  return `${head ? "任职" : "教龄"}${whole}`;
+}
+
 /** The words that ask "can I take part in X" with X after them: 能报X吗, 可以参加X吗. */
 /** "能报X吗" where X is shared by at most this many sub-projects is answered for each; more is a list question. */
 const MAX_AMONG = 4;
@@ -478,6 +494,8 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
 
   const command = commandOf(raw);
   if (command) return { kind: "command", command };
+  const yearsReply = yearsReplied(whole, ctx.topic);
+  if (yearsReply) return parseIntent(yearsReply, ctx);
   // "100人" right after a funding answer or a budget is that budget's count, not a bare number
   const countForBudget = BARE_COUNT.test(whole) && ctx.topic?.subProjectId !== undefined && (ctx.topic.budget !== undefined || ctx.topic.fact === "funding");
   if (!countForBudget && (BARE_NUMBER.test(normalize(raw)) || BARE_COUNT.test(whole) || (whole.length <= 6 && parseNumber(whole) !== undefined))) return { kind: "number", text: raw };
