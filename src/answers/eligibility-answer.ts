@@ -52,7 +52,7 @@ export function describeProfile(k: Knowledge, p: Profile): string {
   if (p.role) parts.push(rolesSaid(k, p));
   if (p.stage) parts.push(p.stage);
   if (p.subjects?.length) parts.push(p.subjects.map((s) => label(k.vocabulary.subjects, s)).join("、"));
-  if (p.teachingYears !== undefined) parts.push(`教龄${p.teachingYears}年`);
+  if (p.teachingYears !== undefined) parts.push(`教龄${yearsText(p.teachingYears)}`);
   parts.push(...postYearsSaid(k, p));
   for (const [field, list] of [
     ["positions", k.vocabulary.positions],
@@ -64,7 +64,12 @@ export function describeProfile(k: Knowledge, p: Profile): string {
   return escapeHtml(parts.join(" · ") || "（未提供）");
 }
 
-const inPost = (years: number) => (years === 0 ? "任职不满1年" : `任职${years}年`);
+/**
+ * Years as said: a half year stands for what is between two whole years ("快5年" is 4.5, "5年多" 5.5), so it is
+ * shown as "4年多", not as a figure nobody said.
+ */
+const yearsText = (years: number) => (years < 1 ? "不满1年" : Number.isInteger(years) ? `${years}年` : `${Math.floor(years)}年多`);
+const inPost = (years: number) => `任职${yearsText(years)}`;
 
 /** 任职N年; or, when posts were told apart by years and not all alike, each post's own ("校长/园长任职6年"). */
 function postYearsSaid(k: Knowledge, p: Profile): string[] {
@@ -82,7 +87,7 @@ const rolesSaid = (k: Knowledge, p: Profile) => rolesOf(p).map((r, i) => (i === 
 /** What the person said for a condition's field, shown beside it: their years, stage, or their own post (校长, not the row's 名校长). */
 function yoursOf(k: Knowledge, c: Check, p: Profile): string {
   const f = c.condition.field;
-  if (f === "teachingYears" || f === "postYears") return p[f] !== undefined ? `（你：${p[f]}年）` : "";
+  if (f === "teachingYears" || f === "postYears") return p[f] !== undefined ? `（你：${yearsText(p[f])}）` : "";
   if (f === "stage" && p.stage !== undefined) return `（你：${escapeHtml(p.stage)}）`;
   if (f === "role" && p.role !== undefined) return `（你：${escapeHtml(rolesSaid(k, p))}）`;
   return "";
@@ -106,7 +111,7 @@ function checkLines(k: Knowledge, checks: Check[], p: Profile): string[] {
 export function nearMissText(n: NearMiss, p: Profile): string {
   const what = n.field === "teachingYears" ? "教龄" : "任职年限";
   const have = p[n.field] ?? 0;
-  return `要求${escapeHtml(n.condition.text)}，你的${what}为${have}年，再有${n.yearsShort}年${what}即可。`;
+  return `要求${escapeHtml(n.condition.text)}，你的${what}为${yearsText(have)}，再有${yearsText(n.yearsShort)}${what}即可。`;
 }
 
 function eligibleBlock(k: Knowledge, v: Verdict, p: Profile, index: number): string {
