@@ -111,7 +111,7 @@ const LINK = `(?:了|已经|已|有|满|整|足|${SHORT})`;
 const POST_PATTERNS = [
   new RegExp(`任职${LINK}*${NUM}年`),
   new RegExp(`(?:当|做|担任|任|干)(?:了)?${HEAD}${LINK}*${NUM}年`),
-  new RegExp(`(?:当|做|担任|干)(?:了)?${NUM}年(?:的)?${HEAD}`),
+  new RegExp(`(?:当|做|担任|干)(?:了)?(?:${SHORT})?${NUM}年(?:的)?${HEAD}`),
   new RegExp(`${HEAD}(?:岗位)?(?:上)?(?:工作|任职|干)?${LINK}*${NUM}年`),
   new RegExp(`岗位(?:上)?(?:工作|任职)?${LINK}*${NUM}年`),
   // "书记是3年", "校长其实是8年" (not "…是3年周期", "…为5年制")
@@ -126,7 +126,7 @@ const TEACHING_PATTERNS = [
   new RegExp(`^教(?:\\p{Script=Han}){1,8}?${NUM}年`, "u"),
   new RegExp(`(?:教了|教书|从教|任教|执教|教学)${LINK}*${NUM}年`),
   new RegExp(`(?:当|做)(?:了)?${TEACHER}${LINK}*${NUM}年`),
-  new RegExp(`(?:当|做)(?:了)?${NUM}年(?:的)?${TEACHER}`),
+  new RegExp(`(?:当|做)(?:了)?(?:${SHORT})?${NUM}年(?:的)?${TEACHER}`),
 ];
 const GENERIC_PATTERNS = [
   new RegExp(`(?:工作|干|做|当|任)${LINK}+${NUM}年`),
@@ -149,13 +149,15 @@ function yearsStated(m: RegExpExecArray, s: string): number | undefined {
   if (value === undefined || value > 60) return undefined;
   const whole = Math.floor(value);
   // "快5年", "不到5年": short of it, so it meets 3-5年 but not 5-8年
-  if (SHORT_OF.test(m[0].slice(0, m[0].lastIndexOf(m[1]!)))) return whole - 0.5;
+  // ("将近5年教龄": the word is before the match)
+  if (SHORT_OF.test(m[0].slice(0, m[0].lastIndexOf(m[1]!))) || SHORT_BEFORE.test(s.slice(0, m.index))) return whole - 0.5;
   const beyond = value > whole || PAST_WHOLE_YEARS.test(s.slice(m.index + m[0].length));
   return beyond ? whole + 0.5 : whole;
 }
 
 /** Words before a number of years that say it is not yet reached. */
 const SHORT_OF = new RegExp(SHORT);
+const SHORT_BEFORE = new RegExp(`(?:${SHORT})$`);
 
 /** The years the most explicit matching pattern states (patterns are in order of explicitness). */
 function firstYears(s: string, patterns: RegExp[]): number | undefined {
