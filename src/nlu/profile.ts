@@ -172,6 +172,9 @@ function firstYears(s: string, patterns: RegExp[]): number | undefined {
 /** Years told right after a post's word: 书记只干了1年, 校长干了7年, 校长任职6年. */
 const YEARS_AFTER_POST = new RegExp(`^(?:岗位)?(?:上)?(?:只|才|已经|已|都|均|也)?(?:干|当|做|任职|工作|任)?(?:了)?(?:有|满|是|为)?${NUM}年`);
 
+/** Years told right before a post's word: 当了6年小学校长. */
+const YEARS_BEFORE_POST = new RegExp(`(?:当|做|担任|干)(?:了)?(?:${SHORT})?${NUM}年(?:的)?(?:小学|初中|高中|中学|幼儿园)?$`);
+
 /** What ends a place name: 县, 市, 州, 地区 (the run of unread characters before it is the name). */
 const PLACE_END = /^(县|市|州|地区)/;
 
@@ -260,8 +263,10 @@ export function extractProfile(text: string, v: Vocabulary): Profile {
     const posts = hits.filter((x) => x.field === "role");
     posts.forEach((h, i) => {
       const rest = s.slice(h.end);
-      const m = YEARS_AFTER_POST.exec(rest);
-      const value = m ? yearsStated(m, rest) : undefined;
+      const before = s.slice(0, h.start);
+      const after = YEARS_AFTER_POST.exec(rest);
+      const m = after ?? YEARS_BEFORE_POST.exec(before);
+      const value = m ? yearsStated(m, after ? rest : before) : undefined;
       if (value === undefined) return;
       const joined = posts.slice(0, i).reverse();
       const end = joined.findIndex((x, j) => !JOINED.test(s.slice(x.end, (j ? joined[j - 1]! : h).start)));
