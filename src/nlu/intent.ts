@@ -228,10 +228,11 @@ function planQuestion(k: Knowledge, whole: string, named: string[], personKnown 
   if (named.length === 2 && /都是|都要|分别|各是|各(要|有)?(多少|几)/.test(whole)) return { ask: "compare", ids: [named[0]!, named[1]!] };
   const category = categoryAsked(k, whole, plan);
   if (category) return category;
-  // "有没有面向德育主任的项目": who projects are for, though the post is also in one sub-project's name
+  // "有没有面向德育主任的项目", "面向高中校长的项目有哪些": who projects are for, though the post is also in one
+  // sub-project's name
   if (named.length && /面向|针对|给/.test(whole) && ASKS_WHICH.test(whole) && !SELF.test(whole)) {
     const profile = readProfile(whole, k.vocabulary).profile;
-    if (profile.positions?.some((x) => x !== "正职")) return { ask: "audience", profile, ...(plan ? { plan } : {}) };
+    if (profile.positions?.some((x) => x !== "正职") || (profile.role && profile.role !== "teacher")) return { ask: "audience", profile, ...(plan ? { plan } : {}) };
   }
   // "每个项目集中培训多少天", "区培六个项目各是几年周期", "面向党组织书记的项目各几天": that fact of each, listed
   // "所有三年周期项目 一年集中培训天数分别是多少": of one cycle length only
