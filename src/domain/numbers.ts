@@ -78,14 +78,16 @@ export interface Quantity {
 /** A number inside free text, as a regex source with one capture group (parse the capture with parseNumber). */
 export const NUMBER_PATTERN = `((?:${DIGITS_PATTERN})[十百千万]?|[零〇一二两俩三四五六七八九十百千万]+)`;
 const NUM = NUMBER_PATTERN;
-const PEOPLE_WORDS = "人次|人|名|位|学员|老师|教师|校长|园长|书记";
+const PEOPLE_WORDS = "人次|人|名|位|学员|老师|教师|校长|园长|书记|主任";
+/** Words between a count and the people it counts: 10个高中书记, 30个教务主任. */
+const PEOPLE_QUALIFIER = "小学|初中|高中|中学|幼儿园|教务|德育";
 /**
  * number, optional 多/余, optional measure word, then a unit. Counties and schools may have a short
  * qualifier in between (2个帮扶县, 3所帮扶学校).
  */
 const QUANTITY = new RegExp(
   `${NUM}\\s*(?:多|余)?\\s*(?:` +
-    `个?\\s*(${PEOPLE_WORDS})` +
+    `个?\\s*(?:${PEOPLE_QUALIFIER})?(${PEOPLE_WORDS})` +
     `|(?:(个|所)\\s*((?:(?![天年人元时名位个所])\\p{Script=Han}){0,4}?))?(县市|县(?!级)|学校|校(?!长|园长))` +
     `|(天|日|学时|课时|小时|年|万元|元|万|所)` +
     `)`,

@@ -384,7 +384,8 @@ function yearsOf(raw: string): BudgetQuantities {
 function budgetParts(ctx: NluContext, typed: string): { candidate: Candidate; quantities: BudgetQuantities }[] {
   // full-width digits (２０人) cut like half-width ones
   const raw = normalize(typed);
-  const cuts = [...raw.matchAll(/(\d+|[一二两三四五六七八九十百]+)\s*(个)?\s*(人|名|位|所|个县|县)/g)].map((m) => m.index + m[0].length);
+  // each count of people or places ends a part ("县骨20人 地骨10人", "再加30个教务主任…")
+  const cuts = findQuantities(raw).filter((q) => q.kind === "people" || q.kind === "counties" || q.kind === "schools").map((q) => q.end);
   if (!cuts.length) return [];
   const out: { candidate: Candidate; quantities: BudgetQuantities }[] = [];
   let from = 0;
@@ -605,9 +606,10 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
     const sp = subProject(ctx.knowledge, candidates[0]?.subProjectId);
     const billed = sp ? billedDurations(sp, findRow(sp, candidates[0]?.rowId)) : [];
     const q = sp ? timesPlaces(withRows(withGroups(budgetQuantities(raw, billed), raw, billed), raw, sp, v, candidates[0]?.rowId), whole, billsPlaces(sp.id)) : withGroups(budgetQuantities(raw, billed), raw, billed);
-    // "再加10人" after a budget of 10: 20 people, not 10
-    const addsPeople = fromContext && ADDS.test(whole) && topic?.budget?.people !== undefined && q.people !== undefined;
-    const merged = fromContext && topic?.budget ? { ...topic.budget, ...q, ...(addsPeople ? { people: topic.budget.people! + q.people! } : {}) } : q;
+    // "再加10人" after a budget of 10: 20 people, not 10 (also "再加10个高中书记", which names the same sub-project)
+    const sameBudget = fromContext || (sp !== undefined && sp.id === topic?.subProjectId);
+    const addsPeople = sameBudget && ADDS.test(whole) && topic?.budget?.people !== undefined && q.people !== undefined;
+    const merged = (fromContext || addsPeople) && topic?.budget ? { ...topic.budget, ...q, ...(addsPeople ? { people: topic.budget.people! + q.people! } : {}) } : q;
     // "一对一 1县3校" (一对一 is also 顶岗支教's 一对一指导): counts per county or school fit only the sub-projects billed so
     const perPlace = !fromContext && !found.confident && (merged.counties !== undefined || merged.schools !== undefined);
     const fitting = perPlace

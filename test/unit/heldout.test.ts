@@ -14,7 +14,7 @@ import { evaluate, formatTally, loadSet, tally } from "../heldout/evaluate.js";
  * swallowing an unknown word is the worse fault; 14:05: 324 and 14; 14:00: 323 and 15; 13:55: 321 and 16; 06:44 UTC on 9febfb2: 320 and 17; 06:05 on 779ba1f it was 318 and 16; session 2
  * ended at 314 and 18, session 1 at 281 and 26), so heldout.yaml is held to what was measured and may only
  * ratchet towards the target: the test fails if the wrong count rises or the right count falls. dev.yaml,
- * dev2.yaml, dev3.yaml and dev4.yaml (sessions 2, 3 and 4's new development items) are held to 0 wrong; dev5.yaml to dev7.yaml to their measured figures (dev6 in session 9: 211/22/2/5, from 175/33/3/29 at session 8's end; dev7 86/28/1/5, first measured 75/27/1/17). Lower these numbers whenever the figures improve; never raise them.
+ * dev2.yaml, dev3.yaml and dev4.yaml (sessions 2, 3 and 4's new development items) are held to 0 wrong; dev5.yaml to dev7.yaml to their measured figures (dev6 in session 9: 211/22/2/5, from 175/33/3/29 at session 8's end; dev7 86/28/1/5, first measured 75/27/1/17; session 10: dev4 326, dev5 241, dev7 87 right). Lower these numbers whenever the figures improve; never raise them.
  */
 const CEILING: Record<string, { wrong: number; right: number }> = {
   dev: { wrong: 0, right: 125 },
@@ -22,12 +22,12 @@ const CEILING: Record<string, { wrong: number; right: number }> = {
   dev3: { wrong: 0, right: 276 },
   // session 4's set, written by the writer helper in batches while this session fixed them
   // 323, not 324: e110 was right only because 学校不是足球特色学校 was read as being one (b16a011)
-  dev4: { wrong: 0, right: 325 },
+  dev4: { wrong: 0, right: 326 },
   // session 7's set, written by the writer helper in six batches; its fixes are under way, so it ratchets too
-  dev5: { wrong: 10, right: 240 },
+  dev5: { wrong: 10, right: 241 },
   dev6: { wrong: 5, right: 211 },
   // session 9's set, measured 75/27/1/17 before any change for it
-  dev7: { wrong: 5, right: 86 },
+  dev7: { wrong: 5, right: 87 },
   heldout: { wrong: 9, right: 333 },
 };
 
