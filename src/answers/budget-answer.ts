@@ -13,7 +13,8 @@ export function budgetAnswer(b: Budget): string {
   const missing = b.missing.map((m) => ({ people: "培训人数", counties: "帮扶县数", schools: "帮扶校数" })[m]);
   // a planned amount below the guide's minimum comes first: the figure below is only what those amounts give
   const outside = b.outside?.length ? [`⚠️ ${escapeHtml(b.outside.join("；"))}。请核对后再测算；下面按你给的数字计算，仅供参考。`] : [];
-  const out = [title, ...outside, ...lines];
+  const perPlace = b.perPlace ? [`人数：${b.perPlace.places}${b.perPlace.unit} × 每${b.perPlace.unit}${b.perPlace.each}人 = ${b.perPlace.places * b.perPlace.each}人`] : [];
+  const out = [title, ...outside, ...perPlace, ...lines];
   if (missing.length) out.push(`（未提供${missing.join("、")}，相应项目未计入）`);
   out.push(`每年合计：<b>${yuan(b.perYear)}</b>（${wan(b.perYear)}）`);
   // one group of trainees, every line per person: what one trainee costs a year

@@ -21,6 +21,14 @@ export interface BudgetQuantities {
   unplacedCounts?: number[];
   /** `people` adds up groups of several rows billed alike (园长15人 中学校长25人): the budget names no one row. */
   acrossRows?: boolean;
+  /** `people` was counted per county or school (2县 每县30人); it holds while people = places × each. */
+  perPlace?: PerPlace;
+}
+
+export interface PerPlace {
+  places: number;
+  each: number;
+  unit: "县" | "校";
 }
 
 export interface BudgetLine {
@@ -53,6 +61,8 @@ export interface Budget {
   anyRow?: boolean;
   /** Quantities the computation needs but were not given (people, counties, schools). */
   missing: ("people" | "counties" | "schools")[];
+  /** How the head-count was made, when per county or school. */
+  perPlace?: PerPlace;
 }
 
 /** The schedule that applies to a row: its own, else the sub-project's. */
@@ -117,7 +127,9 @@ function quotaWarning(quota: Quota[], unit: Quota["unit"], planned: number | und
 export function computeBudget(sp: SubProject, rowId: string | undefined, q: BudgetQuantities): Budget {
   const row = findRow(sp, rowId);
   const years = q.years ?? sp.cycle.years;
-  const base: Pick<Budget, "subProject" | "row" | "years" | "warnings" | "missing" | "outside"> = { subProject: sp, row, years, warnings: [], missing: [] };
+  // a count per place shown only while the head-count is still what it made ("人数改成50" after it is not)
+  const perPlace = q.perPlace && q.people === q.perPlace.places * q.perPlace.each ? { perPlace: q.perPlace } : {};
+  const base: Pick<Budget, "subProject" | "row" | "years" | "warnings" | "missing" | "outside" | "perPlace"> = { subProject: sp, row, years, warnings: [], missing: [], ...perPlace };
   if (!("rates" in row.funding)) return { ...base, lines: [], perYear: 0, cycle: 0, noStandard: row.funding.none };
 
   const schedule = scheduleOf(sp, row);

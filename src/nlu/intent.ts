@@ -11,7 +11,7 @@ import { checkCondition, rolesOf } from "../domain/eligibility.js";
 import type { SearchIndex } from "./search.js";
 import type { AudienceRow, Duration, Knowledge, Plan, Role, SubProject, Vocabulary } from "../knowledge/schema.js";
 import type { Profile } from "../domain/profile.js";
-import type { BudgetQuantities } from "../domain/budget.js";
+import type { BudgetQuantities, PerPlace } from "../domain/budget.js";
 import { budgetQuantities, commonRun, findQuantities, parseNumber, type Quantity } from "../domain/numbers.js";
 import { extractProfile, hasProfile, readProfile } from "./profile.js";
 import { compact, normalize, words } from "./segment.js";
@@ -842,11 +842,12 @@ function withRows(q: BudgetQuantities, raw: string, sp: SubProject, v: Vocabular
  * (one billed per county or school keeps its places).
  */
 function timesPlaces(q: BudgetQuantities, whole: string, billsPlaces: boolean): BudgetQuantities {
-  const places = /每(个)?(县|县市)/.test(whole) ? q.counties : /每(个|所)?(校|学校|所)/.test(whole) ? q.schools : undefined;
-  if (billsPlaces || places === undefined || places < 2) return q;
+  const unit: PerPlace["unit"] | undefined = /每(个)?(县|县市)/.test(whole) ? "县" : /每(个|所)?(校|学校|所)/.test(whole) ? "校" : undefined;
+  const places = unit === "县" ? q.counties : unit === "校" ? q.schools : undefined;
+  if (billsPlaces || !unit || places === undefined || places < 2) return q;
   const times = (r: Record<string, number> | undefined) => (r ? Object.fromEntries(Object.entries(r).map(([k, n]) => [k, n * places])) : undefined);
   const { counties: _c, schools: _s, ...rest } = q;
-  const people = q.people !== undefined ? { people: q.people * places } : {};
+  const people = q.people !== undefined ? { people: q.people * places, perPlace: { places, each: q.people, unit } } : {};
   const byDuration = times(q.peopleByDuration);
   const byRow = times(q.peopleByRow);
   return { ...rest, ...people, ...(byDuration ? { peopleByDuration: byDuration } : {}), ...(byRow ? { peopleByRow: byRow } : {}) };
