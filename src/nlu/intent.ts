@@ -483,9 +483,9 @@ function yearsReplied(whole: string, topic?: Topic): string | undefined {
   return `${head ? "任职" : "教龄"}${whole}`;
 }
 
-/** The words that ask "can I take part in X" with X after them: 能报X吗, 可以参加X吗. */
 /** "能报X吗" where X is shared by at most this many sub-projects is answered for each; more is a list question. */
 const MAX_AMONG = 4;
+/** The words that ask "can I take part in X" with X after them: 能报X吗, 可以参加X吗. */
 const TARGET_Q = /(能|可以|可|能否|能不能|可不可以)(报|报名|参加|参训|申请|申报)(.{2,40}?)(吗|么|不|呢)?$/;
 
 export function parseIntent(text: string, ctx: NluContext): Intent {
@@ -694,8 +694,8 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   // "我也是党支部书记 干了4年" after "幼儿园园长 任职8年": a second post of the same person, each with its years
   const secondPost = told?.role && reading.profile.role && reading.profile.role !== told.role && ALSO_HOLDS.test(whole) ? reading.profile.role : undefined;
   // "书记干了3年" (or "3年" when that was asked) after "校长 任职6年 也是党支部书记": the years of a post held
-  const postYears = told && !secondPost && !OTHER_PERSON.test(whole) && !SELF_INTRO.test(whole) ? yearsOfHeldPost(told, reading.profile) : undefined;
-  const held: Profile = secondPost && told ? holdingBoth(told, reading.profile, secondPost) : postYears ? { ...merged, ...postYears } : merged;
+  const withPostYears = told && !secondPost && !OTHER_PERSON.test(whole) && !SELF_INTRO.test(whole) ? yearsOfHeldPost(told, reading.profile) : undefined;
+  const held: Profile = secondPost && told ? holdingBoth(told, reading.profile, secondPost) : withPostYears ? { ...merged, ...withPostYears } : merged;
   // "要是再干两年呢" after "园长 任职5年": the years told before, plus these (not 2 years instead of 5)
   const profile = continues && told && more ? withMoreYears(held, told, more) : held;
   // what this message itself says of the person (a follow-up "书记那个研修要去几天" states nothing new)
