@@ -107,7 +107,7 @@ const HEAD = "(?:校长|园长|书记|党支部书记|党组织书记|副校长|
 const TEACHER = "(?:老师|教师|班主任)";
 /** Words between a post or 教龄 and its years: 任职了5年, 已经5年, 满5年, 整七年, 快5年, 不到5年 (SHORT_OF reads the last). */
 const SHORT = "快|近|将近|不到|不足";
-const LINK = `(?:了|已经|已|有|满|整|足|${SHORT})`;
+const LINK = `(?:了|已经|已|有|刚|满|整|足|${SHORT})`;
 const POST_PATTERNS = [
   new RegExp(`任职${LINK}*${NUM}年`),
   new RegExp(`(?:当|做|担任|任|干)(?:了)?${HEAD}${LINK}*${NUM}年`),
@@ -265,7 +265,9 @@ export function extractProfile(text: string, v: Vocabulary): Profile {
       const rest = s.slice(h.end);
       const before = s.slice(0, h.start);
       const after = YEARS_AFTER_POST.exec(rest);
-      const m = after ?? YEARS_BEFORE_POST.exec(before);
+      // (not the years right after the post before: "校长干了6年 书记才兼上" says nothing of the 书记's years)
+      const ahead = after ? null : YEARS_BEFORE_POST.exec(before);
+      const m = after ?? (ahead && !posts.some((x) => x.end === ahead.index) ? ahead : null);
       const value = m ? yearsStated(m, after ? rest : before) : undefined;
       if (value === undefined) return;
       const joined = posts.slice(0, i).reverse();
