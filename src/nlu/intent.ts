@@ -666,7 +666,11 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   // (not when the text left out is the "能报X吗" asked about: X is no post of the person, 团委书记…能报书记研修吗)
   if (readText !== raw && personText === undefined && (reading.profile.teachingYears !== undefined || reading.profile.postYears !== undefined)) reading = readProfile(raw, v, ignore);
   const asserted = assertedMembership(ctx.knowledge, found.exact ? named : [], whole);
-  if (asserted) {
+  // "我们县不是顶岗支教的项目县": the list named is denied, which settles its condition as not met
+  if (asserted && LIST_DENIED.test(whole)) {
+    const denied = reading.profile.denied ?? {};
+    reading = { ...reading, profile: { ...reading.profile, denied: { ...denied, projects: [...new Set([...(denied.projects ?? []), asserted])] } } };
+  } else if (asserted) {
     reading = {
       ...reading,
       profile: { ...reading.profile, projects: [...new Set([...(reading.profile.projects ?? []), asserted])] },
@@ -937,6 +941,8 @@ function nameBeforeQuestion(k: Knowledge, raw: string): { subProjectId: string; 
 
 /** The words that name a list of a sub-project: 项目县, 项目学校 (place words such as 南疆 or 示范校 do not). */
 const LIST_WORDS = /项目县|项目学校|项目校|试点学校|试点项目学校/;
+/** A list of project counties or schools said not to include the person's ("不是…的项目县", "不在…项目学校里"). */
+const LIST_DENIED = /(不是|不在|不属于|并非|没(有)?(入选|列入|进))[^，。,.]{0,12}(项目县|项目学校|项目校|试点学校|试点项目学校)/;
 
 /**
  * "我们县是县域教师发展支持服务体系建设项目县": naming a sub-project together with its list word says the writer
