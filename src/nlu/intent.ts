@@ -972,8 +972,8 @@ const ALSO_HOLDS = /也是|也当|也担任|还是|还当|还担任|同时(也|�
 /** The person as before, holding a second post with its own years (a role condition passes on either). */
 function holdingBoth(before: Profile, said: Profile, second: Role): Profile {
   const first = before.role!;
-  const years: Partial<Record<Role, number>> = { ...(before.postYearsByRole ?? {}) };
-  if (before.postYears !== undefined && years[first] === undefined) years[first] = before.postYears;
+  // years told post by post stay each post's own: the overall years are the first post's only when nothing else was
+  const years: Partial<Record<Role, number>> = { ...(before.postYearsByRole ?? (before.postYears !== undefined ? { [first]: before.postYears } : {})) };
   if (said.postYears !== undefined) years[second] = said.postYears;
   const positions = [...new Set([...(before.positions ?? []), ...(said.positions ?? [])])];
   return {
