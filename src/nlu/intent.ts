@@ -969,11 +969,17 @@ const SELF_INTRO = /^(我是|本人是|我现在是)/;
 /** Words that add a post to the person already described ("我也是党支部书记", "同时兼任书记"). */
 const ALSO_HOLDS = /也是|也当|也担任|还是|还当|还担任|同时(也|还)?(是|担任|兼)|兼任|还兼|也兼/;
 
+/**
+ * The years of each post told so far, to add to: told post by post, each post's own; else the overall years are the
+ * first post's.
+ */
+function yearsByPost(p: Profile): Partial<Record<Role, number>> {
+  return { ...(p.postYearsByRole ?? (p.postYears !== undefined && p.role ? { [p.role]: p.postYears } : {})) };
+}
+
 /** The person as before, holding a second post with its own years (a role condition passes on either). */
 function holdingBoth(before: Profile, said: Profile, second: Role): Profile {
-  const first = before.role!;
-  // years told post by post stay each post's own: the overall years are the first post's only when nothing else was
-  const years: Partial<Record<Role, number>> = { ...(before.postYearsByRole ?? (before.postYears !== undefined ? { [first]: before.postYears } : {})) };
+  const years = yearsByPost(before);
   if (said.postYears !== undefined) years[second] = said.postYears;
   const positions = [...new Set([...(before.positions ?? []), ...(said.positions ?? [])])];
   return {
@@ -992,7 +998,7 @@ function holdingBoth(before: Profile, said: Profile, second: Role): Profile {
 function yearsOfHeldPost(before: Profile, said: Profile): Profile | undefined {
   if (said.postYears === undefined || said.alsoRoles || !before.alsoRoles?.length) return undefined;
   const roles = rolesOf(before);
-  const years: Partial<Record<Role, number>> = { ...(before.postYearsByRole ?? (before.postYears !== undefined ? { [before.role!]: before.postYears } : {})) };
+  const years = yearsByPost(before);
   const untold = said.role ? (roles.includes(said.role) ? [said.role] : []) : before.postYearsByRole ? roles.filter((r) => years[r] === undefined) : [];
   if (!untold.length) return undefined;
   for (const r of untold) years[r] = said.postYears;
