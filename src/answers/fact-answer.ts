@@ -253,8 +253,13 @@ function fundingLines(sp: SubProject, opts: FactOptions, cites: Cites): string[]
   };
   const groups = groupRows(rows, render, render);
   const out: string[] = [];
+  // a blank cell's reading is said once, with the unstated sentence, not again under each row's citation
   const citeRow = (r: AudienceRow) => {
-    if ("rates" in r.funding) for (const x of r.funding.rates) cites.add(x.cite, `${x.amount}${x.unit[0]}`);
+    if (!("rates" in r.funding)) return;
+    for (const x of r.funding.rates) {
+      const { note: _n, ...bare } = x.cite;
+      cites.add(r.funding.unstated ? bare : x.cite, `${x.amount}${x.unit[0]}`);
+    }
   };
   if (groups.length === 1) {
     const g = groups[0]!;
@@ -262,6 +267,13 @@ function fundingLines(sp: SubProject, opts: FactOptions, cites: Cites): string[]
     if (!("rates" in only.funding)) {
       out.push(`${title(sp, row)}：${NO_FUNDING}，助手不作估算。`);
       out.push(`ℹ️ ${e(only.funding.none)}`);
+      return out;
+    }
+    if (only.funding.unstated) {
+      // a blank cell: the guide's word first, the merged-cell reading only as a reference
+      out.push(`${title(sp, row)} 培训经费标准：指南未写明。`);
+      out.push(`ℹ️ ${e(only.funding.unstated)}若按上方合并单元格理解，为${g.value}${INFERRED_MARK}，仅供参考，请向项目办确认。`);
+      for (const r of g.rows) citeRow(r);
       return out;
     }
     out.push(`${title(sp, row)} 培训经费标准：${g.value}${inferredNote(g.rows)}`);
@@ -273,7 +285,8 @@ function fundingLines(sp: SubProject, opts: FactOptions, cites: Cites): string[]
   }
   out.push(`${title(sp)} 培训经费标准（按附件2各行）：`);
   for (const g of groups) {
-    out.push(`• ${labels(g.rows)}：${g.value}${inferredNote(g.rows)}`);
+    const unstated = g.rows.every((r) => "rates" in r.funding && r.funding.unstated);
+    out.push(unstated ? `• ${labels(g.rows)}：指南未写明（本栏为空；按合并单元格可推定为${g.value}，仅供参考）` : `• ${labels(g.rows)}：${g.value}${inferredNote(g.rows)}`);
     for (const r of g.rows) {
       if ("rates" in r.funding) citeRow(r);
       else out.push(`  ℹ️ ${e(r.funding.none)}`);
@@ -410,6 +423,8 @@ export function guideSilentOn(k: Knowledge, subProjectId: string, fact: FactKind
   if (fact === "quota") return !sp.quota.length;
   if (fact === "implementer") return !sp.rows.some((r) => implementerOf(sp, r));
   if (fact === "phases") return !sp.phases && !sp.rows.some((r) => r.phases);
+  // blank cells read as merged ones (书记研修, 依法治校): the guide itself does not say
+  if (fact === "funding") return sp.rows.every((r) => !("rates" in r.funding) || r.funding.unstated !== undefined);
   return false;
 }
 

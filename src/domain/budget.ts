@@ -23,6 +23,8 @@ export interface BudgetQuantities {
   acrossRows?: boolean;
   /** `people` was counted per county or school (2县 每县30人); it holds while people = places × each. */
   perPlace?: PerPlace;
+  /** `people` adds up these counts of groups (足球老师20 书法15); shown while their sum is still `people`. */
+  peopleParts?: number[];
 }
 
 export interface PerPlace {
@@ -57,12 +59,16 @@ export interface Budget {
   outside?: string[];
   /** Set when the guide gives no funding standard for this row: nothing is computed. */
   noStandard?: string;
+  /** Set when the row's rates are a reading of a blank cell (Funding.unstated): computed for reference only. */
+  unstated?: string;
   /** No row was named and every row is billed alike: the figures hold for any of them, so none is named. */
   anyRow?: boolean;
   /** Quantities the computation needs but were not given (people, counties, schools). */
   missing: ("people" | "counties" | "schools")[];
   /** How the head-count was made, when per county or school. */
   perPlace?: PerPlace;
+  /** How the head-count was made, when it adds up groups (20 + 15 + 15 + 20). */
+  peopleParts?: number[];
 }
 
 /** The schedule that applies to a row: its own, else the sub-project's. */
@@ -129,7 +135,8 @@ export function computeBudget(sp: SubProject, rowId: string | undefined, q: Budg
   const years = q.years ?? sp.cycle.years;
   // a count per place shown only while the head-count is still what it made ("人数改成50" after it is not)
   const perPlace = q.perPlace && q.people === q.perPlace.places * q.perPlace.each ? { perPlace: q.perPlace } : {};
-  const base: Pick<Budget, "subProject" | "row" | "years" | "warnings" | "missing" | "outside" | "perPlace"> = { subProject: sp, row, years, warnings: [], missing: [], ...perPlace };
+  const parts = q.peopleParts && q.peopleParts.length > 1 && q.people === q.peopleParts.reduce((a, n) => a + n, 0) ? { peopleParts: q.peopleParts } : {};
+  const base: Pick<Budget, "subProject" | "row" | "years" | "warnings" | "missing" | "outside" | "perPlace" | "peopleParts"> = { subProject: sp, row, years, warnings: [], missing: [], ...perPlace, ...parts };
   if (!("rates" in row.funding)) return { ...base, lines: [], perYear: 0, cycle: 0, noStandard: row.funding.none };
 
   const schedule = scheduleOf(sp, row);
@@ -150,7 +157,8 @@ export function computeBudget(sp: SubProject, rowId: string | undefined, q: Budg
     if (w) base.warnings.push(w);
   }
   const perYear = assertYuan(lines.reduce((s, l) => s + l.amount, 0));
-  return { ...base, missing: [...new Set(base.missing)], lines, perYear, cycle: assertYuan(perYear * years) };
+  const unstated = row.funding.unstated ? { unstated: row.funding.unstated } : {};
+  return { ...base, ...unstated, missing: [...new Set(base.missing)], lines, perYear, cycle: assertYuan(perYear * years) };
 }
 
 function lineFor(rate: Rate, schedule: Duration[], q: BudgetQuantities): BudgetLine | { missing: "people" | "counties" | "schools" } {
@@ -233,6 +241,7 @@ function sumOfRows(sp: SubProject, parts: Budget[]): Budget {
     ...(parts.some((b) => b.outside?.length) ? { outside: [...new Set(parts.flatMap((b) => b.outside ?? []))] } : {}),
     missing: [...new Set(parts.flatMap((b) => b.missing))],
     ...(parts.some((b) => b.noStandard) ? { noStandard: parts.find((b) => b.noStandard)!.noStandard! } : {}),
+    ...(parts.some((b) => b.unstated) ? { unstated: parts.find((b) => b.unstated)!.unstated! } : {}),
   };
 }
 

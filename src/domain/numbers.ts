@@ -104,18 +104,47 @@ function kindOf(unit: string): QuantityKind {
   return "people";
 }
 
-/** The count after its noun: 帮扶县2个, 学校3所, 人数50, 学员：80名, 全员老师1500, 团队75. */
+/** The count after its noun: 帮扶县2个, 学校3所, 人数50, 学员：80名, 全员老师1500, 团队75 (not the 校 of 依法治校10). */
 /** "人数一样", "人数一致": 一 that starts a word (一样, 一起, 一共…) counts nothing. */
 const NOT_A_COUNT = "(?![样致起共般定些下直])";
-const REVERSED = new RegExp(`(县市|县|学校|校|人数|学员|参训人员|人员|老师|教师|团队)(?:数|数量)?(?:为|是|:|：|共|有)?\\s*${NUM}${NOT_A_COUNT}\\s*(个|所|名|人|位)?(?![天年元时万\\d])`, "gu");
+const REVERSED = new RegExp(`(县市|县|学校|(?:(?<=帮扶|项目|示范|试点|每|各)|(?<!\\p{Script=Han}))校|人数|学员|参训人员|人员|老师|教师|团队)(?:数|数量)?(?:为|是|:|：|共|有)?\\s*${NUM}${NOT_A_COUNT}\\s*(个|所|名|人|位)?(?![天年元时万\\d])`, "gu");
+
+/**
+ * A count that ends an item of a list, with no unit after it: "书法十五", "小学校长25", "书记15个", "依法治校再报20".
+ * The label is the Han text before it; the item ends at a space, a list mark or the end of the message.
+ */
+const LIST_COUNT = new RegExp(`((?:(?![零〇一二两俩三四五六七八九十百千万])\\p{Script=Han}){1,12})\\s*${NUM}\\s*(?:个|名|位)?(?=\\s|[，,、；;。！!？?]|$)`, "gu");
+/** Labels after which a bare number is a length or a date, never a head-count. */
+const NOT_PEOPLE_LABEL = /(教龄|教领|任职|工作|干了|教了|当了|做了|从教|任教|培训|研修|学习|集中|天数|时间|年限|周期|学时|课时|第|共|年|天|号|月|日)$/u;
+const PERSON_LABEL = new RegExp(`(${PEOPLE_WORDS})$`, "u");
 
 /** Every counted quantity in the text, in order. */
 export function findQuantities(text: string): Quantity[] {
   const n = normalize(text);
+  const out = countsWithUnits(n);
+  out.push(...listCounts(n, out));
+  return out.sort((a, b) => a.start - b.start);
+}
+
+/**
+ * The text (normalised) with 人 after each bare count of a list ("依法治校再报20" → "依法治校再报20人"), so a part cut
+ * from it still reads as a head-count on its own.
+ */
+export function withCountUnits(text: string): string {
+  const n = normalize(text);
+  let out = n;
+  for (const q of listCounts(n, countsWithUnits(n)).sort((a, b) => b.end - a.end)) out = `${out.slice(0, q.end)}人${out.slice(q.end)}`;
+  return out;
+}
+
+/** The quantities a unit or a noun marks (50人, 2个县, 帮扶校3所, 15天), in normalised text, in no set order. */
+function countsWithUnits(n: string): Quantity[] {
   const out: Quantity[] = [];
   for (const m of n.matchAll(QUANTITY)) {
     const value = parseNumber(m[1]!);
     if (value === undefined) continue;
+    // "校长25个 书记15个": the 书记 after the space labels the next count, not this one
+    if (m[2] && /\s/u.test(m[0]) && new RegExp(`^\\s*${NUM}`, "u").test(n.slice(m.index + m[0].length))) continue;
     // "帮扶县1个 帮扶校3所": the 1个 counts the 县 before it (REVERSED), not the 校 after it
     // "一对一" (the sub-project's name) is no count of the 县 after it
     const head = n.slice(0, m.index).replace(/一对一/g, "___");
@@ -134,7 +163,27 @@ export function findQuantities(text: string): Quantity[] {
     const kind: QuantityKind = noun.startsWith("县") ? "counties" : noun.includes("校") ? "schools" : "people";
     out.push({ value, kind, start: m.index, end: m.index + m[0].length, before: compact(n.slice(Math.max(0, m.index - 8), m.index)) });
   }
-  return out.sort((a, b) => a.start - b.start);
+  return out;
+}
+
+/**
+ * Head-counts of a list whose items name a group and end in a bare number ("足球老师二十 书法十五 劳动十五"): an item
+ * counts people when its label names people (园长15), or when the message counts people elsewhere, or when two or
+ * more items read so. Lengths and dates (教龄5, 集中培训10, 2024) are never counts.
+ */
+function listCounts(n: string, found: Quantity[]): Quantity[] {
+  const items: (Quantity & { person: boolean })[] = [];
+  for (const m of n.matchAll(LIST_COUNT)) {
+    const label = m[1]!;
+    const value = parseNumber(m[2]!);
+    const start = m.index + label.length + (m[0].slice(label.length).length - m[0].slice(label.length).trimStart().length);
+    if (value === undefined || value < 1 || (value >= 1900 && value <= 2100) || NOT_PEOPLE_LABEL.test(label)) continue;
+    if (found.some((x) => x.start < m.index + m[0].length && start < x.end)) continue;
+    items.push({ value, kind: "people", start, end: m.index + m[0].length, before: compact(n.slice(Math.max(0, start - 8), start)), person: PERSON_LABEL.test(label) });
+  }
+  const peopleElsewhere = found.some((x) => x.kind === "people") || items.some((x) => x.person);
+  const accepted = peopleElsewhere || items.length >= 2 ? items : [];
+  return accepted.map(({ person: _p, ...q }) => q);
 }
 
 /** Words before a year count that make it a length of service, not a budget cycle. */

@@ -125,7 +125,15 @@ function fundingError(iss: { input?: unknown; errors?: { path: PropertyKey[]; me
 
 export const Funding = z.union(
   [
-    z.strictObject({ rates: z.array(Rate).min(1) }),
+    z.strictObject({
+      rates: z.array(Rate).min(1),
+      /**
+       * The row's own cell is blank though its block starts anew beside it (its 实施单位 is written again): the rates
+       * are a reading of the merged cell above, not a figure the guide gives. Said first, and a budget from them is
+       * for reference only.
+       */
+      unstated: nonEmpty.optional(),
+    }),
     /** The guide gives no standard: say so, never invent one. */
     z.strictObject({ none: nonEmpty }),
   ],

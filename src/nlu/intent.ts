@@ -12,7 +12,7 @@ import type { SearchIndex } from "./search.js";
 import type { AudienceRow, Duration, Knowledge, Plan, Role, SubProject, Vocabulary } from "../knowledge/schema.js";
 import type { Profile } from "../domain/profile.js";
 import type { BudgetQuantities, PerPlace } from "../domain/budget.js";
-import { budgetQuantities, commonRun, findQuantities, parseNumber, type Quantity } from "../domain/numbers.js";
+import { budgetQuantities, commonRun, findQuantities, parseNumber, withCountUnits, type Quantity } from "../domain/numbers.js";
 import { extractProfile, hasProfile, readProfile } from "./profile.js";
 import { compact, normalize, words } from "./segment.js";
 import type { Candidate, FactKind, Intent, PlanQuestion, Topic } from "./types.js";
@@ -378,29 +378,49 @@ function yearsOf(raw: string): BudgetQuantities {
 
 /**
  * A message cut after each head-count ("县骨四十人加地骨三十人 每年预算合计" → 县骨四十人 | 加地骨三十人): the
- * parts that each name exactly one sub-project, with the counts of their own part. Several parts naming the same
- * sub-project are rows of it (紧缺领域 足球30人 心理20人), not a sum: those give no parts.
+ * parts that each name exactly one sub-project, with the counts of their own part. A part that names the previous
+ * part's sub-project again, or, after a part that named one of its groups, another group it trains (紧缺领域 班主任30个 |
+ * 德育主任20个, though 德育主任 also names the 高中 教务德育 培训), joins it as one of its rows (`folded`). One sub-project named twice apart gives no
+ * parts: not a sum.
  */
-function budgetParts(ctx: NluContext, typed: string): { candidate: Candidate; quantities: BudgetQuantities }[] {
-  // full-width digits (２０人) cut like half-width ones
-  const raw = normalize(typed);
+function budgetParts(ctx: NluContext, typed: string): { candidate: Candidate; quantities: BudgetQuantities; folded?: true }[] {
+  // full-width digits (２０人) cut like half-width ones; a bare count of a list keeps its 人 in its part
+  const raw = withCountUnits(typed);
   // each count of people or places ends a part ("县骨20人 地骨10人", "再加30个教务主任…")
   const cuts = findQuantities(raw).filter((q) => q.kind === "people" || q.kind === "counties" || q.kind === "schools").map((q) => q.end);
   if (!cuts.length) return [];
-  const out: { candidate: Candidate; quantities: BudgetQuantities }[] = [];
+  const parts: { candidate: Candidate; sp: SubProject; seg: string; folded?: true }[] = [];
   let from = 0;
   for (const [i, end] of cuts.entries()) {
     const seg = raw.slice(from, i === cuts.length - 1 ? raw.length : end);
     from = end;
     const found = ctx.index.lookup(seg);
     const top = found.candidates[0];
+    const prev = parts.at(-1);
+    // a list of groups goes on ("班主任30个 德育主任20个"); after a bare count ("数字素养 200人 管理团队 100人") a
+    // name is another sub-project's
+    if (prev && (prev.sp.id === top?.subProjectId || (prev.candidate.rowId !== undefined && trainsGroupOf(prev.sp, seg)))) {
+      prev.seg += seg;
+      prev.folded = true;
+      continue;
+    }
     // a part naming no sub-project (its count would be dropped): not a sum
     if (!found.exact || !found.confident || !top) return [];
-    const sp = subProject(ctx.knowledge, top.subProjectId)!;
-    const billed = billedDurations(sp, findRow(sp, top.rowId));
-    out.push({ candidate: top, quantities: { ...withRows(withGroups(budgetQuantities(seg, billed), seg, billed), seg, sp, ctx.knowledge.vocabulary, top.rowId), ...yearsOf(raw) } });
+    parts.push({ candidate: top, sp: subProject(ctx.knowledge, top.subProjectId)!, seg });
   }
-  return new Set(out.map((p) => p.candidate.subProjectId)).size === out.length ? out : [];
+  if (new Set(parts.map((p) => p.sp.id)).size < parts.length) return [];
+  return parts.map(({ candidate, sp, seg, folded }) => {
+    const billed = billedDurations(sp, findRow(sp, candidate.rowId));
+    const quantities = { ...withRows(withGroups(budgetQuantities(seg, billed), seg, billed), seg, sp, ctx.knowledge.vocabulary, candidate.rowId), ...yearsOf(raw) };
+    return { candidate, quantities, ...(folded ? { folded } : {}) };
+  });
+}
+
+/** Whether a part's words name a group (three characters or more, 德育主任) among the sub-project's trainees. */
+function trainsGroupOf(sp: SubProject, seg: string): boolean {
+  const trainees = compact(sp.rows.map((r) => `${r.label}${r.audience.text}`).join("、"));
+  const common = longestCommon(compact(seg), trainees);
+  return common.length >= 3 && !/项目|培训|研修/.test(common);
 }
 
 /** Short words that name a kind of condition ("哪些项目对教龄有要求"). */
@@ -549,7 +569,11 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
   const years = findQuantities(raw).some((q) => q.kind === "years");
   // a fuzzy match ("20人" finds the 20所 项目学校) never overrides the sub-project just discussed
   const named0 = found.exact ? top : undefined;
-  const ownTop = named0 ?? (topic?.subProjectId ? undefined : top);
+  // several counts that all fold into one sub-project's groups ("紧缺领域 班主任30个 德育主任20个"): that one, though
+  // the words of a group name another too; the one just discussed, when it is that one
+  const parts = budgetParts(ctx, raw);
+  const folded = parts.length === 1 && parts[0]!.folded ? parts[0]!.candidate : undefined;
+  const ownTop = folded ? (folded.subProjectId === topic?.subProjectId ? undefined : folded) : (named0 ?? (topic?.subProjectId ? undefined : top));
   const wantsBudget =
     (BUDGET_WORDS.test(whole) && (quantities.length > 0 || (top !== undefined && BUDGET_ALONE.test(rest)))) ||
     (quantities.length > 0 && (MONEY_WORDS.test(whole) || BUDGET_TAIL.test(whole))) ||
@@ -565,7 +589,6 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
       // "经费分项列一下" after a budget: that budget, line by line
       (topic.budget !== undefined && ITEMISED.test(whole)));
   // several sub-projects, each with its own count, or one added to the budget just discussed
-  const parts = budgetParts(ctx, raw);
   const adds = (ADDS.test(whole) || SUMMED.test(whole)) && topic?.subProjectId && topic.budget && parts.length === 1 && parts[0]!.candidate.subProjectId !== topic.subProjectId;
   if (parts.length > 1 && (BUDGET_WORDS.test(whole) || MONEY_WORDS.test(whole) || BUDGET_TAIL.test(whole) || TOTAL_WORDS.test(whole) || !QUESTIONISH.test(whole))) {
     return { kind: "budgets", parts };
@@ -602,21 +625,21 @@ export function parseIntent(text: string, ctx: NluContext): Intent {
     const placeCounts = quantities.some((x) => x.kind === "counties" || x.kind === "schools");
     const placesElsewhere = placeCounts && topic?.subProjectId !== undefined && !billsPlaces(topic.subProjectId) && found.candidates.some((c) => billsPlaces(c.subProjectId));
     const fromContext = !ownTop && topic?.subProjectId !== undefined && !placesElsewhere;
-    const candidates = fromContext ? [{ subProjectId: topic!.subProjectId!, score: 0, ...(topic!.rowId ? { rowId: topic!.rowId } : {}) }] : top ? found.candidates : [];
+    const candidates = fromContext ? [{ subProjectId: topic!.subProjectId!, score: 0, ...(topic!.rowId ? { rowId: topic!.rowId } : {}) }] : folded ? [folded] : top ? found.candidates : [];
     const sp = subProject(ctx.knowledge, candidates[0]?.subProjectId);
     const billed = sp ? billedDurations(sp, findRow(sp, candidates[0]?.rowId)) : [];
     const q = sp ? timesPlaces(withRows(withGroups(budgetQuantities(raw, billed), raw, billed), raw, sp, v, candidates[0]?.rowId), whole, billsPlaces(sp.id)) : withGroups(budgetQuantities(raw, billed), raw, billed);
     // "再加10人" after a budget of 10: 20 people, not 10 (also "再加10个高中书记", which names the same sub-project)
     const sameBudget = fromContext || (sp !== undefined && sp.id === topic?.subProjectId);
     const addsPeople = sameBudget && ADDS.test(whole) && topic?.budget?.people !== undefined && q.people !== undefined;
-    const merged = (fromContext || addsPeople) && topic?.budget ? { ...topic.budget, ...q, ...(addsPeople ? { people: topic.budget.people! + q.people! } : {}) } : q;
+    const merged = (fromContext || addsPeople) && topic?.budget ? { ...topic.budget, ...q, ...(addsPeople ? { people: topic.budget.people! + q.people!, peopleParts: [...(topic.budget.peopleParts ?? [topic.budget.people!]), ...(q.peopleParts ?? [q.people!])] } : {}) } : q;
     // "一对一 1县3校" (一对一 is also 顶岗支教's 一对一指导): counts per county or school fit only the sub-projects billed so
     const perPlace = !fromContext && !found.confident && (merged.counties !== undefined || merged.schools !== undefined);
     const fitting = perPlace
       ? candidates.filter((c) => billsPlaces(c.subProjectId))
       : [];
     if (fitting.length === 1) return { kind: "budget", candidates: fitting, confident: true, quantities: merged };
-    return { kind: "budget", candidates, confident: fromContext || found.confident, quantities: merged, ...(fromContext ? { fromContext } : {}) };
+    return { kind: "budget", candidates, confident: fromContext || folded !== undefined || found.confident, quantities: merged, ...(fromContext ? { fromContext } : {}) };
   }
 
   if (!top && !topic?.subProjectId && BUDGET_WORDS.test(whole) && whole.length <= 12) return { kind: "command", command: "budget" };
@@ -826,7 +849,8 @@ function withRows(q: BudgetQuantities, raw: string, sp: SubProject, v: Vocabular
   // the row named, and a count for each of its own groups ("统编教材 小学语文30人 初中历史10人", "新课标示范研修 初中化学25人
   // 小学科学15人"): one row's people, though a group's stage word (小学) is in another row's name too
   const row = sp.rows.find((r) => r.id === rowId);
-  if (row && teachersOfRow(raw, counts, free, row, v)) return { ...q, people: free.reduce((a, x) => a + x.value, 0) };
+  const summed = { people: free.reduce((a, x) => a + x.value, 0), peopleParts: free.map((x) => x.value) };
+  if (row && teachersOfRow(raw, counts, free, row, v)) return { ...q, ...summed };
   // the words every row label shares (示范研修) tell no row apart
   const labels = sp.rows.map((r) => compact(r.label));
   const shared = labels.reduce((a, b) => longestCommon(a, b));
@@ -836,7 +860,7 @@ function withRows(q: BudgetQuantities, raw: string, sp: SubProject, v: Vocabular
   // rows with the same rates ("骨干校园长研修 园长15人 中学校长25人", "紧缺领域 劳动教育30人 书法20人")
   const audiences = compact(sp.rows.map((r) => `${r.label}${r.audience.text}`).join(""));
   if ((sp.rows.length === 1 || billedAlike(sp)) && groupsOfRow(raw, counts, free, audiences)) {
-    return { ...q, people: free.reduce((a, x) => a + x.value, 0), ...(sp.rows.length > 1 ? { acrossRows: true } : {}) };
+    return { ...q, ...summed, ...(sp.rows.length > 1 ? { acrossRows: true } : {}) };
   }
   return { ...q, unplacedCounts: free.map((x) => x.value) };
 }

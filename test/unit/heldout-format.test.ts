@@ -90,7 +90,7 @@ const known = knowledgeIds();
 describe("held-out evaluation sets (format)", () => {
   it("knows the 22 sub-project ids", () => expect(known.size).toBe(22));
 
-  it("dev.yaml to dev8.yaml and heldout.yaml are well-formed, with no question in two sets", () => {
+  it("dev.yaml to dev9.yaml and heldout.yaml are well-formed, with no question in two sets", () => {
     const dev = load("dev.yaml");
     const dev2 = load("dev2.yaml");
     const dev3 = load("dev3.yaml");
@@ -103,6 +103,8 @@ describe("held-out evaluation sets (format)", () => {
     const dev7 = existsSync(new URL("dev7.yaml", HELDOUT_DIR)) ? load("dev7.yaml") : [];
     // dev8.yaml (session 10): g001….
     const dev8 = existsSync(new URL("dev8.yaml", HELDOUT_DIR)) ? load("dev8.yaml") : [];
+    // dev9.yaml (session 11): i001….
+    const dev9 = existsSync(new URL("dev9.yaml", HELDOUT_DIR)) ? load("dev9.yaml") : [];
     const heldout = load("heldout.yaml");
     // dev.yaml to dev3.yaml used up d001–d999, so dev4.yaml numbers its items e001…, dev5.yaml e401… and dev6.yaml e701….
     const sets = {
@@ -114,6 +116,7 @@ describe("held-out evaluation sets (format)", () => {
       dev6: { prefix: "e", items: dev6 },
       dev7: { prefix: "f", items: dev7 },
       dev8: { prefix: "g", items: dev8 },
+      dev9: { prefix: "i", items: dev9 },
       heldout: { prefix: "h", items: heldout },
     };
     expect(formatProblems(sets, known)).toEqual([]);
@@ -124,8 +127,8 @@ describe("held-out evaluation sets (format)", () => {
     expect((heldout as Item[]).length).toBeGreaterThanOrEqual(300);
   });
 
-  it("the development sets' ids do not overlap (one id names one item across dev to dev8)", () => {
-    const files = ["dev.yaml", "dev2.yaml", "dev3.yaml", "dev4.yaml", "dev5.yaml", "dev6.yaml", "dev7.yaml", "dev8.yaml"].filter((f) => existsSync(new URL(f, HELDOUT_DIR)));
+  it("the development sets' ids do not overlap (one id names one item across dev to dev9)", () => {
+    const files = ["dev.yaml", "dev2.yaml", "dev3.yaml", "dev4.yaml", "dev5.yaml", "dev6.yaml", "dev7.yaml", "dev8.yaml", "dev9.yaml"].filter((f) => existsSync(new URL(f, HELDOUT_DIR)));
     const seen = new Set<string>();
     const clashes: string[] = [];
     for (const file of files) {

@@ -14,7 +14,7 @@ import { evaluate, formatTally, loadSet, tally } from "../heldout/evaluate.js";
  * swallowing an unknown word is the worse fault; 14:05: 324 and 14; 14:00: 323 and 15; 13:55: 321 and 16; 06:44 UTC on 9febfb2: 320 and 17; 06:05 on 779ba1f it was 318 and 16; session 2
  * ended at 314 and 18, session 1 at 281 and 26), so heldout.yaml is held to what was measured and may only
  * ratchet towards the target: the test fails if the wrong count rises or the right count falls. dev.yaml,
- * dev2.yaml, dev3.yaml and dev4.yaml (sessions 2, 3 and 4's new development items) are held to 0 wrong; dev5.yaml to dev8.yaml to their measured figures (dev6 in session 9: 211/22/2/5, from 175/33/3/29 at session 8's end; dev7 86/28/1/5, first measured 75/27/1/17; session 10: dev4 326, dev5 241, dev7 87 right). Lower these numbers whenever the figures improve; never raise them.
+ * dev2.yaml, dev3.yaml and dev4.yaml (sessions 2, 3 and 4's new development items) are held to 0 wrong; dev5.yaml to dev9.yaml to their measured figures (dev6 in session 9: 211/22/2/5, from 175/33/3/29 at session 8's end; dev7 86/28/1/5, first measured 75/27/1/17; session 10: dev4 326, dev5 241, dev7 87 right; session 11: dev6 214/4, dev7 90/4, dev8 74/17). Lower these numbers whenever the figures improve; never raise them.
  */
 const CEILING: Record<string, { wrong: number; right: number }> = {
   dev: { wrong: 0, right: 125 },
@@ -25,18 +25,20 @@ const CEILING: Record<string, { wrong: number; right: number }> = {
   dev4: { wrong: 0, right: 326 },
   // session 7's set, written by the writer helper in six batches; its fixes are under way, so it ratchets too
   dev5: { wrong: 10, right: 241 },
-  dev6: { wrong: 5, right: 211 },
+  dev6: { wrong: 4, right: 214 },
   // session 9's set, measured 75/27/1/17 before any change for it
-  dev7: { wrong: 5, right: 87 },
+  dev7: { wrong: 4, right: 90 },
   // session 10's set, measured 65/30/0/25 before any change for it (61/34/0/25 on the session's starting code)
-  dev8: { wrong: 22, right: 67 },
+  dev8: { wrong: 17, right: 74 },
+  // session 11's set, measured 79/22/0/19 on the session's starting code (173f315), before any change for it
+  dev9: { wrong: 17, right: 84 },
   heldout: { wrong: 9, right: 333 },
 };
 
 const has = (set: string) => existsSync(new URL(`../heldout/${set}.yaml`, import.meta.url));
 
 describe("evaluation sets (test/heldout)", () => {
-  for (const set of ["dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "heldout"]) {
+  for (const set of ["dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9", "heldout"]) {
     it.skipIf(!has(set))(`${set}.yaml: confidently wrong answers at most the measured ceiling (target 0)`, async () => {
       const results = await evaluate(loadSet(`${set}.yaml`));
       const t = tally(results);

@@ -7,7 +7,7 @@ import type { Profile } from "../../src/domain/profile.js";
 import { createSearchIndex } from "../../src/nlu/search.js";
 import { loadKnowledge } from "../../src/knowledge/load.js";
 import { factKindOf, namedDuration, parseIntent } from "../../src/nlu/intent.js";
-import { budgetQuantities, findQuantities, parseNumber } from "../../src/domain/numbers.js";
+import { budgetQuantities, findQuantities, parseNumber, withCountUnits } from "../../src/domain/numbers.js";
 import { extractProfile } from "../../src/nlu/profile.js";
 import type { FactKind, Intent } from "../../src/nlu/types.js";
 
@@ -127,6 +127,27 @@ describe("numbers", () => {
       [2, "counties"],
       [5, "schools"],
     ]);
+  });
+
+  // a list whose items end in a bare number: head-counts when a label names people or the list counts people
+  it.each([
+    ["紧缺领域 足球老师二十 书法十五 劳动十五 心理二十", [20, 15, 15, 20]],
+    ["高中校长领导力 校长25个 书记15个", [25, 15]],
+    ["骨干校园长 小学校长25 幼儿园园长15 依法治校再报20", [25, 15, 20]],
+    ["县骨 书法十五 劳动十五", [15, 15]],
+    ["骨干校园长 中学校长20 依法治校10", [20, 10]],
+    ["10个 高中书记", [10]],
+    ["初中数学 教龄 5", []],
+    ["县骨 集中培训10 多少钱", []],
+    ["国培 2024", []],
+    ["县骨 30", []],
+  ])("list counts: %s", (text, people) => {
+    expect(findQuantities(text).filter((x) => x.kind === "people").map((x) => x.value)).toEqual(people);
+  });
+
+  it("writes 人 after a bare count of a list, so a part cut from it still counts people", () => {
+    expect(withCountUnits("骨干校园长 小学校长25 依法治校再报20")).toBe("骨干校园长 小学校长25人 依法治校再报20人");
+    expect(withCountUnits("教龄 5")).toBe("教龄 5");
   });
 
   it("maps days and hours to the schedule part they name, years of service are not a budget cycle", () => {

@@ -151,12 +151,14 @@ async function answerIntent(ctx: BotContext, intent: Intent, sideQuestion = fals
         return true;
       }
       await send(ctx, budgetAnswer(b), { keyboard: keyboard([[{ label: "🧮 调整天数/人数", data: `b|${sp.id}` }]]) });
+      // a reference figure from a blank cell is no budget the guide gives
+      const noFigure = b.noStandard !== undefined || b.unstated !== undefined;
       emit(ctx, {
-        kind: b.noStandard ? "not-in-guide" : b.outside?.length ? "clarify" : "answer",
-        ...(b.outside?.length ? { asks: ["days"] } : {}),
+        kind: noFigure ? "not-in-guide" : b.outside?.length ? "clarify" : "answer",
+        ...(b.outside?.length && !noFigure ? { asks: ["days"] } : {}),
         topic: "budget",
         subProjects: [{ id: sp.id, rowId: b.row.id }],
-        ...(b.noStandard ? {} : { budget: { perYear: b.perYear, cycle: b.cycle, years: b.years } }),
+        ...(noFigure ? {} : { budget: { perYear: b.perYear, cycle: b.cycle, years: b.years } }),
       });
       if (!sideQuestion) await rememberTopic(ctx, { subProjectId: sp.id, ...(top.rowId ? { rowId: top.rowId } : {}), budget: intent.quantities });
       return true;
@@ -174,12 +176,14 @@ async function answerIntent(ctx: BotContext, intent: Intent, sideQuestion = fals
       const sum = budgetsAnswer(bs as NonNullable<(typeof bs)[number]>[]);
       await send(ctx, sum.text);
       const outside = bs.some((b) => b!.outside?.length);
+      // every part a reference figure from a blank cell: the guide gives no sum
+      const noFigure = sum.summed.every((b) => b.unstated);
       emit(ctx, {
-        kind: outside ? "clarify" : "answer",
-        ...(outside ? { asks: ["days"] } : {}),
+        kind: noFigure ? "not-in-guide" : outside ? "clarify" : "answer",
+        ...(outside && !noFigure ? { asks: ["days"] } : {}),
         topic: "budget",
         subProjects: bs.map((b) => ({ id: b!.subProject.id, rowId: b!.row.id })),
-        budget: { perYear: sum.perYear, cycle: sum.cycle, years: sum.years },
+        ...(noFigure ? {} : { budget: { perYear: sum.perYear, cycle: sum.cycle, years: sum.years } }),
       });
       return true;
     }
